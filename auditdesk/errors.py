@@ -1,0 +1,43 @@
+"""Typed errors: each carries one sentence a user can act on.
+
+The UI catches ``AuditDeskError`` at the action boundary and shows ``str(err)``;
+anything else is a bug and goes to the crash dialog.
+"""
+
+from __future__ import annotations
+
+
+class AuditDeskError(Exception):
+    """Base of every expected error; ``str()`` is a sentence for the user."""
+
+
+class ValidationError(AuditDeskError):
+    """Input that breaks a domain rule (dates, references, criteria)."""
+
+
+class NotFoundError(AuditDeskError):
+    """A referenced engagement, control or other record does not exist."""
+
+
+class DuplicateError(ValidationError):
+    """A reference that must be unique is already taken."""
+
+
+class StoreError(AuditDeskError):
+    """The workpaper store cannot be opened or used."""
+
+
+class StoreVersionError(StoreError):
+    """The store was written by a newer AuditDesk and is refused unchanged."""
+
+
+class LockedError(AuditDeskError):
+    """The target is locked (released engagement, signed-off item) and refuses writes."""
+
+
+class FileFormatError(AuditDeskError):
+    """A file given by the user cannot be read as the expected format."""
+
+
+class CancelledError(AuditDeskError):
+    """The user cancelled a long operation; nothing was stored."""
