@@ -1,0 +1,119 @@
+"""Core subcommands: demo, engagements, controls, coverage, trail."""
+
+from __future__ import annotations
+
+import argparse
+
+from auditdesk import services
+from auditdesk.cli import CommandFailed, Context, command
+from auditdesk.demo import build_demo
+from auditdesk.domain import Engagement, EngagementType
+
+
+def _no_args(_parser: argparse.ArgumentParser) -> None:
+    return None
+
+
+def _eng_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("engagement", metavar="ENG", help="engagement reference or id")
+
+
+@command("demo", "create the demo engagement (a SaaS provider's SOC 2 Type 2)")(_no_args)
+def demo(ctx: Context) -> None:
+    actor = ctx.args.actor.upper() if ctx.args.actor else None
+    ref = build_demo(ctx.store, actor)
+    ctx.emit({"engagement": ref, "store": ctx.store.label},
+             f"Created demo engagement {ref} in {ctx.store.label}")
+
+
+def _engagement_json(e: Engagement) -> dict[str, object]:
+    type1 = e.type is EngagementType.TYPE1
+    return {
+        "ref": e.ref,
+        "id": e.id,
+        "client": e.client,
+        "system": e.system_name,
+        "type": e.type.value,
+        "as_of": e.as_of_date.isoformat() if e.as_of_date else None,
+        "period_start": (e.as_of_date if type1 else e.period_start).isoformat(),  # type: ignore[union-attr]
+        "period_end": (e.as_of_date if type1 else e.period_end).isoformat(),  # type: ignore[union-attr]
+        "phase": e.phase.value,
+        "categories": [c.value for c in e.categories],
+    }
+
+
+@command("engagements", "list the engagements in the store")(_no_args)
+def engagements(ctx: Context) -> None:
+    items = services.list_engagements(ctx.store.reader())
+
+    def text() -> str:
+        if not items:
+            return "No engagements yet; 'auditdesk demo' creates one."
+        lines = [f"{'REF':<12} {'TYPE':<7} {'PERIOD':<26} {'PHASE':<10} CLIENT"]
+        lines += [
+            f"{e.ref:<12} {e.type.label:<7} {e.period_label:<26} {e.phase.value:<10} {e.client}" for e in items
+        ]
+        return "\n".join(lines)
+
+    ctx.emit([_engagement_json(e) for e in items], text)
+
+
+@command("controls", "list an engagement's controls with their criteria")(_eng_arg)
+def controls(ctx: Context) -> None:
+    items = services.list_controls(ctx.store.reader(), ctx.args.engagement)
+    document = [
+        {
+            "ref": c.ref,
+            "description": c.description,
+            "owner": c.owner,
+            "frequency": c.frequency.value,
+            "nature": c.nature.value,
+            "type": c.control_type.value,
+            "key": c.key,
+            "criteria": list(c.criteria),
+        }
+        for c in items
+    ]
+    ctx.emit(
+        document,
+        lambda: "\n".join(
+            f"{c.ref:<8} {c.frequency.value:<15} {', '.join(c.criteria):<24} {c.description}" for c in items
+        )
+        or "No controls yet.",
+    )
+
+
+@command("coverage", "in-scope criteria and the controls mapped to them")(_eng_arg)
+def coverage(ctx: Context) -> None:
+    cov = services.coverage(ctx.store.reader(), ctx.args.engagement)
+    document = {
+        "in_scope": cov.in_scope,
+        "covered": cov.covered,
+        "uncovered": list(cov.uncovered),
+        "criteria": [{"id": c.criterion_id, "controls": list(c.controls)} for c in cov.criteria],
+    }
+
+    def text() -> str:
+        lines = [f"{cov.covered} of {cov.in_scope} in-scope criteria have at least one control."]
+        if cov.uncovered:
+            lines.append("Not covered: " + ", ".join(cov.uncovered))
+        else:
+            lines.append("Every in-scope criterion is covered.")
+        return "\n".join(lines)
+
+    ctx.emit(document, text)
+
+
+def _trail_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("action", choices=["verify"], help="verify: recompute the hash chain")
+
+
+@command("trail", "check the audit trail's hash chain")(_trail_args)
+def trail_cmd(ctx: Context) -> None:
+    check = services.verify_trail(ctx.store.reader())
+    document = {"ok": check.ok, "events": check.events, "first_broken": check.first_broken}
+    if not check.ok:
+        raise CommandFailed(
+            f"The audit trail is broken at event {check.first_broken}: {check.reason}.", document
+        )
+    ctx.emit(document, f"The audit trail is intact: {check.events} events, chain verified.")

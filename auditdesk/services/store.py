@@ -1,0 +1,25 @@
+"""Opening the store and checking its audit trail."""
+
+from __future__ import annotations
+
+import os
+
+from auditdesk import trail
+from auditdesk.domain import TrailCheck, TrailEvent
+from auditdesk.storage.uow import SqlUnitOfWork, Store
+
+
+def open_store(target: str | os.PathLike[str], *, upgrade: bool = True) -> Store:
+    """Open (creating or upgrading when needed) the store at a path or URL."""
+    return Store.open(target, upgrade=upgrade)
+
+
+def verify_trail(uow: SqlUnitOfWork) -> TrailCheck:
+    """Recompute the hash chain; names the first event that does not hold."""
+    with uow:
+        return trail.verify(uow)
+
+
+def recent_events(uow: SqlUnitOfWork, engagement_id: int | None = None, limit: int = 200) -> tuple[TrailEvent, ...]:
+    with uow:
+        return trail.events(uow, engagement_id=engagement_id, limit=limit)

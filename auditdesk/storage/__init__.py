@@ -1,0 +1,1 @@
+"""The workpaper store: SQLAlchemy schema, engine, migrations, unit of work."""
