@@ -1,0 +1,496 @@
+"""Attribute sampling for tests of controls: sample size and evaluation.
+
+The methods follow the AICPA Audit Sampling guide and AU-C 530:
+
+* Sample size (binomial, the default, for a large population): the smallest n for
+  which P(X <= k | n, tolerable rate) < 1 - confidence, where the number of
+  deviations the auditor expects to find is k = ceil(n x expected rate) computed in
+  exact rational arithmetic.  This rule reproduces the guide's tables.
+* Finite population (hypergeometric): the smallest n with
+  HypergeomCDF(k; N, ceil(tolerable x N), n) <= 1 - confidence, same k rule.
+* Poisson: the binomial rule with the Poisson approximation P(X <= k | n x tolerable).
+* Evaluation: the one-sided Clopper-Pearson upper deviation limit
+  beta.ppf(confidence, k + 1, n - k), or the exact hypergeometric limit when the
+  population size is known; tables show it rounded *up* to 0.1 percentage point.
+
+Because k jumps as n grows, P(X <= k) is not monotone in n; the search therefore
+scans every n from a proven lower bound upwards, a vectorised block at a time, so
+the answer is the true smallest n and not just one found by bisection.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import ROUND_CEILING, Decimal
+from typing import Any
+
+import numpy as np
+from scipy import special, stats
+
+from sampling._inputs import (
+    Number,
+    confidence_of,
+    count_of,
+    expected_rate_of,
+    pct,
+    population_size_of,
+    tolerable_rate_of,
+)
+from sampling._search import (
+    BoolArray,
+    FloatArray,
+    IntArray,
+    Predicate,
+    first_true,
+    first_true_upwards,
+)
+from sampling.errors import InvalidParameterError
+
+__all__ = [
+    "METHODS",
+    "AttributeEvaluation",
+    "AttributePlan",
+    "attribute_sample_size",
+    "evaluate_attribute",
+    "round_up_tenth_pct",
+    "upper_deviation_limit",
+]
+
+#: The sample-size methods, by name.
+METHODS = ("binomial", "hypergeometric", "poisson")
+
+#: Largest sample the search will consider before declaring the plan impractical.
+MAX_SAMPLE_SIZE = 2_000_000
+
+_FIRST_RUNS = 8
+# Points per vectorised call: scipy's hypergeometric CDF costs ~100 us a call plus
+# ~5 us a point, the binomial and Poisson ones a few us a call, hence the split.
+_FAST_POINTS = 64
+_HYPERGEOMETRIC_POINTS = 12
+
+#: Given candidate sizes n and their k, return P(X <= k) for each.
+_Cdf = Callable[[IntArray, IntArray], FloatArray]
+
+_METHOD_TEXT = {
+    "binomial": "binomial distribution (large population), as in the AICPA Audit Sampling "
+    "guide tables",
+    "hypergeometric": "hypergeometric distribution (finite population)",
+    "poisson": "Poisson approximation to the binomial distribution",
+}
+
+
+@dataclass(frozen=True)
+class AttributePlan:
+    """An attribute sample-size plan with the inputs that produced it.
+
+    ``exceeds_population`` is True when the plan needs more items than the
+    population holds (or, for the hypergeometric method, when no sample smaller
+    than the whole population meets the plan): test all items instead.
+    """
+
+    n: int
+    expected_deviations: int
+    method: str
+    confidence: Decimal
+    tolerable_rate: Decimal
+    expected_rate: Decimal
+    population_size: int | None
+    exceeds_population: bool
+    #: P(X <= k) at n when the true rate equals the tolerable rate (the achieved
+    #: risk of overreliance; below 1 - confidence unless the plan could not be met).
+    achieved_risk: float
+
+    @property
+    def items_to_test(self) -> int:
+        """Items to test: n, or the whole population when the plan exceeds it."""
+        if self.exceeds_population and self.population_size is not None:
+            return self.population_size
+        return self.n
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-safe view (decimals as strings)."""
+        return {
+            "n": self.n,
+            "expected_deviations": self.expected_deviations,
+            "method": self.method,
+            "confidence": str(self.confidence),
+            "tolerable_rate": str(self.tolerable_rate),
+            "expected_rate": str(self.expected_rate),
+            "population_size": self.population_size,
+            "exceeds_population": self.exceeds_population,
+            "achieved_risk": self.achieved_risk,
+        }
+
+    def rationale(self) -> str:
+        """A plain-English explanation of the plan, one statement per line."""
+        risk = Decimal(1) - self.confidence
+        k = self.expected_deviations
+        lines = [
+            f"Attribute sample size: {self.n} items ({self.method} method).",
+            f"Method: {_METHOD_TEXT[self.method]}.",
+            f"Confidence {pct(self.confidence)} (risk of overreliance {pct(risk)}); "
+            f"tolerable deviation rate {pct(self.tolerable_rate)}; "
+            f"expected deviation rate {pct(self.expected_rate)}.",
+            f"Expected deviations k = ceil({self.n} x {pct(self.expected_rate)}) = {k}, "
+            "computed in exact decimal arithmetic.",
+        ]
+        if self.method == "hypergeometric" and self.population_size is not None:
+            deviants = _deviant_count(self.tolerable_rate, self.population_size)
+            lines.append(
+                f"At the tolerable rate the population of {self.population_size} items "
+                f"would hold ceil({pct(self.tolerable_rate)} x {self.population_size}) = "
+                f"{deviants} deviations."
+            )
+        relation = "at most" if self.method == "hypergeometric" else "below"
+        if self.achieved_risk <= float(risk):
+            lines.append(
+                f"{self.n} is the smallest sample for which the chance of finding {k} or "
+                f"fewer deviations, if the true rate were the tolerable rate, is {relation} "
+                f"{pct(risk)} (it is {self.achieved_risk:.3%})."
+            )
+        else:
+            lines.append(
+                "No sample smaller than the whole population meets the plan, because the "
+                "expected deviations already reach the tolerable number."
+            )
+        if self.exceeds_population:
+            lines.append(
+                f"The plan needs more items than the population of {self.population_size}: "
+                "test all items instead."
+            )
+        lines.append(
+            "If more than "
+            f"{k} deviation{'s are' if k != 1 else ' is'} found, the upper deviation limit "
+            "will exceed the tolerable rate and the control will not be supported at this "
+            "confidence (AU-C 530)."
+        )
+        return "\n".join(lines)
+
+
+def _ceil_product(n: int, rate: Decimal) -> int:
+    """k = ceil(n x rate), exactly (rate is a finite decimal)."""
+    numerator, denominator = rate.as_integer_ratio()
+    return -((-n * numerator) // denominator)
+
+
+def _smallest_n(
+    cdf: _Cdf, rate: Decimal, alpha: float, start: int, stop: int, strict: bool, points: int
+) -> int:
+    """Smallest n in [start, stop] with cdf(n, k(n)) < alpha (<= when not strict); -1 if none.
+
+    For a fixed k the CDF falls as n grows (binomial, Poisson and hypergeometric
+    alike), so the sizes sharing one k form a run in which the rule is monotone.
+    The first run whose last size meets the rule holds the answer; within it a
+    monotone search finds the first size that does.  Runs are tested in
+    vectorised blocks.
+    """
+
+    def meets(probabilities: FloatArray) -> BoolArray:
+        return probabilities < alpha if strict else probabilities <= alpha
+
+    def run_predicate(k: int) -> Predicate:
+        def predicate(ns: IntArray) -> BoolArray:
+            return meets(cdf(ns, np.full(ns.shape, k, dtype=np.int64)))
+
+        return predicate
+
+    start = max(1, start)
+    numerator, denominator = rate.as_integer_ratio()
+    if numerator == 0:
+        return first_true_upwards(run_predicate(0), start, stop, points)
+    k = _ceil_product(start, rate)
+    block = _FIRST_RUNS
+    while True:
+        ks = list(range(k, k + block))
+        # The run for k holds the n with ceil(n x rate) = k; it ends at floor(k / rate).
+        ends = [min(stop, (kk * denominator) // numerator) for kk in ks]
+        ok = meets(cdf(np.array(ends, dtype=np.int64), np.array(ks, dtype=np.int64)))
+        hits = np.flatnonzero(ok)
+        if hits.size:
+            run = int(hits[0])
+            run_k = ks[run]
+            run_start = max(start, (run_k - 1) * denominator // numerator + 1)
+            return first_true(run_predicate(run_k), run_start, ends[run], points)
+        if ends[-1] >= stop:
+            return -1
+        k += block
+        block *= 2
+
+
+def _binomial_cdf(tolerable: float) -> _Cdf:
+    def cdf(ns: IntArray, ks: IntArray) -> FloatArray:
+        # P(X <= k) is 1 when k >= n (scipy answers nan for k > n).
+        inside = ks < ns
+        values = special.bdtr(np.where(inside, ks, 0), ns, tolerable)
+        return np.where(inside, values, 1.0).astype(np.float64)
+
+    return cdf
+
+
+def _poisson_cdf(tolerable: float) -> _Cdf:
+    def cdf(ns: IntArray, ks: IntArray) -> FloatArray:
+        return np.asarray(special.pdtr(ks, ns * tolerable), dtype=np.float64)
+
+    return cdf
+
+
+def _hypergeometric_cdf(population: int, deviants: int) -> _Cdf:
+    def cdf(ns: IntArray, ks: IntArray) -> FloatArray:
+        return np.asarray(stats.hypergeom.cdf(ks, population, deviants, ns), dtype=np.float64)
+
+    return cdf
+
+
+def _deviant_count(tolerable: Decimal, population: int) -> int:
+    """ceil(tolerable x N), exactly."""
+    return int((tolerable * population).to_integral_value(rounding=ROUND_CEILING))
+
+
+def _log_no_deviation_chance(population: int, deviants: int, n: int) -> float:
+    """log P(X = 0) for a hypergeometric sample of n (minus infinity when impossible)."""
+    if n > population - deviants:
+        return -math.inf
+    return (
+        math.lgamma(population - deviants + 1)
+        - math.lgamma(population - deviants - n + 1)
+        - math.lgamma(population + 1)
+        + math.lgamma(population - n + 1)
+    )
+
+
+def _hypergeometric_start(population: int, deviants: int, alpha: float) -> int:
+    """A lower bound on the hypergeometric size: smallest n with P(X = 0) <= alpha.
+
+    P(X <= k) >= P(X = 0), so no smaller n can meet the plan.  P(X = 0) falls as n
+    grows, so bisection is valid here.
+    """
+    target = math.log(alpha)
+    low, high = 0, population - deviants + 1  # P(X=0) is 1 at n=0 and 0 at high.
+    while high - low > 1:
+        middle = (low + high) // 2
+        if _log_no_deviation_chance(population, deviants, middle) <= target:
+            high = middle
+        else:
+            low = middle
+    return high
+
+
+def attribute_sample_size(
+    confidence: Number,
+    tolerable_rate: Number,
+    expected_rate: Number = 0,
+    population_size: int | None = None,
+    method: str = "binomial",
+) -> AttributePlan:
+    """Attribute sample size for a test of controls (AICPA Audit Sampling guide rule)."""
+    conf = confidence_of(confidence)
+    tolerable = tolerable_rate_of(tolerable_rate)
+    expected = expected_rate_of(expected_rate, tolerable)
+    if method not in METHODS:
+        raise InvalidParameterError(
+            f"The sampling method must be one of {', '.join(METHODS)}; got {method!r}."
+        )
+    size = None if population_size is None else population_size_of(population_size)
+    alpha = float(Decimal(1) - conf)
+    tol = float(tolerable)
+
+    if method == "hypergeometric":
+        if size is None:
+            raise InvalidParameterError(
+                "The hypergeometric method needs the population size; give population_size "
+                "or use the binomial method."
+            )
+        deviants = _deviant_count(tolerable, size)
+        cdf = _hypergeometric_cdf(size, deviants)
+        # Start a little below the bound: lgamma and scipy may differ in the last bits.
+        start = _hypergeometric_start(size, deviants, alpha) - 2
+        n = _smallest_n(
+            cdf, expected, alpha, start, size, strict=False, points=_HYPERGEOMETRIC_POINTS
+        )
+        exceeds = n < 0
+        if exceeds:
+            n = size
+    else:
+        if method == "binomial":
+            cdf = _binomial_cdf(tol)
+            # P(X <= k) >= (1 - t)^n, so n must exceed log(alpha) / log(1 - t).
+            bound = math.log(alpha) / math.log1p(-tol)
+        else:
+            cdf = _poisson_cdf(tol)
+            bound = -math.log(alpha) / tol  # P(X <= k) >= exp(-n t)
+        n = _smallest_n(
+            cdf,
+            expected,
+            alpha,
+            math.floor(bound) - 1,
+            MAX_SAMPLE_SIZE,
+            strict=True,
+            points=_FAST_POINTS,
+        )
+        if n < 0:
+            raise InvalidParameterError(
+                f"The plan would need more than {MAX_SAMPLE_SIZE:,} items because the expected "
+                "rate is too close to the tolerable rate; lower the expected rate or raise "
+                "the tolerable rate."
+            )
+        exceeds = size is not None and n > size
+
+    k = _ceil_product(n, expected)
+    risk = float(cdf(np.array([n], dtype=np.int64), np.array([k], dtype=np.int64))[0])
+    return AttributePlan(
+        n=n,
+        expected_deviations=k,
+        method=method,
+        confidence=conf,
+        tolerable_rate=tolerable,
+        expected_rate=expected,
+        population_size=size,
+        exceeds_population=exceeds,
+        achieved_risk=risk,
+    )
+
+
+def _check_counts(
+    n: object, deviations: object, population_size: object
+) -> tuple[int, int, int | None]:
+    size = count_of(n, "sample size", minimum=1)
+    found = count_of(deviations, "number of deviations")
+    if found > size:
+        raise InvalidParameterError(
+            f"The number of deviations ({found}) cannot exceed the sample size ({size})."
+        )
+    population = None if population_size is None else population_size_of(population_size)
+    if population is not None and population < size:
+        raise InvalidParameterError(
+            f"The sample size ({size}) cannot exceed the population size ({population})."
+        )
+    return size, found, population
+
+
+def _hypergeometric_upper(n: int, k: int, confidence: Decimal, population: int) -> float:
+    """Exact upper limit on the deviation rate of a finite population.
+
+    The limit is M_U / N where M_U is the largest number of deviant items M in the
+    population that is still consistent with finding only k in the sample, i.e.
+    HypergeomCDF(k; N, M, n) > 1 - confidence.  The CDF falls as M grows, so a
+    vectorised bracketing search finds the boundary.
+    """
+    alpha = float(Decimal(1) - confidence)
+
+    def rejected(deviants: IntArray) -> BoolArray:
+        probabilities = stats.hypergeom.cdf(k, population, deviants, n)
+        return np.asarray(probabilities <= alpha, dtype=np.bool_)
+
+    # At M = k the CDF is 1 (never rejected); beyond N - n + k it is 0 (always).
+    first_rejected = first_true(rejected, k + 1, population - n + k + 1, _HYPERGEOMETRIC_POINTS)
+    return (first_rejected - 1) / population
+
+
+def upper_deviation_limit(
+    n: int, deviations: int, confidence: Number, population_size: int | None = None
+) -> float:
+    """Exact one-sided upper deviation limit, as a fraction (not rounded).
+
+    Clopper-Pearson beta.ppf(confidence, k + 1, n - k) for a large population (1.0
+    when every item deviated); the exact hypergeometric limit when N is given.
+    """
+    conf = confidence_of(confidence)
+    size, found, population = _check_counts(n, deviations, population_size)
+    if population is not None:
+        return _hypergeometric_upper(size, found, conf, population)
+    if found == size:
+        return 1.0
+    return float(special.betaincinv(found + 1, size - found, float(conf)))
+
+
+def round_up_tenth_pct(fraction: float) -> float:
+    """A limit as a percentage rounded up to 0.1 point, as the AICPA tables print it.
+
+    Float noise must not round a value up: 11.300000000000001 is 11.3, not 11.4, so
+    only an excess above one part in a billion counts.
+    """
+    percent = Decimal(repr(fraction)) * 100 - Decimal("1e-9")
+    return float(percent.quantize(Decimal("0.1"), rounding=ROUND_CEILING))
+
+
+@dataclass(frozen=True)
+class AttributeEvaluation:
+    """The evaluation of an attribute sample against the tolerable rate."""
+
+    n: int
+    deviations: int
+    confidence: Decimal
+    sample_rate: float
+    upper_limit: float
+    upper_limit_table_pct: float
+    tolerable_rate: Decimal | None
+    #: True when the upper limit exceeds the tolerable rate (the control fails the
+    #: test); None when no tolerable rate was given.
+    exceeds_tolerable: bool | None
+    population_size: int | None
+    method: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-safe view (decimals as strings)."""
+        return {
+            "n": self.n,
+            "deviations": self.deviations,
+            "confidence": str(self.confidence),
+            "sample_rate": self.sample_rate,
+            "upper_limit": self.upper_limit,
+            "upper_limit_table_pct": self.upper_limit_table_pct,
+            "tolerable_rate": None if self.tolerable_rate is None else str(self.tolerable_rate),
+            "exceeds_tolerable": self.exceeds_tolerable,
+            "population_size": self.population_size,
+            "method": self.method,
+        }
+
+    def describe(self) -> str:
+        """A plain-English account of the evaluation."""
+        lines = [
+            f"{self.deviations} deviation{'s' if self.deviations != 1 else ''} in a sample of "
+            f"{self.n}: sample deviation rate {self.sample_rate:.2%}.",
+            f"Upper deviation limit at {pct(self.confidence)} confidence: "
+            f"{self.upper_limit_table_pct:.1f}% ({self.method}; exact value "
+            f"{self.upper_limit:.4%}).",
+        ]
+        if self.tolerable_rate is not None:
+            if self.exceeds_tolerable:
+                lines.append(
+                    f"The upper limit exceeds the tolerable rate of {pct(self.tolerable_rate)}: "
+                    "the sample does not support the planned reliance on the control."
+                )
+            else:
+                lines.append(
+                    f"The upper limit does not exceed the tolerable rate of "
+                    f"{pct(self.tolerable_rate)}: the sample supports the planned reliance."
+                )
+        return "\n".join(lines)
+
+
+def evaluate_attribute(
+    n: int,
+    deviations: int,
+    confidence: Number,
+    tolerable_rate: Number | None = None,
+    population_size: int | None = None,
+) -> AttributeEvaluation:
+    """Evaluate an attribute sample: sample rate, upper limit and the conclusion."""
+    conf = confidence_of(confidence)
+    size, found, population = _check_counts(n, deviations, population_size)
+    tolerable = None if tolerable_rate is None else tolerable_rate_of(tolerable_rate)
+    limit = upper_deviation_limit(size, found, conf, population)
+    return AttributeEvaluation(
+        n=size,
+        deviations=found,
+        confidence=conf,
+        sample_rate=found / size,
+        upper_limit=limit,
+        upper_limit_table_pct=round_up_tenth_pct(limit),
+        tolerable_rate=tolerable,
+        exceeds_tolerable=None if tolerable is None else limit > float(tolerable),
+        population_size=population,
+        method="binomial" if population is None else "hypergeometric",
+    )
