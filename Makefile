@@ -18,7 +18,7 @@ test: setup
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
-	$(BIN)/pytest tests/unit -p no:pytestqt --cov --cov-report=
+	$(BIN)/pytest tests/unit -p no:pytest-qt --cov --cov-report=
 	QT_QPA_PLATFORM=offscreen $(BIN)/pytest tests/integration tests/ui --cov --cov-append \
 	  --cov-report=term-missing --cov-fail-under=100
 	@echo "make test: all checks passed"

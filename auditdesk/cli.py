@@ -77,7 +77,9 @@ Handler = Callable[[Context], None]
 _COMMANDS: dict[str, tuple[Callable[[argparse.ArgumentParser], None], Handler, str]] = {}
 
 
-def command(name: str, help_text: str) -> Callable[[Callable[[argparse.ArgumentParser], None]], Callable[[Handler], Handler]]:
+def command(
+    name: str, help_text: str
+) -> Callable[[Callable[[argparse.ArgumentParser], None]], Callable[[Handler], Handler]]:
     """Register a subcommand: ``@command(name, help)(configure)(handler)``."""
 
     def with_configure(configure: Callable[[argparse.ArgumentParser], None]) -> Callable[[Handler], Handler]:
@@ -95,10 +97,16 @@ def build_parser() -> argparse.ArgumentParser:
         prog="auditdesk",
         description="AuditDesk: SOC 2 workpapers. Without a command, opens the desktop app.",
     )
-    parser.add_argument("--db", metavar="PATH_OR_URL", help="workpaper store (else AUDITDESK_DB, else the default)")
-    parser.add_argument("--as", dest="actor", metavar="INITIALS", help="the person acting (else AUDITDESK_USER)")
+    parser.add_argument(
+        "--db", metavar="PATH_OR_URL", help="workpaper store (else AUDITDESK_DB, else the default)"
+    )
+    parser.add_argument(
+        "--as", dest="actor", metavar="INITIALS", help="the person acting (else AUDITDESK_USER)"
+    )
     parser.add_argument("--json", action="store_true", help="machine-readable output: one JSON document")
-    parser.add_argument("--screenshot", metavar="PNG", help="render the main window offscreen to PNG and exit")
+    parser.add_argument(
+        "--screenshot", metavar="PNG", help="render the main window offscreen to PNG and exit"
+    )
     parser.add_argument("--view", default="overview", help="view for --screenshot (default: overview)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (configure, _handler, help_text) in _COMMANDS.items():
@@ -121,7 +129,9 @@ def main(
     args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
     if args.command is None:
         if gui is None:
-            err.write("The desktop app is started with the 'auditdesk' command; give a command to use the CLI.\n")
+            err.write(
+                "The desktop app is started with the 'auditdesk' command; give a command to use the CLI.\n"
+            )
             return EXIT_USAGE
         return gui(GuiOptions(args.db, args.actor, args.screenshot, args.view))
     ctx = Context(args, out)

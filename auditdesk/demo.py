@@ -37,60 +37,72 @@ def _period() -> tuple[dt.date, dt.date]:
 
 
 def iter_build_demo(store: Store, actor: str | None = None) -> Iterator[Progress]:
-    """Create the demo engagement step by step; the last Progress carries its ref as label."""
+    """Create the demo engagement in one transaction, reporting progress.
+
+    Closing the generator early (Cancel) rolls everything back. The last
+    Progress carries the new engagement's reference as its label.
+    """
     actor = actor or DEMO_ACTOR
-    steps = 6
-    yield Progress(0, steps, "Firm and people")
-    if services.get_firm(store.reader()) is None:
-        services.set_firm(store.uow(actor), name="Harbor & Finch LLP", city="Boston, Massachusetts",
-                          license_number="CPA-00417")
-    known = {p.initials for p in services.list_people(store.reader())}
-    for name, initials, role in DEMO_PEOPLE:
-        if initials not in known:
-            services.add_person(store.uow(actor), name=name, initials=initials, role=role)
     ref = _free_ref(store)
     start, end = _period()
-    yield Progress(1, steps, "Engagement")
-    services.create_engagement(
-        store.uow(actor),
-        ref=ref,
-        client="Northwind Analytics, Inc.",
-        system_name="Northwind Insight Platform",
-        engagement_type="type2",
-        categories=["security", "availability", "confidentiality"],
-        period_start=start,
-        period_end=end,
-        team=[(i, r) for _, i, r in DEMO_PEOPLE],
-    )
-    yield Progress(2, steps, "Controls")
-    services.add_controls(
-        store.uow(actor),
-        ref,
-        [
-            services.ControlInput(ref=c[0], description=c[1], owner=c[2], frequency=c[3], nature=c[4],
-                                  control_type=c[5], key=c[6], criteria=c[7])
-            for c in demo_data.CONTROLS
-        ],
-    )
-    yield Progress(3, steps, "Test plans")
-    for c in demo_data.CONTROLS:
-        services.set_test_plan(store.uow(actor), ref, c[0], procedures=list(c[8]), attributes=list(c[9]))
-    yield Progress(4, steps, "System description")
-    for key, body in demo_data.SECTIONS.items():
-        services.set_section(store.uow(actor), ref, key, body)
-    for cref, text, crit in demo_data.CUECS:
-        services.save_cuec(store.uow(actor), ref, ref=cref, description=text, criteria=crit)
-    for name, what, method, csocs in demo_data.SUBSERVICE:
-        services.save_subservice_org(store.uow(actor), ref, name=name, services=what, method=method,
-                                     csocs=list(csocs))
-    yield Progress(5, steps, "Fieldwork")
-    services.set_phase(store.uow(actor), ref, "fieldwork")
+    steps = 6
+    uow = store.uow(actor)
+    with uow:
+        yield Progress(0, steps, "Firm and people")
+        if services.get_firm(uow) is None:
+            services.set_firm(
+                uow, name="Harbor & Finch LLP", city="Boston, Massachusetts", license_number="CPA-00417"
+            )
+        known = {p.initials for p in services.list_people(uow)}
+        for name, initials, role in DEMO_PEOPLE:
+            if initials not in known:
+                services.add_person(uow, name=name, initials=initials, role=role)
+        yield Progress(1, steps, "Engagement")
+        services.create_engagement(
+            uow,
+            ref=ref,
+            client="Northwind Analytics, Inc.",
+            system_name="Northwind Insight Platform",
+            engagement_type="type2",
+            categories=["security", "availability", "confidentiality"],
+            period_start=start,
+            period_end=end,
+            team=[(i, r) for _, i, r in DEMO_PEOPLE],
+        )
+        yield Progress(2, steps, "Controls")
+        services.add_controls(
+            uow,
+            ref,
+            [
+                services.ControlInput(
+                    ref=c[0],
+                    description=c[1],
+                    owner=c[2],
+                    frequency=c[3],
+                    nature=c[4],
+                    control_type=c[5],
+                    key=c[6],
+                    criteria=c[7],
+                )
+                for c in demo_data.CONTROLS
+            ],
+        )
+        yield Progress(3, steps, "Test plans")
+        for c in demo_data.CONTROLS:
+            services.set_test_plan(uow, ref, c[0], procedures=list(c[8]), attributes=list(c[9]))
+        yield Progress(4, steps, "System description")
+        for key, body in demo_data.SECTIONS.items():
+            services.set_section(uow, ref, key, body)
+        for cref, text, crit in demo_data.CUECS:
+            services.save_cuec(uow, ref, ref=cref, description=text, criteria=crit)
+        for name, what, method, csocs in demo_data.SUBSERVICE:
+            services.save_subservice_org(uow, ref, name=name, services=what, method=method, csocs=list(csocs))
+        yield Progress(5, steps, "Fieldwork")
+        services.set_phase(uow, ref, "fieldwork")
+        uow.commit()
     yield Progress(steps, steps, ref)
 
 
 def build_demo(store: Store, actor: str | None = None) -> str:
     """Create the demo engagement and return its reference."""
-    last = Progress(0, 0, "")
-    for last in iter_build_demo(store, actor):
-        pass
-    return last.label
+    return list(iter_build_demo(store, actor))[-1].label

@@ -13,7 +13,7 @@ import pytest
 def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
     # The unit tier runs with pytest-qt disabled (it must not load Qt); keep its
     # ini keys known so --strict-config still passes there.
-    if not pluginmanager.has_plugin("pytestqt"):
+    if not pluginmanager.has_plugin("pytest-qt"):
         parser.addini("qt_api", "pytest-qt binding (unused without pytest-qt)")
         parser.addini("qt_log_level_fail", "pytest-qt log level (unused without pytest-qt)")
 
@@ -38,7 +38,9 @@ class MemoryKeyring(keyring.backend.KeyringBackend):
 
 
 @pytest.fixture(autouse=True)
-def isolated_environment(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+def isolated_environment(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Path]:
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("AUDITDESK_DATA_DIR", str(home / "data"))
     monkeypatch.setenv("AUDITDESK_CONFIG_DIR", str(home / "config"))

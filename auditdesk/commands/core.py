@@ -22,8 +22,9 @@ def _eng_arg(parser: argparse.ArgumentParser) -> None:
 def demo(ctx: Context) -> None:
     actor = ctx.args.actor.upper() if ctx.args.actor else None
     ref = build_demo(ctx.store, actor)
-    ctx.emit({"engagement": ref, "store": ctx.store.label},
-             f"Created demo engagement {ref} in {ctx.store.label}")
+    ctx.emit(
+        {"engagement": ref, "store": ctx.store.label}, f"Created demo engagement {ref} in {ctx.store.label}"
+    )
 
 
 def _engagement_json(e: Engagement) -> dict[str, object]:
@@ -51,7 +52,8 @@ def engagements(ctx: Context) -> None:
             return "No engagements yet; 'auditdesk demo' creates one."
         lines = [f"{'REF':<12} {'TYPE':<7} {'PERIOD':<26} {'PHASE':<10} CLIENT"]
         lines += [
-            f"{e.ref:<12} {e.type.label:<7} {e.period_label:<26} {e.phase.value:<10} {e.client}" for e in items
+            f"{e.ref:<12} {e.type.label:<7} {e.period_label:<26} {e.phase.value:<10} {e.client}"
+            for e in items
         ]
         return "\n".join(lines)
 
@@ -76,10 +78,13 @@ def controls(ctx: Context) -> None:
     ]
     ctx.emit(
         document,
-        lambda: "\n".join(
-            f"{c.ref:<8} {c.frequency.value:<15} {', '.join(c.criteria):<24} {c.description}" for c in items
-        )
-        or "No controls yet.",
+        lambda: (
+            "\n".join(
+                f"{c.ref:<8} {c.frequency.value:<15} {', '.join(c.criteria):<24} {c.description}"
+                for c in items
+            )
+            or "No controls yet."
+        ),
     )
 
 

@@ -22,8 +22,12 @@ def sample_size(ctx: Context) -> None:
     method = a.method or ("hypergeometric" if a.population else "binomial")
     plan = sampling.attribute_sample_size(a.confidence, a.tolerable, a.expected, a.population, method)
     ctx.emit(
-        {"n": plan.n, "expected_deviations": plan.expected_deviations, "method": plan.method,
-         "exceeds_population": plan.exceeds_population},
+        {
+            "n": plan.n,
+            "expected_deviations": plan.expected_deviations,
+            "method": plan.method,
+            "exceeds_population": plan.exceeds_population,
+        },
         lambda: f"{plan.n}\n{plan.rationale()}",
     )
 
@@ -39,10 +43,15 @@ def _evaluate_args(parser: argparse.ArgumentParser) -> None:
 @command("evaluate", "upper deviation limit of an attribute sample")(_evaluate_args)
 def evaluate(ctx: Context) -> None:
     a = ctx.args
-    ev = sampling.evaluate_attribute(a.n, a.deviations, a.confidence, tolerable_rate=a.tolerable,
-                                     population_size=a.population)
+    ev = sampling.evaluate_attribute(
+        a.n, a.deviations, a.confidence, tolerable_rate=a.tolerable, population_size=a.population
+    )
     ctx.emit(
-        {"upper_limit": ev.upper_limit, "upper_limit_table_pct": ev.upper_limit_table_pct,
-         "sample_rate": ev.sample_rate, "exceeds_tolerable": ev.exceeds_tolerable},
+        {
+            "upper_limit": ev.upper_limit,
+            "upper_limit_table_pct": ev.upper_limit_table_pct,
+            "sample_rate": ev.sample_rate,
+            "exceeds_tolerable": ev.exceeds_tolerable,
+        },
         lambda: f"Upper deviation limit {ev.upper_limit_table_pct:.1f}%\n{ev.describe()}",
     )

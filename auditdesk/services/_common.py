@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-
-from sqlalchemy import select
-
+from collections.abc import Iterable
 from enum import Enum
 from typing import TypeVar
+
+from sqlalchemy import select
 
 from auditdesk.catalog import criteria_by_id, criteria_in_scope, sort_key
 from auditdesk.domain import (
@@ -93,7 +93,7 @@ def categories_of(row: EngagementRow) -> tuple[Category, ...]:
     return tuple(Category(c) for c in row.categories.split(",") if c)
 
 
-def check_criteria(row: EngagementRow, ids: list[str] | tuple[str, ...]) -> tuple[str, ...]:
+def check_criteria(row: EngagementRow, ids: Iterable[str]) -> tuple[str, ...]:
     """Validate criterion IDs against the catalog and the engagement's scope."""
     catalog = criteria_by_id()
     in_scope = {c.id for c in criteria_in_scope(categories_of(row))}
@@ -127,7 +127,9 @@ def engagement_record(row: EngagementRow) -> Engagement:
         phase=Phase(row.phase),
         categories=categories_of(row),
         team=tuple(
-            TeamMember(person_id=m.person_id, name=m.person.name, initials=m.person.initials, role=Role(m.role))
+            TeamMember(
+                person_id=m.person_id, name=m.person.name, initials=m.person.initials, role=Role(m.role)
+            )
             for m in row.team
         ),
     )

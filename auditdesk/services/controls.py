@@ -126,12 +126,16 @@ def add_controls(uow: SqlUnitOfWork, engagement: str | int, items: Sequence[Cont
             row.criteria = [ControlCriterionRow(criterion_id=c) for c in check_criteria(eng, data.criteria)]
             uow.session.add(row)
             uow.session.flush()
-            trail.record(uow, "control.add", "control", row.id, engagement_id=eng.id, after=control_record(row))
+            trail.record(
+                uow, "control.add", "control", row.id, engagement_id=eng.id, after=control_record(row)
+            )
         uow.commit()
     return len(items)
 
 
-def update_control(uow: SqlUnitOfWork, engagement: str | int, control: str | int, data: ControlInput) -> Control:
+def update_control(
+    uow: SqlUnitOfWork, engagement: str | int, control: str | int, data: ControlInput
+) -> Control:
     """Replace a control's fields and mapping."""
     with uow:
         eng = engagement_row(uow, engagement)
@@ -142,7 +146,9 @@ def update_control(uow: SqlUnitOfWork, engagement: str | int, control: str | int
         _set_criteria(row, criteria)
         uow.session.flush()
         after = control_record(row)
-        trail.record(uow, "control.update", "control", row.id, engagement_id=eng.id, before=before, after=after)
+        trail.record(
+            uow, "control.update", "control", row.id, engagement_id=eng.id, before=before, after=after
+        )
         uow.commit()
     return after
 
@@ -150,9 +156,7 @@ def update_control(uow: SqlUnitOfWork, engagement: str | int, control: str | int
 def _set_criteria(row: ControlRow, criteria: Iterable[str]) -> None:
     wanted = list(criteria)
     row.criteria = [c for c in row.criteria if c.criterion_id in wanted] + [
-        ControlCriterionRow(criterion_id=c)
-        for c in wanted
-        if c not in {x.criterion_id for x in row.criteria}
+        ControlCriterionRow(criterion_id=c) for c in wanted if c not in {x.criterion_id for x in row.criteria}
     ]
 
 
@@ -189,9 +193,7 @@ def plan_warnings(plan: TestPlan) -> tuple[str, ...]:
     if not plan.procedures:
         warnings.append("The test plan has no procedures yet.")
     elif all(p.type is ProcedureType.INQUIRY for p in plan.procedures):
-        warnings.append(
-            "Inquiry alone is not enough evidence; add observation, inspection or reperformance."
-        )
+        warnings.append("Inquiry alone is not enough evidence; add observation, inspection or reperformance.")
     if not plan.attributes:
         warnings.append("No attributes are defined to check on each sampled item.")
     return tuple(warnings)
@@ -216,7 +218,7 @@ def set_test_plan(
         for seq, proc in enumerate(procedures, start=1):
             kind = parse_enum(ProcedureType, proc[0], "procedure type")
             text = require_text(proc[1], f"description of procedure {seq}")
-            evidence = proc[2] if len(proc) > 2 else ""  # type: ignore[misc]
+            evidence = proc[2] if len(proc) > 2 else ""
             new_procedures.append(Procedure(seq, kind, text, evidence.strip()))
         new_attributes = [
             Attribute(ATTRIBUTE_LETTERS[i], require_text(q, f"question of attribute {ATTRIBUTE_LETTERS[i]}"))
@@ -226,13 +228,17 @@ def set_test_plan(
         row.attributes = []
         uow.session.flush()
         row.procedures = [
-            ProcedureRow(seq=p.seq, type=p.type.value, description=p.description, expected_evidence=p.expected_evidence)
+            ProcedureRow(
+                seq=p.seq, type=p.type.value, description=p.description, expected_evidence=p.expected_evidence
+            )
             for p in new_procedures
         ]
         row.attributes = [AttributeRow(letter=a.letter, question=a.question) for a in new_attributes]
         uow.session.flush()
         after = control_record(row)
-        trail.record(uow, "control.test_plan", "control", row.id, engagement_id=eng.id, before=before, after=after)
+        trail.record(
+            uow, "control.test_plan", "control", row.id, engagement_id=eng.id, before=before, after=after
+        )
         uow.commit()
     return after
 

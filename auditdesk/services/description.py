@@ -44,7 +44,7 @@ def list_sections(uow: SqlUnitOfWork, engagement: str | int) -> tuple[Descriptio
                 select(DescriptionSectionRow.key, DescriptionSectionRow.body).where(
                     DescriptionSectionRow.engagement_id == eng.id
                 )
-            ).tuples()
+            ).all()
         )
         return tuple(DescriptionSection(k, t, bodies.get(k, "")) for k, t in DESCRIPTION_SECTIONS)
 
@@ -65,13 +65,21 @@ def set_section(uow: SqlUnitOfWork, engagement: str | int, key: str, body: str) 
         before = DescriptionSection(key, _TITLES[key], row.body)
         row.body = body
         after = DescriptionSection(key, _TITLES[key], body)
-        trail.record(uow, "description.section", "description_section", key, engagement_id=eng.id,
-                     before=before, after=after)
+        trail.record(
+            uow,
+            "description.section",
+            "description_section",
+            key,
+            engagement_id=eng.id,
+            before=before,
+            after=after,
+        )
         uow.commit()
     return after
 
 
 # ---- CUECs --------------------------------------------------------------
+
 
 def _cuec(row: CuecRow) -> Cuec:
     return Cuec(row.id, row.ref, row.description, _split(row.criteria))
@@ -80,7 +88,9 @@ def _cuec(row: CuecRow) -> Cuec:
 def list_cuecs(uow: SqlUnitOfWork, engagement: str | int) -> tuple[Cuec, ...]:
     with uow:
         eng = engagement_row(uow, engagement)
-        rows = uow.session.scalars(select(CuecRow).where(CuecRow.engagement_id == eng.id).order_by(CuecRow.ref))
+        rows = uow.session.scalars(
+            select(CuecRow).where(CuecRow.engagement_id == eng.id).order_by(CuecRow.ref)
+        )
         return tuple(_cuec(r) for r in rows)
 
 
@@ -130,6 +140,7 @@ def delete_cuec(uow: SqlUnitOfWork, engagement: str | int, cuec_id: int) -> Cuec
 
 # ---- subservice organizations -------------------------------------------
 
+
 def _subservice(row: SubserviceOrgRow) -> SubserviceOrg:
     return SubserviceOrg(
         row.id,
@@ -144,7 +155,9 @@ def list_subservice_orgs(uow: SqlUnitOfWork, engagement: str | int) -> tuple[Sub
     with uow:
         eng = engagement_row(uow, engagement)
         rows = uow.session.scalars(
-            select(SubserviceOrgRow).where(SubserviceOrgRow.engagement_id == eng.id).order_by(SubserviceOrgRow.name)
+            select(SubserviceOrgRow)
+            .where(SubserviceOrgRow.engagement_id == eng.id)
+            .order_by(SubserviceOrgRow.name)
         )
         return tuple(_subservice(r) for r in rows)
 
@@ -169,7 +182,9 @@ def save_subservice_org(
         name = require_text(name, "subservice organization name")
         kind = parse_enum(SubserviceMethod, method, "subservice method")
         clash = uow.session.scalars(
-            select(SubserviceOrgRow.id).where(SubserviceOrgRow.engagement_id == eng.id, SubserviceOrgRow.name == name)
+            select(SubserviceOrgRow.id).where(
+                SubserviceOrgRow.engagement_id == eng.id, SubserviceOrgRow.name == name
+            )
         ).first()
         if clash is not None and clash != subservice_id:
             raise DuplicateError(f"{name} is already listed as a subservice organization.")
@@ -186,13 +201,17 @@ def save_subservice_org(
         row.services = services.strip()
         row.method = kind.value
         row.csocs = [
-            CsocRow(description=require_text(text, "CSOC description"), criteria=",".join(check_criteria(eng, crit)))
+            CsocRow(
+                description=require_text(text, "CSOC description"),
+                criteria=",".join(check_criteria(eng, crit)),
+            )
             for text, crit in csocs
         ]
         uow.session.flush()
         after = _subservice(row)
-        trail.record(uow, "subservice.save", "subservice_org", row.id, engagement_id=eng.id,
-                     before=before, after=after)
+        trail.record(
+            uow, "subservice.save", "subservice_org", row.id, engagement_id=eng.id, before=before, after=after
+        )
         uow.commit()
     return after
 
@@ -203,7 +222,9 @@ def delete_subservice_org(uow: SqlUnitOfWork, engagement: str | int, subservice_
         row = _get(uow, SubserviceOrgRow, subservice_id, eng.id, "subservice organization")
         before = _subservice(row)
         uow.session.delete(row)
-        trail.record(uow, "subservice.delete", "subservice_org", subservice_id, engagement_id=eng.id, before=before)
+        trail.record(
+            uow, "subservice.delete", "subservice_org", subservice_id, engagement_id=eng.id, before=before
+        )
         uow.commit()
     return before
 

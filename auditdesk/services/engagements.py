@@ -42,6 +42,7 @@ MAX_PERIOD_DAYS = 366
 
 # ---- firm ---------------------------------------------------------------
 
+
 def get_firm(uow: SqlUnitOfWork) -> Firm | None:
     """The firm that signs the reports, or None before it is set."""
     with uow:
@@ -68,6 +69,7 @@ def set_firm(uow: SqlUnitOfWork, *, name: str, city: str = "", license_number: s
 
 # ---- people -------------------------------------------------------------
 
+
 def _person(row: PersonRow) -> Person:
     return Person(row.id, row.name, row.initials, Role(row.role))
 
@@ -86,7 +88,9 @@ def add_person(uow: SqlUnitOfWork, *, name: str, initials: str, role: Role | str
             raise ValidationError(f"Initials '{initials}' must be 1-10 letters or digits.")
         if uow.session.scalars(select(PersonRow).where(PersonRow.initials == initials)).first():
             raise DuplicateError(f"Someone with initials {initials} already exists; choose other initials.")
-        row = PersonRow(name=require_text(name, "name"), initials=initials, role=parse_enum(Role, role, "role").value)
+        row = PersonRow(
+            name=require_text(name, "name"), initials=initials, role=parse_enum(Role, role, "role").value
+        )
         uow.session.add(row)
         uow.session.flush()
         person = _person(row)
@@ -103,6 +107,7 @@ def _person_by_initials(uow: SqlUnitOfWork, initials: str) -> PersonRow:
 
 
 # ---- engagements --------------------------------------------------------
+
 
 def check_dates(
     engagement_type: EngagementType,
@@ -125,9 +130,7 @@ def check_dates(
     if as_of_date is not None:
         raise ValidationError("A Type 2 engagement covers a period; clear the as-of date or choose Type 1.")
     if period_end <= period_start:
-        raise ValidationError(
-            f"The period end {period_end} must come after the period start {period_start}."
-        )
+        raise ValidationError(f"The period end {period_end} must come after the period start {period_start}.")
     if (period_end - period_start).days + 1 > MAX_PERIOD_DAYS:
         raise ValidationError(
             f"The period {period_start} to {period_end} is longer than twelve months; "
@@ -176,7 +179,9 @@ def create_engagement(
         check_dates(kind, as_of_date, period_start, period_end)
         cats = _categories(categories)
         if uow.session.scalars(select(EngagementRow).where(EngagementRow.ref == ref)).first():
-            raise DuplicateError(f"An engagement with reference {ref} already exists; choose another reference.")
+            raise DuplicateError(
+                f"An engagement with reference {ref} already exists; choose another reference."
+            )
         row = EngagementRow(
             ref=ref,
             client=require_text(client, "service organization name"),
@@ -234,7 +239,9 @@ def update_engagement(
             row.period_end = period_end or row.period_end
         check_dates(before.type, row.as_of_date, row.period_start, row.period_end)
         after = engagement_record(row)
-        trail.record(uow, "engagement.update", "engagement", row.id, engagement_id=row.id, before=before, after=after)
+        trail.record(
+            uow, "engagement.update", "engagement", row.id, engagement_id=row.id, before=before, after=after
+        )
         uow.commit()
     return after
 
@@ -253,7 +260,9 @@ def set_phase(uow: SqlUnitOfWork, engagement: str | int, phase: Phase | str) -> 
         before = engagement_record(row)
         row.phase = new.value
         after = engagement_record(row)
-        trail.record(uow, "engagement.phase", "engagement", row.id, engagement_id=row.id, before=before, after=after)
+        trail.record(
+            uow, "engagement.phase", "engagement", row.id, engagement_id=row.id, before=before, after=after
+        )
         uow.commit()
     return after
 
@@ -273,7 +282,9 @@ def set_team_member(uow: SqlUnitOfWork, engagement: str | int, initials: str, ro
         uow.session.flush()
         uow.session.refresh(row)
         after = engagement_record(row)
-        trail.record(uow, "engagement.team", "engagement", row.id, engagement_id=row.id, before=before, after=after)
+        trail.record(
+            uow, "engagement.team", "engagement", row.id, engagement_id=row.id, before=before, after=after
+        )
         uow.commit()
     return after
 
@@ -289,6 +300,8 @@ def remove_team_member(uow: SqlUnitOfWork, engagement: str | int, initials: str)
         row.team.remove(member)
         uow.session.flush()
         after = engagement_record(row)
-        trail.record(uow, "engagement.team", "engagement", row.id, engagement_id=row.id, before=before, after=after)
+        trail.record(
+            uow, "engagement.team", "engagement", row.id, engagement_id=row.id, before=before, after=after
+        )
         uow.commit()
     return after

@@ -43,7 +43,7 @@ def locate(target: str | os.PathLike[str]) -> StoreLocation:
     if "://" in raw:
         try:
             url = make_url(raw)
-        except ArgumentError as exc:
+        except (ArgumentError, ValueError) as exc:
             raise StoreError(f"'{raw}' is not a valid database URL.") from exc
         if url.get_backend_name() == "sqlite":
             database = url.database or ""
@@ -59,7 +59,9 @@ def check_sqlite_file(path: Path) -> None:
     """Refuse a file that is not a healthy SQLite database, without touching it."""
     if not path.exists():
         if not path.parent.exists():
-            raise StoreError(f"The folder {path.parent} does not exist; create it or choose another store path.")
+            raise StoreError(
+                f"The folder {path.parent} does not exist; create it or choose another store path."
+            )
         return
     if path.is_dir():
         raise StoreError(f"{path} is a folder, not a workpaper store file.")
@@ -163,9 +165,7 @@ def open_engine(target: str | os.PathLike[str], *, upgrade: bool = True) -> tupl
                 current = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
     except OperationalError as exc:
         engine.dispose()
-        raise StoreError(
-            f"Cannot open the store {location.label}: {exc.orig}."
-        ) from exc
+        raise StoreError(f"Cannot open the store {location.label}: {exc.orig}.") from exc
     if tables and current is None:
         engine.dispose()
         raise StoreError(

@@ -72,9 +72,7 @@ class EngagementRow(Base):
     phase: Mapped[str] = mapped_column(String(20))
     categories: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[str] = mapped_column(String(40))
-    rolled_from_id: Mapped[int | None] = mapped_column(
-        ForeignKey("engagement.id", ondelete="SET NULL")
-    )
+    rolled_from_id: Mapped[int | None] = mapped_column(ForeignKey("engagement.id", ondelete="SET NULL"))
 
     team: Mapped[list[TeamMemberRow]] = relationship(
         cascade="all, delete-orphan", order_by="TeamMemberRow.person_id"
@@ -86,9 +84,7 @@ class TeamMemberRow(Base):
     engagement_id: Mapped[int] = mapped_column(
         ForeignKey("engagement.id", ondelete="CASCADE"), primary_key=True
     )
-    person_id: Mapped[int] = mapped_column(
-        ForeignKey("person.id", ondelete="RESTRICT"), primary_key=True
-    )
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="RESTRICT"), primary_key=True)
     role: Mapped[str] = mapped_column(String(30))
     person: Mapped[PersonRow] = relationship(lazy="joined")
 
@@ -98,9 +94,7 @@ class ControlRow(Base):
     __table_args__ = (UniqueConstraint("engagement_id", "ref"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     uid: Mapped[str] = mapped_column(String(32), unique=True, default=new_uid)
-    engagement_id: Mapped[int] = mapped_column(
-        ForeignKey("engagement.id", ondelete="CASCADE"), index=True
-    )
+    engagement_id: Mapped[int] = mapped_column(ForeignKey("engagement.id", ondelete="CASCADE"), index=True)
     ref: Mapped[str] = mapped_column(String(40))
     description: Mapped[str] = mapped_column(Text)
     owner: Mapped[str] = mapped_column(String(200), default="")
@@ -122,9 +116,7 @@ class ControlRow(Base):
 
 class ControlCriterionRow(Base):
     __tablename__ = "control_criterion"
-    control_id: Mapped[int] = mapped_column(
-        ForeignKey("control.id", ondelete="CASCADE"), primary_key=True
-    )
+    control_id: Mapped[int] = mapped_column(ForeignKey("control.id", ondelete="CASCADE"), primary_key=True)
     criterion_id: Mapped[str] = mapped_column(String(10), primary_key=True, index=True)
 
 
@@ -152,9 +144,7 @@ class DescriptionSectionRow(Base):
     __tablename__ = "description_section"
     __table_args__ = (UniqueConstraint("engagement_id", "key"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    engagement_id: Mapped[int] = mapped_column(
-        ForeignKey("engagement.id", ondelete="CASCADE")
-    )
+    engagement_id: Mapped[int] = mapped_column(ForeignKey("engagement.id", ondelete="CASCADE"))
     key: Mapped[str] = mapped_column(String(40))
     body: Mapped[str] = mapped_column(Text, default="")
 
@@ -163,9 +153,7 @@ class CuecRow(Base):
     __tablename__ = "cuec"
     __table_args__ = (UniqueConstraint("engagement_id", "ref"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    engagement_id: Mapped[int] = mapped_column(
-        ForeignKey("engagement.id", ondelete="CASCADE")
-    )
+    engagement_id: Mapped[int] = mapped_column(ForeignKey("engagement.id", ondelete="CASCADE"))
     ref: Mapped[str] = mapped_column(String(40))
     description: Mapped[str] = mapped_column(Text)
     criteria: Mapped[str] = mapped_column(String(400), default="")
@@ -175,23 +163,17 @@ class SubserviceOrgRow(Base):
     __tablename__ = "subservice_org"
     __table_args__ = (UniqueConstraint("engagement_id", "name"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    engagement_id: Mapped[int] = mapped_column(
-        ForeignKey("engagement.id", ondelete="CASCADE")
-    )
+    engagement_id: Mapped[int] = mapped_column(ForeignKey("engagement.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(String(200))
     services: Mapped[str] = mapped_column(Text, default="")
     method: Mapped[str] = mapped_column(String(20))
-    csocs: Mapped[list[CsocRow]] = relationship(
-        cascade="all, delete-orphan", order_by="CsocRow.id"
-    )
+    csocs: Mapped[list[CsocRow]] = relationship(cascade="all, delete-orphan", order_by="CsocRow.id")
 
 
 class CsocRow(Base):
     __tablename__ = "csoc"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    subservice_id: Mapped[int] = mapped_column(
-        ForeignKey("subservice_org.id", ondelete="CASCADE")
-    )
+    subservice_id: Mapped[int] = mapped_column(ForeignKey("subservice_org.id", ondelete="CASCADE"))
     description: Mapped[str] = mapped_column(Text)
     criteria: Mapped[str] = mapped_column(String(400), default="")
 

@@ -47,11 +47,16 @@ class Store:
 
 
 class SqlUnitOfWork:
+    """One transaction. Re-entrant: services called with a unit of work that is
+    already open join it, and only the outermost ``commit`` commits, so several
+    services compose into one all-or-nothing action."""
+
     def __init__(self, engine: Engine, actor: str, *, read_only: bool = False) -> None:
         self._engine = engine
         self.actor = actor
         self.read_only = read_only
         self._session: Session | None = None
+        self._depth = 0
 
     @property
     def session(self) -> Session:
@@ -60,7 +65,9 @@ class SqlUnitOfWork:
         return self._session
 
     def __enter__(self) -> SqlUnitOfWork:
-        self._session = Session(self._engine, expire_on_commit=False, autoflush=True)
+        self._depth += 1
+        if self._depth == 1:
+            self._session = Session(self._engine, expire_on_commit=False, autoflush=True)
         return self
 
     def __exit__(
@@ -69,6 +76,9 @@ class SqlUnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        self._depth -= 1
+        if self._depth > 0:
+            return
         session = self.session
         try:
             session.rollback()
@@ -81,6 +91,9 @@ class SqlUnitOfWork:
     def commit(self) -> None:
         if self.read_only:
             raise RuntimeError("a read-only unit of work cannot commit")
+        if self._depth > 1:
+            self.session.flush()  # the outermost block decides
+            return
         try:
             self.session.commit()
         except OperationalError as exc:

@@ -10,7 +10,7 @@ import pytest
 
 @pytest.fixture(autouse=True)
 def no_qt_in_unit_tier(request: pytest.FixtureRequest) -> Iterator[None]:
-    if request.config.pluginmanager.has_plugin("pytestqt"):
+    if request.config.pluginmanager.has_plugin("pytest-qt"):
         # Run together with the ui tier (a developer's plain `pytest`): Qt is
         # already loaded by pytest-qt, so the guard cannot tell anything.
         yield

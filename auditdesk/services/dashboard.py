@@ -1,0 +1,216 @@
+"""Read-only figures for the desktop dashboard and the engagement list.
+
+Counts are computed with aggregate queries rather than by loading every
+control, so the overview stays quick for engagements with thousands of controls.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+
+from auditdesk.catalog import criteria_in_scope
+from auditdesk.domain import (
+    DESCRIPTION_SECTIONS,
+    Attribute,
+    Engagement,
+    Procedure,
+    ProcedureType,
+    TestPlan,
+)
+from auditdesk.services._common import categories_of, engagement_record, engagement_row
+from auditdesk.services.controls import plan_warnings
+from auditdesk.storage.schema import (
+    AttributeRow,
+    ControlCriterionRow,
+    ControlRow,
+    CsocRow,
+    CuecRow,
+    DescriptionSectionRow,
+    EngagementRow,
+    ProcedureRow,
+    SubserviceOrgRow,
+)
+from auditdesk.storage.uow import SqlUnitOfWork
+
+
+@dataclass(frozen=True, slots=True)
+class PlanStatusCounts:
+    """Controls by test-plan status (later issues add tested statuses)."""
+
+    no_plan: int = 0
+    incomplete: int = 0
+    planned: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.no_plan + self.incomplete + self.planned
+
+
+@dataclass(frozen=True, slots=True)
+class EngagementProgress:
+    """One line of the engagement list: how far planning has come."""
+
+    engagement: Engagement
+    controls: int
+    planned: int
+    criteria_in_scope: int
+    criteria_covered: int
+
+    @property
+    def readiness(self) -> float:
+        """Mean of criteria coverage and test-plan completion, 0.0 to 1.0."""
+        coverage = self.criteria_covered / self.criteria_in_scope if self.criteria_in_scope else 0.0
+        plans = self.planned / self.controls if self.controls else 0.0
+        return (coverage + plans) / 2
+
+
+@dataclass(frozen=True, slots=True)
+class EngagementOverview:
+    """The figures of the engagement dashboard, all read in one unit of work."""
+
+    engagement: Engagement
+    controls: int
+    key_controls: int
+    plan_status: PlanStatusCounts
+    criteria_in_scope: int
+    criteria_covered: int
+    uncovered: tuple[str, ...]
+    sections_written: int
+    sections_total: int
+    cuecs: int
+    subservice_orgs: int
+    csocs: int
+
+
+def _plan_status(
+    control_ids: Iterable[int],
+    procedures: dict[int, list[ProcedureType]],
+    attributes: dict[int, int],
+) -> PlanStatusCounts:
+    no_plan = incomplete = planned = 0
+    for cid in control_ids:
+        kinds = procedures.get(cid, [])
+        letters = attributes.get(cid, 0)
+        if not kinds and not letters:
+            no_plan += 1
+            continue
+        # Rebuild a skeleton plan so plan_warnings stays the one rule of "complete".
+        plan = TestPlan(
+            procedures=tuple(Procedure(i, kind, "") for i, kind in enumerate(kinds, start=1)),
+            attributes=tuple(Attribute(str(i), "") for i in range(letters)),
+        )
+        if plan_warnings(plan):
+            incomplete += 1
+        else:
+            planned += 1
+    return PlanStatusCounts(no_plan, incomplete, planned)
+
+
+def _plan_parts(
+    uow: SqlUnitOfWork, engagement_ids: list[int]
+) -> tuple[dict[int, list[ProcedureType]], dict[int, int]]:
+    procedures: dict[int, list[ProcedureType]] = defaultdict(list)
+    for cid, kind in uow.session.execute(
+        select(ProcedureRow.control_id, ProcedureRow.type)
+        .join(ControlRow, ControlRow.id == ProcedureRow.control_id)
+        .where(ControlRow.engagement_id.in_(engagement_ids))
+    ).tuples():
+        procedures[cid].append(ProcedureType(kind))
+    attributes = dict(
+        uow.session.execute(
+            select(AttributeRow.control_id, func.count())
+            .join(ControlRow, ControlRow.id == AttributeRow.control_id)
+            .where(ControlRow.engagement_id.in_(engagement_ids))
+            .group_by(AttributeRow.control_id)
+        ).tuples()
+    )
+    return procedures, attributes
+
+
+def _mapped_criteria(uow: SqlUnitOfWork, engagement_ids: list[int]) -> dict[int, set[str]]:
+    mapped: dict[int, set[str]] = defaultdict(set)
+    for eng_id, cid in uow.session.execute(
+        select(ControlRow.engagement_id, ControlCriterionRow.criterion_id)
+        .join(ControlRow, ControlRow.id == ControlCriterionRow.control_id)
+        .where(ControlRow.engagement_id.in_(engagement_ids))
+        .distinct()
+    ).tuples():
+        mapped[eng_id].add(cid)
+    return mapped
+
+
+def engagement_overview(uow: SqlUnitOfWork, engagement: str | int) -> EngagementOverview:
+    """Counts for the dashboard: controls, plan status, coverage, description."""
+    with uow:
+        row = engagement_row(uow, engagement)
+        session = uow.session
+        controls = list(
+            session.execute(
+                select(ControlRow.id, ControlRow.key).where(ControlRow.engagement_id == row.id)
+            ).tuples()
+        )
+        procedures, attributes = _plan_parts(uow, [row.id])
+        in_scope = [c.id for c in criteria_in_scope(categories_of(row))]
+        mapped = _mapped_criteria(uow, [row.id]).get(row.id, set())
+        written = session.scalar(
+            select(func.count())
+            .select_from(DescriptionSectionRow)
+            .where(DescriptionSectionRow.engagement_id == row.id, func.trim(DescriptionSectionRow.body) != "")
+        )
+        cuecs = session.scalar(select(func.count()).select_from(CuecRow).where(CuecRow.engagement_id == row.id))
+        orgs = session.scalar(
+            select(func.count()).select_from(SubserviceOrgRow).where(SubserviceOrgRow.engagement_id == row.id)
+        )
+        csocs = session.scalar(
+            select(func.count())
+            .select_from(CsocRow)
+            .join(SubserviceOrgRow, SubserviceOrgRow.id == CsocRow.subservice_id)
+            .where(SubserviceOrgRow.engagement_id == row.id)
+        )
+        return EngagementOverview(
+            engagement=engagement_record(row),
+            controls=len(controls),
+            key_controls=sum(1 for _, key in controls if key),
+            plan_status=_plan_status((cid for cid, _ in controls), procedures, attributes),
+            criteria_in_scope=len(in_scope),
+            criteria_covered=sum(1 for c in in_scope if c in mapped),
+            uncovered=tuple(c for c in in_scope if c not in mapped),
+            sections_written=int(written or 0),
+            sections_total=len(DESCRIPTION_SECTIONS),
+            cuecs=int(cuecs or 0),
+            subservice_orgs=int(orgs or 0),
+            csocs=int(csocs or 0),
+        )
+
+
+def engagement_progress(uow: SqlUnitOfWork) -> tuple[EngagementProgress, ...]:
+    """Every engagement with its planning progress, in creation order."""
+    with uow:
+        rows = list(uow.session.scalars(select(EngagementRow).order_by(EngagementRow.id)))
+        ids = [r.id for r in rows]
+        by_engagement: dict[int, list[int]] = defaultdict(list)
+        for eng_id, cid in uow.session.execute(
+            select(ControlRow.engagement_id, ControlRow.id).where(ControlRow.engagement_id.in_(ids))
+        ).tuples():
+            by_engagement[eng_id].append(cid)
+        procedures, attributes = _plan_parts(uow, ids)
+        mapped = _mapped_criteria(uow, ids)
+        result = []
+        for row in rows:
+            in_scope = [c.id for c in criteria_in_scope(categories_of(row))]
+            covered = mapped.get(row.id, set())
+            control_ids = by_engagement.get(row.id, [])
+            result.append(
+                EngagementProgress(
+                    engagement=engagement_record(row),
+                    controls=len(control_ids),
+                    planned=_plan_status(control_ids, procedures, attributes).planned,
+                    criteria_in_scope=len(in_scope),
+                    criteria_covered=sum(1 for c in in_scope if c in covered),
+                )
+            )
+        return tuple(result)
