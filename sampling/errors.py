@@ -10,6 +10,7 @@ __all__ = [
     "InvalidParameterError",
     "PopulationDataError",
     "PopulationMismatchError",
+    "ReperformanceError",
     "SamplingError",
 ]
 
@@ -28,3 +29,7 @@ class PopulationMismatchError(SamplingError):
 
 class PopulationDataError(SamplingError, ValueError):
     """The population's data (keys, dates or amounts) cannot be used as given."""
+
+
+class ReperformanceError(SamplingError):
+    """Re-running a receipt on its own population gave different items than recorded."""
