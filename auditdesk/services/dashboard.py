@@ -118,15 +118,18 @@ def _plan_parts(
         select(ProcedureRow.control_id, ProcedureRow.type)
         .join(ControlRow, ControlRow.id == ProcedureRow.control_id)
         .where(ControlRow.engagement_id.in_(engagement_ids))
-    ).tuples():
+    ):
         procedures[cid].append(ProcedureType(kind))
+    # list() first: a Result has .keys(), so dict() would take it for a mapping.
     attributes = dict(
-        uow.session.execute(
-            select(AttributeRow.control_id, func.count())
-            .join(ControlRow, ControlRow.id == AttributeRow.control_id)
-            .where(ControlRow.engagement_id.in_(engagement_ids))
-            .group_by(AttributeRow.control_id)
-        ).tuples()
+        list(
+            uow.session.execute(
+                select(AttributeRow.control_id, func.count())
+                .join(ControlRow, ControlRow.id == AttributeRow.control_id)
+                .where(ControlRow.engagement_id.in_(engagement_ids))
+                .group_by(AttributeRow.control_id)
+            )
+        )
     )
     return procedures, attributes
 
@@ -138,7 +141,7 @@ def _mapped_criteria(uow: SqlUnitOfWork, engagement_ids: list[int]) -> dict[int,
         .join(ControlRow, ControlRow.id == ControlCriterionRow.control_id)
         .where(ControlRow.engagement_id.in_(engagement_ids))
         .distinct()
-    ).tuples():
+    ):
         mapped[eng_id].add(cid)
     return mapped
 
@@ -151,7 +154,7 @@ def engagement_overview(uow: SqlUnitOfWork, engagement: str | int) -> Engagement
         controls = list(
             session.execute(
                 select(ControlRow.id, ControlRow.key).where(ControlRow.engagement_id == row.id)
-            ).tuples()
+            )
         )
         procedures, attributes = _plan_parts(uow, [row.id])
         in_scope = [c.id for c in criteria_in_scope(categories_of(row))]
@@ -161,7 +164,9 @@ def engagement_overview(uow: SqlUnitOfWork, engagement: str | int) -> Engagement
             .select_from(DescriptionSectionRow)
             .where(DescriptionSectionRow.engagement_id == row.id, func.trim(DescriptionSectionRow.body) != "")
         )
-        cuecs = session.scalar(select(func.count()).select_from(CuecRow).where(CuecRow.engagement_id == row.id))
+        cuecs = session.scalar(
+            select(func.count()).select_from(CuecRow).where(CuecRow.engagement_id == row.id)
+        )
         orgs = session.scalar(
             select(func.count()).select_from(SubserviceOrgRow).where(SubserviceOrgRow.engagement_id == row.id)
         )
@@ -195,7 +200,7 @@ def engagement_progress(uow: SqlUnitOfWork) -> tuple[EngagementProgress, ...]:
         by_engagement: dict[int, list[int]] = defaultdict(list)
         for eng_id, cid in uow.session.execute(
             select(ControlRow.engagement_id, ControlRow.id).where(ControlRow.engagement_id.in_(ids))
-        ).tuples():
+        ):
             by_engagement[eng_id].append(cid)
         procedures, attributes = _plan_parts(uow, ids)
         mapped = _mapped_criteria(uow, ids)

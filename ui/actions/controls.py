@@ -1,0 +1,50 @@
+"""Control actions: the fields, the criteria mapping, the test plan."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from auditdesk import services
+from auditdesk.domain import Control, TestPlan
+from auditdesk.services import ControlInput
+from ui.context import AppContext
+
+
+def input_of(control: Control) -> ControlInput:
+    """The editable fields of a stored control (to restore them on undo)."""
+    return ControlInput(
+        ref=control.ref,
+        description=control.description,
+        owner=control.owner,
+        frequency=control.frequency,
+        nature=control.nature,
+        control_type=control.control_type,
+        key=control.key,
+        criteria=control.criteria,
+    )
+
+
+def add_control(*, ctx: AppContext, data: ControlInput) -> Control:
+    return services.add_control(ctx.store.uow(ctx.actor), ctx.engagement_ref, data)
+
+
+def update_control(*, ctx: AppContext, ref: str, data: ControlInput) -> Control:
+    return services.update_control(ctx.store.uow(ctx.actor), ctx.engagement_ref, ref, data)
+
+
+def delete_control(*, ctx: AppContext, ref: str) -> Control:
+    return services.delete_control(ctx.store.uow(ctx.actor), ctx.engagement_ref, ref)
+
+
+def map_criteria(*, ctx: AppContext, ref: str, criteria: Sequence[str]) -> Control:
+    return services.map_criteria(ctx.store.uow(ctx.actor), ctx.engagement_ref, ref, list(criteria))
+
+
+def set_test_plan(*, ctx: AppContext, ref: str, plan: TestPlan) -> Control:
+    return services.set_test_plan(
+        ctx.store.uow(ctx.actor),
+        ctx.engagement_ref,
+        ref,
+        procedures=[(p.type, p.description, p.expected_evidence) for p in plan.procedures],
+        attributes=[a.question for a in plan.attributes],
+    )

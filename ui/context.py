@@ -1,0 +1,94 @@
+"""What every screen shares: the open store, who is acting, the engagement, undo.
+
+Writes return the records they changed; whoever made the change announces it
+here, and each view decides whether it needs to reload (Anki's OpChanges idea).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QUndoStack
+from PySide6.QtWidgets import QWidget
+
+from auditdesk import config, services
+from auditdesk.domain import Control, Engagement
+
+
+class Topic(StrEnum):
+    """What a change touched; views subscribe to the topics they show."""
+
+    ENGAGEMENTS = "engagements"  # the list: added engagements, progress figures
+    ENGAGEMENT = "engagement"  # particulars, phase, categories of the open one
+    TEAM = "team"
+    PEOPLE = "people"  # the firm's staff list
+    CONTROLS = "controls"  # controls, mapping, test plans
+    DESCRIPTION = "description"  # DC 200 sections, CUECs, subservice orgs
+
+
+class AppContext(QObject):
+    """The open store and the current engagement, with change notifications."""
+
+    engagement_changed = Signal(object)  # Engagement | None
+    changed = Signal(object)  # frozenset[Topic]
+    control_saved = Signal(str, object)  # previous ref ('' when new), Control
+    control_removed = Signal(str)  # ref
+    actor_changed = Signal(str)
+
+    def __init__(self, store: services.Store, *, explicit_actor: str | None = None, parent: QObject | None = None):
+        super().__init__(parent)
+        self.store = store
+        self._explicit_actor = explicit_actor
+        self._engagement: Engagement | None = None
+        self.undo_stack = QUndoStack(self)
+        # Message boxes raised by actions attach here (the main window).
+        self.dialog_parent: QWidget | None = None
+
+    @property
+    def actor(self) -> str:
+        """Initials of the acting person: --as, AUDITDESK_USER, the profile, the login."""
+        return config.resolve_actor(self._explicit_actor)
+
+    @property
+    def engagement(self) -> Engagement | None:
+        return self._engagement
+
+    @property
+    def engagement_ref(self) -> str:
+        if self._engagement is None:
+            raise RuntimeError("no engagement is open")
+        return self._engagement.ref
+
+    def open_engagement(self, engagement: Engagement | None) -> None:
+        """Make ``engagement`` current; its undo history starts empty."""
+        self.undo_stack.clear()
+        self._engagement = engagement
+        self.engagement_changed.emit(engagement)
+
+    def reload_engagement(self) -> Engagement | None:
+        """Re-read the current engagement (after phase, team or scope changes)."""
+        if self._engagement is not None:
+            self._engagement = services.get_engagement(self.store.reader(), self._engagement.ref)
+        return self._engagement
+
+    def switch_store(self, store: services.Store) -> services.Store:
+        """Work in another store from now on; returns the previous one (the caller closes it)."""
+        previous, self.store = self.store, store
+        self.open_engagement(None)
+        self.notify(*Topic)
+        return previous
+
+    def notify(self, *topics: Topic) -> None:
+        self.changed.emit(frozenset(topics))
+
+    def announce_control(self, previous_ref: str, control: Control) -> None:
+        self.control_saved.emit(previous_ref, control)
+        self.notify(Topic.CONTROLS)
+
+    def announce_control_removed(self, ref: str) -> None:
+        self.control_removed.emit(ref)
+        self.notify(Topic.CONTROLS)
+
+    def profile_changed(self) -> None:
+        self.actor_changed.emit(self.actor)

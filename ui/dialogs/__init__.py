@@ -1,0 +1,1 @@
+"""Dialogs: the new-engagement wizard and the settings."""

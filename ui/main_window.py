@@ -1,0 +1,461 @@
+"""The main window: navigator, the current screen, the detail panel, the status bar.
+
+Screens are built the first time they are shown (see ``views.registry``), and
+reload only when a change they show arrives while they are visible, or when
+they are next shown.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QByteArray, QSettings, QSize, Qt
+from PySide6.QtGui import QAction, QCloseEvent, QFont, QKeySequence, QPalette
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QSplitter,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from auditdesk import config, services
+from auditdesk.domain import Engagement, Phase
+from ui import feedback
+from ui.actions import engagements as engagement_actions
+from ui.context import AppContext, Topic
+from ui.views.base import WorkspaceView
+from ui.views.registry import ENGAGEMENT_LIST, WORKSPACE_VIEWS, ViewSpec, spec
+from ui.widgets.cards import BannerWidget
+from ui.widgets.detail_panel import Detail, DetailPanel
+
+VIEW_ROLE = int(Qt.ItemDataRole.UserRole)
+
+
+def window_settings() -> QSettings:
+    """Geometry and last engagement, next to settings.json (tests redirect the folder)."""
+    folder = config.config_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    return QSettings(str(folder / "window.ini"), QSettings.Format.IniFormat)
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, ctx: AppContext) -> None:
+        super().__init__()
+        self.ctx = ctx
+        ctx.dialog_parent = self
+        self.setObjectName("mainWindow")
+        self.setWindowTitle("AuditDesk")
+        self.views: dict[str, WorkspaceView] = {}
+        self.current_view_name = ""
+        self._last_workspace_view = "overview"
+
+        self.navigator = self._build_navigator()
+        self.stack = QStackedWidget()
+        self.banner = BannerWidget()
+        centre = QWidget()
+        centre_layout = QVBoxLayout(centre)
+        centre_layout.setContentsMargins(0, 0, 0, 0)
+        centre_layout.setSpacing(0)
+        banner_holder = QWidget()
+        banner_layout = QVBoxLayout(banner_holder)
+        banner_layout.setContentsMargins(16, 10, 16, 0)
+        banner_layout.addWidget(self.banner)
+        centre_layout.addWidget(banner_holder)
+        centre_layout.addWidget(self.stack, 1)
+        banner_holder.setVisible(False)
+        self.banner.dismissed.connect(lambda: banner_holder.setVisible(False))
+        self._banner_holder = banner_holder
+
+        self.detail_panel = DetailPanel()
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(self.navigator)
+        self.splitter.addWidget(centre)
+        self.splitter.addWidget(self.detail_panel)
+        self.splitter.setStretchFactor(0, 0)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setStretchFactor(2, 0)
+        self.splitter.setCollapsible(1, False)
+        self.splitter.setSizes([220, 900, 290])
+        self.setCentralWidget(self.splitter)
+
+        self._build_status_bar()
+        self._build_menus()
+
+        ctx.changed.connect(self._on_changed)
+        ctx.engagement_changed.connect(self._on_engagement_changed)
+        ctx.actor_changed.connect(lambda _a: self._update_status())
+        self.resize(QSize(1440, 900))
+        self._update_status()
+
+    # ---- layout ----------------------------------------------------------
+
+    def _build_navigator(self) -> QWidget:
+        panel = QWidget()
+        panel.setObjectName("navigatorPanel")
+        panel.setMinimumWidth(190)
+        layout = QVBoxLayout(panel)
+        layout.setContentsMargins(6, 12, 6, 8)
+        layout.setSpacing(4)
+        self.nav_client = QLabel("No engagement open")
+        self.nav_client.setObjectName("navigatorClient")
+        self.nav_client.setWordWrap(True)
+        self.nav_meta = QLabel("")
+        self.nav_meta.setObjectName("navigatorMeta")
+        self.nav_meta.setWordWrap(True)
+        self.nav_list = QListWidget()
+        self.nav_list.setObjectName("navigator")
+        self.nav_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.nav_list.setTextElideMode(Qt.TextElideMode.ElideRight)
+        home = QListWidgetItem("All engagements")
+        home.setData(VIEW_ROLE, ENGAGEMENT_LIST)
+        self.nav_list.addItem(home)
+        muted = self.palette().color(QPalette.ColorRole.PlaceholderText)
+        for view in WORKSPACE_VIEWS:
+            item = QListWidgetItem(view.title)
+            item.setData(VIEW_ROLE, view.name)
+            if not view.available:
+                # Screens of later issues: listed, visibly not there yet.
+                font = QFont(self.nav_list.font())
+                font.setItalic(True)
+                item.setFont(font)
+                item.setForeground(muted)
+                item.setText(f"{view.title}  (soon)")
+                item.setToolTip(f"Coming with the [{view.options.get('issue', '')}] issue — not yet available")
+            self.nav_list.addItem(item)
+        self.nav_list.currentItemChanged.connect(self._nav_changed)
+        layout.addWidget(self.nav_client)
+        layout.addWidget(self.nav_meta)
+        layout.addSpacing(6)
+        layout.addWidget(self.nav_list, 1)
+        return panel
+
+    def _build_status_bar(self) -> None:
+        bar = self.statusBar()
+        self.user_label = QLabel()
+        self.store_label = QLabel()
+        self.store_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.phase_label = QLabel()
+        self.phase_label.setObjectName("phaseBadge")
+        bar.addPermanentWidget(self.user_label)
+        bar.addPermanentWidget(self.store_label, 1)
+        bar.addPermanentWidget(self.phase_label)
+
+    def _build_menus(self) -> None:
+        menu = self.menuBar()
+        file_menu = menu.addMenu("&File")
+        self.new_action = self._action("&New engagement…", self.new_engagement, QKeySequence.StandardKey.New)
+        self.list_action = self._action("All &engagements", lambda: self.show_view(ENGAGEMENT_LIST), "Ctrl+E")
+        self.open_store_action = self._action("&Open store…", self.choose_store, QKeySequence.StandardKey.Open)
+        self.settings_action = self._action("&Settings…", self.open_settings, "Ctrl+,")
+        self.settings_action.setMenuRole(QAction.MenuRole.PreferencesRole)
+        quit_action = self._action("&Quit", self.close, QKeySequence.StandardKey.Quit)
+        quit_action.setMenuRole(QAction.MenuRole.QuitRole)
+        for action in (self.new_action, self.list_action, self.open_store_action):
+            file_menu.addAction(action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.settings_action)
+        file_menu.addSeparator()
+        file_menu.addAction(quit_action)
+
+        edit_menu = menu.addMenu("&Edit")
+        self.undo_action = self.ctx.undo_stack.createUndoAction(self, "&Undo")
+        self.undo_action.setShortcut(QKeySequence("Ctrl+Z"))
+        self.redo_action = self.ctx.undo_stack.createRedoAction(self, "&Redo")
+        # Ctrl+Shift+Z everywhere; Ctrl+Y as well, as Windows users expect.
+        self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
+        self.filter_action = self._action("&Filter…", self.focus_filter, QKeySequence.StandardKey.Find)
+        for action in (self.undo_action, self.redo_action):
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            self.addAction(action)
+        edit_menu.addAction(self.undo_action)
+        edit_menu.addAction(self.redo_action)
+        edit_menu.addSeparator()
+        edit_menu.addAction(self.filter_action)
+
+        engagement_menu = menu.addMenu("E&ngagement")
+        phase_menu = engagement_menu.addMenu("Move to &phase")
+        self.phase_actions: dict[Phase, QAction] = {}
+        for phase in Phase:
+            action = self._action(phase.value.capitalize(), lambda _c=False, p=phase: self.move_to_phase(p))
+            action.setCheckable(True)
+            phase_menu.addAction(action)
+            self.phase_actions[phase] = action
+        self.roll_forward_action = QAction("&Roll forward to the next period…", self)
+        self.roll_forward_action.setEnabled(False)
+        self.roll_forward_action.setStatusTip("Coming with the [fieldwork] issue — not yet available")
+        self.roll_forward_action.setToolTip(self.roll_forward_action.statusTip())
+        engagement_menu.addAction(self.roll_forward_action)
+
+        view_menu = menu.addMenu("&View")
+        view_menu.addAction(self.list_action)
+        view_menu.addSeparator()
+        self.view_actions: dict[str, QAction] = {}
+        for view in WORKSPACE_VIEWS:
+            action = self._action(view.title, lambda _c=False, n=view.name: self.show_view(n), view.shortcut or None)
+            view_menu.addAction(action)
+            self.view_actions[view.name] = action
+        view_menu.addSeparator()
+        view_menu.addAction(self._action("&Reload from the store", self.reload_all, QKeySequence.StandardKey.Refresh))
+
+        help_menu = menu.addMenu("&Help")
+        about = self._action("&About AuditDesk", self.about)
+        about.setMenuRole(QAction.MenuRole.AboutRole)
+        help_menu.addAction(about)
+
+    def _action(self, text: str, slot: object, shortcut: object = None) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))  # type: ignore[call-overload]
+        action.triggered.connect(slot)  # type: ignore[arg-type]
+        self.addAction(action)  # shortcuts work even with the menu bar hidden (offscreen, kiosk)
+        return action
+
+    # ---- engagements and views ------------------------------------------
+
+    def open_engagement(self, ref: str, view: str | None = None) -> bool:
+        engagement = feedback.attempt(self, services.get_engagement, self.ctx.store.reader(), ref)
+        if engagement is None:
+            return False
+        self.ctx.open_engagement(engagement)
+        self.show_view(view or self._last_workspace_view)
+        return True
+
+    def _on_engagement_changed(self, engagement: Engagement | None) -> None:
+        for view in self.views.values():
+            view.stale = True
+        self._update_engagement_labels()
+        if engagement is None:
+            self.show_view(ENGAGEMENT_LIST)
+
+    def _update_engagement_labels(self) -> None:
+        e = self.ctx.engagement
+        self.detail_panel.set_engagement(e)
+        if e is None:
+            self.nav_client.setText("No engagement open")
+            self.nav_meta.setText("Choose one in All engagements, or create one (Ctrl+N).")
+            self.setWindowTitle("AuditDesk")
+        else:
+            self.nav_client.setText(e.client)
+            self.nav_meta.setText(f"{e.ref} · {e.type.label} · {e.phase.value}")
+            self.setWindowTitle(f"AuditDesk — {e.ref} · {e.client}")
+            for phase, action in self.phase_actions.items():
+                action.setChecked(phase is e.phase)
+        for row in range(1, self.nav_list.count()):
+            self.nav_list.item(row).setHidden(e is None)
+        self._update_status()
+        self._refresh_activity()
+
+    def view(self, name: str) -> WorkspaceView:
+        """The screen called ``name``, built on first use."""
+        existing = self.views.get(name)
+        if existing is not None:
+            return existing
+        if name == ENGAGEMENT_LIST:
+            from ui.views.engagement_list import EngagementListView
+
+            created: WorkspaceView = EngagementListView(self.ctx)
+            created.setObjectName("view_engagements")
+            created.open_requested.connect(self.open_engagement)  # type: ignore[attr-defined]
+            created.new_requested.connect(self.new_engagement)  # type: ignore[attr-defined]
+        else:
+            view_spec: ViewSpec = spec(name)
+            created = view_spec.create(self.ctx)
+            if hasattr(created, "control_requested"):
+                created.control_requested.connect(self.open_control)
+        created.detail_changed.connect(self._detail_changed)
+        self.views[name] = created
+        self.stack.addWidget(created)
+        return created
+
+    def show_view(self, name: str) -> WorkspaceView:
+        if name != ENGAGEMENT_LIST and self.ctx.engagement is None:
+            name = ENGAGEMENT_LIST
+        view = self.view(name)
+        self.current_view_name = name
+        if name != ENGAGEMENT_LIST:
+            self._last_workspace_view = name
+        self.stack.setCurrentWidget(view)
+        self._select_nav(name)
+        view.refresh_if_needed()
+        self.detail_panel.set_detail(view.current_detail())
+        return view
+
+    def current_view(self) -> WorkspaceView | None:
+        return self.views.get(self.current_view_name)
+
+    def _select_nav(self, name: str) -> None:
+        for row in range(self.nav_list.count()):
+            item = self.nav_list.item(row)
+            if item.data(VIEW_ROLE) == name:
+                if self.nav_list.currentItem() is not item:
+                    self.nav_list.blockSignals(True)
+                    self.nav_list.setCurrentItem(item)
+                    self.nav_list.blockSignals(False)
+                return
+
+    def _nav_changed(self, current: QListWidgetItem | None, _previous: QListWidgetItem | None) -> None:
+        if current is not None:
+            self.show_view(str(current.data(VIEW_ROLE)))
+
+    def open_control(self, ref: str) -> None:
+        view = self.show_view("controls")
+        view.select(ref)  # type: ignore[attr-defined]
+
+    def _detail_changed(self, detail: Detail | None) -> None:
+        if self.sender() is self.current_view():
+            self.detail_panel.set_detail(detail)
+
+    def _on_changed(self, topics: frozenset[Topic]) -> None:
+        for view in self.views.values():
+            if view.topics & topics:
+                view.stale = True
+        current = self.current_view()
+        if current is not None:
+            current.refresh_if_needed()
+        if topics & {Topic.ENGAGEMENT, Topic.TEAM}:
+            self._update_engagement_labels()
+        else:
+            self._refresh_activity()
+
+    def reload_all(self) -> None:
+        if self.ctx.engagement is not None:
+            feedback.attempt(self, self.ctx.reload_engagement)
+        self.ctx.notify(*Topic)
+
+    def _refresh_activity(self) -> None:
+        e = self.ctx.engagement
+        events = services.recent_events(self.ctx.store.reader(), engagement_id=e.id, limit=8) if e else ()
+        self.detail_panel.set_activity(events)
+
+    def _update_status(self) -> None:
+        settings = config.load_settings()
+        actor = self.ctx.actor
+        name = settings.profile.name if settings.profile.initials.upper() == actor else ""
+        self.user_label.setText(f"User: {actor}" + (f" ({name})" if name else ""))
+        self.store_label.setText(f"Store: {self.ctx.store.label}")
+        self.store_label.setToolTip(self.ctx.store.label)
+        e = self.ctx.engagement
+        if e is None:
+            self.phase_label.hide()
+            return
+        self.phase_label.show()
+        self.phase_label.setObjectName("lockBadge" if e.locked else "phaseBadge")
+        self.phase_label.setText(f"{e.phase.value.capitalize()} · {'locked' if e.locked else 'editable'}")
+        # The object name picks the badge colours; re-polish to apply the change.
+        self.phase_label.style().unpolish(self.phase_label)
+        self.phase_label.style().polish(self.phase_label)
+
+    def show_banner(self, text: str) -> None:
+        self.banner.show_message(text)
+        self._banner_holder.setVisible(True)
+
+    # ---- commands --------------------------------------------------------
+
+    def focus_filter(self) -> None:
+        view = self.current_view()
+        if view is None or not view.focus_filter():
+            self.statusBar().showMessage("This screen has no filter.", 3000)
+
+    def new_engagement(self) -> None:
+        from ui.dialogs.new_engagement import NewEngagementWizard
+
+        wizard = NewEngagementWizard(self.ctx, self)
+        wizard.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        wizard.engagement_created.connect(self._engagement_created)
+        self.wizard = wizard
+        wizard.open()
+
+    def _engagement_created(self, engagement: Engagement) -> None:
+        self.ctx.notify(Topic.ENGAGEMENTS)
+        self.open_engagement(engagement.ref, "overview")
+        self.statusBar().showMessage(f"Engagement {engagement.ref} created.", 5000)
+
+    def open_settings(self) -> None:
+        from ui.dialogs.settings import SettingsDialog
+
+        dialog = SettingsDialog(self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.saved.connect(self._settings_saved)
+        self.settings_dialog = dialog
+        dialog.open()
+
+    def _settings_saved(self, settings: config.Settings) -> None:
+        from PySide6.QtWidgets import QApplication
+
+        from ui import theme
+
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            theme.apply_theme(app, settings.theme)
+        self.ctx.profile_changed()
+        self.statusBar().showMessage("Settings saved.", 4000)
+
+    def move_to_phase(self, phase: Phase) -> None:
+        if self.ctx.engagement is None:
+            return
+        if feedback.attempt(self, engagement_actions.set_phase, ctx=self.ctx, phase=phase) is not None:
+            self.ctx.reload_engagement()
+            self.ctx.notify(Topic.ENGAGEMENT, Topic.ENGAGEMENTS)
+        else:
+            self._update_engagement_labels()  # undo the check mark of a refused move
+
+    def choose_store(self) -> None:
+        path, _filter = QFileDialog.getOpenFileName(
+            self, "Open a workpaper store", str(config.data_dir()), "AuditDesk stores (*.sqlite *.db);;All files (*)")
+        if path:
+            self.switch_store(path)
+
+    def switch_store(self, target: str) -> bool:
+        store = feedback.attempt(self, services.open_store, target)
+        if store is None:
+            return False
+        previous = self.ctx.switch_store(store)
+        previous.close()
+        self._update_status()
+        engagements = services.list_engagements(store.reader())
+        if engagements:
+            self.open_engagement(engagements[0].ref)
+        return True
+
+    def about(self) -> None:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            number = version("auditdesk")
+        except PackageNotFoundError:
+            number = "development"
+        feedback.show_info(self, f"AuditDesk {number}: SOC 2 workpapers for CPA firms.\n\n"
+                                 f"Store: {self.ctx.store.label}\nLogs: {config.log_dir()}")
+
+    # ---- persistence -----------------------------------------------------
+
+    def restore_state(self) -> str | None:
+        """Restore geometry and splitter sizes; returns the last engagement's ref."""
+        settings = window_settings()
+        geometry = settings.value("geometry")
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)
+        splitter = settings.value("splitter")
+        if isinstance(splitter, QByteArray):
+            self.splitter.restoreState(splitter)
+        view = settings.value("view")
+        if isinstance(view, str) and view in {v.name for v in WORKSPACE_VIEWS}:
+            self._last_workspace_view = view
+        last = settings.value("engagement")
+        return last if isinstance(last, str) and last else None
+
+    def save_state(self) -> None:
+        settings = window_settings()
+        settings.setValue("geometry", self.saveGeometry())
+        settings.setValue("splitter", self.splitter.saveState())
+        settings.setValue("view", self._last_workspace_view)
+        if self.ctx.engagement is not None:
+            settings.setValue("engagement", self.ctx.engagement.ref)
+        settings.sync()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.save_state()
+        super().closeEvent(event)

@@ -1,0 +1,158 @@
+"""Controls table, the catalog tree for mapping, and the test-plan draft tables."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from PySide6.QtGui import QColor
+
+from auditdesk.catalog import Criterion, criteria_in_scope, sort_key
+from auditdesk.domain import Attribute, Category, Control, Procedure, ProcedureType
+from auditdesk.services import plan_warnings
+from ui import theme
+from ui.models.columns import CENTER, Column, bold_font
+from ui.models.table import RecordTableModel
+from ui.models.tree import Group, GroupedTreeModel
+
+PLAN_NONE = "No plan"
+PLAN_INCOMPLETE = "Incomplete"
+PLAN_READY = "Planned"
+
+
+def plan_status(control: Control) -> str:
+    plan = control.test_plan
+    if not plan.procedures and not plan.attributes:
+        return PLAN_NONE
+    return PLAN_INCOMPLETE if plan_warnings(plan) else PLAN_READY
+
+
+def _plan_color(control: Control) -> QColor | None:
+    status = plan_status(control)
+    colors = theme.colors()
+    if status == PLAN_READY:
+        return colors.good
+    return colors.warning if status == PLAN_INCOMPLETE else colors.neutral
+
+
+def _ref_key(ref: str) -> tuple[str, int, str]:
+    """Natural order for refs like CC-2 < CC-10."""
+    head = ref.rstrip("0123456789")
+    tail = ref[len(head):]
+    return (head.casefold(), int(tail) if tail else -1, ref)
+
+
+CONTROL_COLUMNS: tuple[Column[Control], ...] = (
+    Column("Ref", lambda c: c.ref, sort_key=lambda c: _ref_key(c.ref), font=lambda c: bold_font() if c.key else None,
+           width=90),
+    Column("Description", lambda c: c.description, tooltip=lambda c: c.description, width=360),
+    Column("Owner", lambda c: c.owner, width=140),
+    Column("Frequency", lambda c: c.frequency.value, sort_key=lambda c: list(type(c.frequency)).index(c.frequency),
+           width=100),
+    Column("Nature", lambda c: c.nature.value, width=110),
+    Column("Key", lambda c: "Key" if c.key else "", sort_key=lambda c: not c.key, alignment=CENTER, width=50,
+           header_tip="Key controls are tested for every criterion they address"),
+    Column("Criteria", lambda c: ", ".join(c.criteria), sort_key=lambda c: [sort_key(x) for x in c.criteria],
+           tooltip=lambda c: ", ".join(c.criteria) or "Not mapped to any criterion", width=150),
+    Column("Test plan", plan_status, foreground=_plan_color,
+           tooltip=lambda c: " ".join(plan_warnings(c.test_plan)) or "Procedures and attributes are set.",
+           width=90),
+)
+
+
+class ControlTableModel(RecordTableModel[Control]):
+    """Controls by id, so a renamed control keeps its row."""
+
+    DESCRIPTION_COLUMN = 1
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(CONTROL_COLUMNS, key=lambda c: c.id, parent=parent)
+
+    def row_of_ref(self, ref: str) -> int:
+        return next((i for i, c in enumerate(self.records()) if c.ref == ref), -1)
+
+
+# ---- the catalog as a checkable tree ---------------------------------------
+
+SeriesGroup = Group[str, Criterion]
+
+CRITERION_COLUMNS: tuple[Column[Criterion], ...] = (
+    Column("Criterion", lambda c: c.id, sort_key=lambda c: sort_key(c.id), width=110),
+    Column("Title", lambda c: c.title, tooltip=lambda c: c.title, width=420),
+)
+SERIES_COLUMNS: tuple[Column[SeriesGroup], ...] = (
+    Column("Criterion", lambda g: g.header, font=lambda g: bold_font(), width=110),
+    Column("Title", lambda g: f"{len(g.children)} criteria", width=420),
+)
+
+
+def series_groups(categories: tuple[Category, ...]) -> list[SeriesGroup]:
+    """In-scope criteria grouped by series, in catalog order."""
+    groups: dict[str, list[Criterion]] = {}
+    for criterion in criteria_in_scope(categories):
+        groups.setdefault(criterion.series, []).append(criterion)
+    return [Group(series, tuple(items)) for series, items in groups.items()]
+
+
+class CriteriaCheckModel(GroupedTreeModel[str, Criterion]):
+    """The catalog filtered to the engagement's categories, with a box per criterion."""
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(SERIES_COLUMNS, CRITERION_COLUMNS, leaf_key=lambda c: c.id, checkable=True, parent=parent)
+
+    def set_scope(self, categories: tuple[Category, ...]) -> None:
+        self.set_groups(series_groups(categories))
+
+    def checked_ids(self) -> tuple[str, ...]:
+        return tuple(sorted((str(k) for k in self.checked_keys()), key=sort_key))
+
+
+# ---- test plan drafts (edited in place, saved as a whole) -----------------
+
+PROCEDURE_TYPES = tuple(t.value for t in ProcedureType)
+
+
+def _with_type(p: Procedure, value: Any) -> Procedure:
+    try:
+        return replace(p, type=ProcedureType(str(value)))
+    except ValueError:
+        return p
+
+
+PROCEDURE_COLUMNS: tuple[Column[Procedure], ...] = (
+    Column("Type", lambda p: p.type.value, edit=_with_type, choices=PROCEDURE_TYPES, width=120),
+    Column("Procedure", lambda p: p.description, edit=lambda p, v: replace(p, description=str(v)),
+           tooltip=lambda p: p.description, width=320),
+    Column("Expected evidence", lambda p: p.expected_evidence,
+           edit=lambda p, v: replace(p, expected_evidence=str(v)), width=220),
+)
+
+ATTRIBUTE_COLUMNS: tuple[Column[Attribute], ...] = (
+    Column("Attr.", lambda a: a.letter, alignment=CENTER, width=50,
+           header_tip="Letters follow the order; they are assigned again on save"),
+    Column("Question checked on each sampled item", lambda a: a.question,
+           edit=lambda a, v: replace(a, question=str(v)), tooltip=lambda a: a.question, width=420),
+)
+
+
+class ProcedureDraftModel(RecordTableModel[Procedure]):
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(PROCEDURE_COLUMNS, parent=parent)
+
+    def renumbered(self) -> tuple[Procedure, ...]:
+        return tuple(replace(p, seq=n) for n, p in enumerate(self.records(), start=1))
+
+
+class AttributeDraftModel(RecordTableModel[Attribute]):
+    LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(ATTRIBUTE_COLUMNS, parent=parent)
+
+    def relettered(self) -> tuple[Attribute, ...]:
+        """Attributes as the service will letter them (A, B, C in order)."""
+        return tuple(replace(a, letter=self.LETTERS[n] if n < len(self.LETTERS) else "?")
+                     for n, a in enumerate(self.records()))
+
+    def reletter(self) -> None:
+        self.set_records(self.relettered())

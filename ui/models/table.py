@@ -1,0 +1,146 @@
+"""The one table model: a tuple of records shown through a column spec."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Iterable, Sequence
+from typing import Any, Generic, TypeVar
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+
+from ui.models.columns import FILTER_ROLE, RECORD_ROLE, Column
+
+R = TypeVar("R")
+Index = QModelIndex | QPersistentModelIndex
+
+
+class RecordTableModel(QAbstractTableModel, Generic[R]):
+    """Rows are frozen dataclasses; columns say what each role shows.
+
+    ``key`` identifies a record across reloads (usually its database id), so a
+    saved record replaces its row in place instead of resetting the table.
+    """
+
+    #: emitted after an edit made in the table itself (draft tables)
+    edited = Signal()
+
+    def __init__(
+        self,
+        columns: Sequence[Column[R]],
+        records: Iterable[R] = (),
+        *,
+        key: Callable[[R], Hashable] | None = None,
+        parent: Any = None,
+    ) -> None:
+        super().__init__(parent)
+        self.columns: tuple[Column[R], ...] = tuple(columns)
+        self._records: list[R] = list(records)
+        self._key = key
+
+    # ---- reading -------------------------------------------------------
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 (Qt's signature)
+        return 0 if parent.isValid() else len(self._records)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.columns)
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or index.row() >= len(self._records):
+            return None
+        record = self._records[index.row()]
+        if role == RECORD_ROLE:
+            return record
+        if role == FILTER_ROLE:
+            return " ".join(c.display(record) for c in self.columns).casefold()
+        return self.columns[index.column()].value(record, int(role))
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(self.columns):
+            return None
+        column = self.columns[section]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return column.header
+        if role == Qt.ItemDataRole.ToolTipRole and column.header_tip:
+            return column.header_tip
+        return None
+
+    def flags(self, index: Index) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        flags = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
+        if self.columns[index.column()].edit is not None:
+            flags |= Qt.ItemFlag.ItemIsEditable
+        return flags
+
+    def records(self) -> tuple[R, ...]:
+        return tuple(self._records)
+
+    def record(self, row: int) -> R:
+        return self._records[row]
+
+    def row_of(self, key: Hashable) -> int:
+        """The row holding the record with ``key``, or -1."""
+        if self._key is None:
+            raise TypeError("this model has no key function")
+        return next((i for i, r in enumerate(self._records) if self._key(r) == key), -1)
+
+    # ---- changing ------------------------------------------------------
+
+    def set_records(self, records: Iterable[R]) -> None:
+        self.beginResetModel()
+        self._records = list(records)
+        self.endResetModel()
+
+    def upsert(self, record: R) -> int:
+        """Replace the row with the same key, or append; returns the row."""
+        assert self._key is not None
+        row = self.row_of(self._key(record))
+        if row < 0:
+            return self.append(record)
+        self._records[row] = record
+        self.dataChanged.emit(self.index(row, 0), self.index(row, len(self.columns) - 1))
+        return row
+
+    def append(self, record: R) -> int:
+        row = len(self._records)
+        self.beginInsertRows(QModelIndex(), row, row)
+        self._records.append(record)
+        self.endInsertRows()
+        return row
+
+    def insert(self, row: int, record: R) -> None:
+        self.beginInsertRows(QModelIndex(), row, row)
+        self._records.insert(row, record)
+        self.endInsertRows()
+
+    def remove_row(self, row: int) -> R:
+        self.beginRemoveRows(QModelIndex(), row, row)
+        record = self._records.pop(row)
+        self.endRemoveRows()
+        return record
+
+    def remove_key(self, key: Hashable) -> None:
+        row = self.row_of(key)
+        if row >= 0:
+            self.remove_row(row)
+
+    def move_row(self, row: int, to: int) -> None:
+        """Move one row up or down (``to`` is the row it ends on)."""
+        if row == to or not (0 <= row < len(self._records) and 0 <= to < len(self._records)):
+            return
+        # Qt counts the destination before the move: moving down targets to+1.
+        self.beginMoveRows(QModelIndex(), row, row, QModelIndex(), to + 1 if to > row else to)
+        self._records.insert(to, self._records.pop(row))
+        self.endMoveRows()
+
+    def setData(self, index: Index, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:
+        if not index.isValid() or role != Qt.ItemDataRole.EditRole:
+            return False
+        column = self.columns[index.column()]
+        if column.edit is None:
+            return False
+        row = index.row()
+        self._records[row] = column.edit(self._records[row], value)
+        self.dataChanged.emit(index.siblingAtColumn(0), index.siblingAtColumn(len(self.columns) - 1))
+        self.edited.emit()
+        return True

@@ -1,0 +1,98 @@
+"""The home screen: every engagement in the store with its planning progress."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QModelIndex, Qt, Signal
+from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QPushButton, QWidget
+
+from auditdesk.services.dashboard import EngagementProgress, engagement_progress
+from ui.context import AppContext, Topic
+from ui.models.columns import RECORD_ROLE
+from ui.models.engagements import EngagementTableModel
+from ui.views.base import WorkspaceView
+from ui.widgets.detail_panel import Detail
+from ui.widgets.tables import ProgressBarDelegate, RecordFilterProxy, make_table
+
+
+class EngagementListView(WorkspaceView):
+    """Client, type, period, phase and progress of each engagement; opens one."""
+
+    topics = frozenset({Topic.ENGAGEMENTS, Topic.ENGAGEMENT, Topic.CONTROLS, Topic.TEAM})
+    open_requested = Signal(str)  # engagement ref
+    new_requested = Signal()
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(ctx, "Engagements", "Every SOC 2 engagement in this store. Double-click one to open it.",
+                         parent)
+        bar = QHBoxLayout()
+        self.filter_edit = QLineEdit()
+        self.filter_edit.setPlaceholderText("Filter by client, reference, system or phase  (Ctrl+F)")
+        self.filter_edit.setClearButtonEnabled(True)
+        new_button = QPushButton("New engagement…")
+        new_button.clicked.connect(self.new_requested)
+        self.open_button = QPushButton("Open")
+        self.open_button.setDefault(True)
+        self.open_button.clicked.connect(self._open_selected)
+        bar.addWidget(self.filter_edit, 1)
+        bar.addWidget(new_button)
+        bar.addWidget(self.open_button)
+        self.layout_.addLayout(bar)
+
+        self.model = EngagementTableModel(self)
+        self.proxy = RecordFilterProxy(self)
+        self.proxy.setSourceModel(self.model)
+        self.table = make_table(self.model, proxy=self.proxy, stretch=1)
+        self.table.setItemDelegateForColumn(EngagementTableModel.PROGRESS_COLUMN, ProgressBarDelegate(self.table))
+        self.table.doubleClicked.connect(self._open_index)
+        self.table.selectionModel().currentRowChanged.connect(self._selection_changed)
+        self.filter_edit.textChanged.connect(self.proxy.set_text)
+        self.layout_.addWidget(self.table, 1)
+
+    def load(self) -> None:
+        self.model.set_records(engagement_progress(self.ctx.store.reader()))
+        count = self.model.rowCount()
+        self.header.set_subtitle(
+            f"{count} engagement{'s' if count != 1 else ''} in {self.ctx.store.label}. Double-click one to open it."
+        )
+        if self.ctx.engagement is not None:
+            self.select(self.ctx.engagement.id)
+
+    def select(self, engagement_id: int) -> None:
+        row = self.model.row_of(engagement_id)
+        if row >= 0:
+            self.table.setCurrentIndex(self.proxy.mapFromSource(self.model.index(row, 0)))
+
+    def focus_filter(self) -> bool:
+        self.filter_edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.filter_edit.selectAll()
+        return True
+
+    def _open_index(self, index: QModelIndex) -> None:
+        progress: EngagementProgress = index.data(RECORD_ROLE)
+        self.open_requested.emit(progress.engagement.ref)
+
+    def _open_selected(self) -> None:
+        index = self.table.currentIndex()
+        if index.isValid():
+            self._open_index(index)
+
+    def _selection_changed(self, index: QModelIndex, _previous: QModelIndex) -> None:
+        self.detail_changed.emit(self.current_detail())
+
+    def current_detail(self) -> Detail | None:
+        index = self.table.currentIndex()
+        if not index.isValid():
+            return None
+        p: EngagementProgress = index.data(RECORD_ROLE)
+        e = p.engagement
+        return Detail(
+            title=f"{e.ref}: {e.client}",
+            rows=(
+                ("System", e.system_name),
+                ("Report", f"{e.type.label}, {e.period_label}"),
+                ("Phase", e.phase.value.capitalize()),
+                ("Controls", f"{p.controls:,}"),
+                ("Criteria covered", f"{p.criteria_covered} of {p.criteria_in_scope}"),
+                ("Plans complete", f"{p.planned} of {p.controls}"),
+            ),
+        )

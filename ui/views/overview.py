@@ -1,0 +1,135 @@
+"""The engagement dashboard: real figures and charts from the store."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
+
+from auditdesk.domain import EngagementType
+from auditdesk.services.dashboard import EngagementOverview, engagement_overview
+from ui import theme
+from ui.context import AppContext, Topic
+from ui.views.base import WorkspaceView
+from ui.widgets.cards import StatCard
+from ui.widgets.charts import BarChartWidget, ChartItem, DonutChartWidget, PeriodTimelineWidget
+
+NO_PLAN = "No test plan"
+INCOMPLETE = "Plan incomplete"
+PLANNED = "Planned"
+COVERED = "Covered"
+UNCOVERED = "Not covered"
+
+
+def _card_frame(widget: QWidget) -> QFrame:
+    frame = QFrame()
+    frame.setObjectName("card")
+    layout = QVBoxLayout(frame)
+    layout.setContentsMargins(16, 12, 16, 12)
+    layout.addWidget(widget)
+    return frame
+
+
+class OverviewView(WorkspaceView):
+    topics = frozenset(Topic)  # the dashboard sums up everything
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(ctx, "Overview", parent=parent)
+        self.overview: EngagementOverview | None = None
+        self.today: dt.date | None = None  # fixed by tests and screenshots; None = the real today
+
+        self.controls_card = StatCard("Controls")
+        self.coverage_card = StatCard("In-scope criteria covered")
+        self.plans_card = StatCard("Test plans complete")
+        self.description_card = StatCard("Description sections written")
+        self.cuecs_card = StatCard("CUECs")
+        self.subservice_card = StatCard("Subservice organizations")
+        cards = QGridLayout()
+        cards.setSpacing(10)
+        for n, card in enumerate((self.controls_card, self.coverage_card, self.plans_card,
+                                  self.description_card, self.cuecs_card, self.subservice_card)):
+            cards.addWidget(card, n // 3, n % 3)
+        for column in range(3):
+            cards.setColumnStretch(column, 1)
+
+        self.status_chart = BarChartWidget("Controls by test-plan status")
+        self.status_chart.empty_text = "No controls yet: add them in the Controls view."
+        self.coverage_chart = DonutChartWidget("In-scope criteria covered by a control")
+        self.coverage_chart.empty_text = "No criteria in scope."
+        self.timeline = PeriodTimelineWidget("Audit period")
+        charts = QHBoxLayout()
+        charts.setSpacing(10)
+        charts.addWidget(_card_frame(self.status_chart), 1)
+        charts.addWidget(_card_frame(self.coverage_chart), 1)
+
+        self.uncovered_label = QLabel()
+        self.uncovered_label.setWordWrap(True)
+        self.uncovered_label.setObjectName("warningLabel")
+        self.note = QLabel(
+            "Testing results, exceptions and sign-offs join this dashboard with the [fieldwork] and "
+            "[review] issues."
+        )
+        self.note.setObjectName("hintLabel")
+        self.note.setWordWrap(True)
+
+        body = QWidget()
+        inner = QVBoxLayout(body)
+        inner.setContentsMargins(0, 0, 0, 0)
+        inner.setSpacing(12)
+        inner.addLayout(cards)
+        inner.addLayout(charts)
+        inner.addWidget(_card_frame(self.timeline))
+        inner.addWidget(self.uncovered_label)
+        inner.addWidget(self.note)
+        inner.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        # The dashboard reflows to the width; only a short window scrolls (vertically).
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setWidget(body)
+        self.layout_.addWidget(scroll, 1)
+
+    def load(self) -> None:
+        if self.ctx.engagement is None:
+            return
+        o = engagement_overview(self.ctx.store.reader(), self.ctx.engagement.ref)
+        self.overview = o
+        e = o.engagement
+        self.header.title_label.setText(e.client)
+        self.header.set_subtitle(
+            f"{e.ref} · {e.system_name} · SOC 2 {e.type.label}, {e.period_label} · "
+            f"phase: {e.phase.value}{' (locked)' if e.locked else ''} · "
+            f"scope: {', '.join(c.label for c in e.categories)}"
+        )
+        plans = o.plan_status
+        self.controls_card.set_value(f"{o.controls:,}", f"{o.key_controls:,} key controls")
+        self.coverage_card.set_value(
+            f"{o.criteria_covered} / {o.criteria_in_scope}",
+            "every criterion has a control" if not o.uncovered else f"{len(o.uncovered)} without a control",
+        )
+        self.plans_card.set_value(f"{plans.planned:,} / {o.controls:,}",
+                                  f"{plans.incomplete:,} incomplete, {plans.no_plan:,} without a plan")
+        self.description_card.set_value(f"{o.sections_written} / {o.sections_total}", "DC 200 sections")
+        self.cuecs_card.set_value(str(o.cuecs), "complementary user entity controls")
+        self.subservice_card.set_value(str(o.subservice_orgs), f"{o.csocs} CSOCs")
+
+        c = theme.colors()
+        self.status_chart.set_items((
+            ChartItem(NO_PLAN, plans.no_plan, c.neutral),
+            ChartItem(INCOMPLETE, plans.incomplete, c.warning),
+            ChartItem(PLANNED, plans.planned, c.good),
+        ))
+        self.coverage_chart.set_items((
+            ChartItem(COVERED, o.criteria_covered, c.good),
+            ChartItem(UNCOVERED, o.criteria_in_scope - o.criteria_covered, c.bad),
+        ))
+        if e.type is EngagementType.TYPE1 and e.as_of_date is not None:
+            self.timeline.set_period(e.as_of_date, e.as_of_date, e.phase, self.today)
+        elif e.period_start is not None and e.period_end is not None:
+            self.timeline.set_period(e.period_start, e.period_end, e.phase, self.today)
+        self.uncovered_label.setText(
+            "Criteria without a control: " + ", ".join(o.uncovered) if o.uncovered else ""
+        )
+        self.uncovered_label.setVisible(bool(o.uncovered))

@@ -1,0 +1,112 @@
+"""The workspace screens in navigator order: the one list a new screen joins.
+
+A view is created only when first shown (start-up stays lean), from a
+"module:Class" path. To add a screen, write a ``WorkspaceView`` subclass and put
+its ``ViewSpec`` here; to replace a placeholder, change its ``factory`` and drop
+its ``options``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from importlib import import_module
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ui.context import AppContext
+    from ui.views.base import WorkspaceView
+
+PLACEHOLDER = "ui.views.placeholder:PlaceholderView"
+
+
+@dataclass(frozen=True, slots=True)
+class ViewSpec:
+    name: str  # used by --view and in QSettings
+    title: str  # the navigator's label
+    factory: str  # "package.module:ClassName" of a WorkspaceView
+    options: Mapping[str, str] = field(default_factory=dict)
+    shortcut: str = ""
+
+    @property
+    def available(self) -> bool:
+        return self.factory != PLACEHOLDER
+
+    def create(self, ctx: AppContext) -> WorkspaceView:
+        module_name, _, class_name = self.factory.partition(":")
+        view_class = getattr(import_module(module_name), class_name)
+        view: WorkspaceView = view_class(ctx, **self.options)
+        view.setObjectName(f"view_{self.name}")
+        return view
+
+
+WORKSPACE_VIEWS: tuple[ViewSpec, ...] = (
+    ViewSpec("overview", "Overview", "ui.views.overview:OverviewView", shortcut="Ctrl+1"),
+    ViewSpec("team", "Team", "ui.views.team:TeamView", shortcut="Ctrl+2"),
+    ViewSpec("description", "System description", "ui.views.description:DescriptionView", shortcut="Ctrl+3"),
+    ViewSpec("controls", "Controls", "ui.views.controls:ControlsView", shortcut="Ctrl+4"),
+    ViewSpec("coverage", "Criteria coverage", "ui.views.coverage:CoverageView", shortcut="Ctrl+5"),
+    ViewSpec(
+        "populations", "Populations & samples", PLACEHOLDER,
+        {
+            "title": "Populations & samples",
+            "issue": "fieldwork",
+            "what": "Import a client's population (CSV or XLSX) with its SHA-256 digest, or generate "
+            "occurrences from a control's frequency over the period; then draw a statistical sample "
+            "across the period with a recorded seed that anyone can re-perform.",
+        },
+        shortcut="Ctrl+6",
+    ),
+    ViewSpec(
+        "testing", "Testing", PLACEHOLDER,
+        {
+            "title": "Testing",
+            "issue": "fieldwork",
+            "what": "Record each sampled item against the test plan's attributes (pass, deviation or "
+            "n/a) with tickmarks and hashed evidence files, and conclude on each control from the "
+            "upper deviation limit against the tolerable rate.",
+        },
+        shortcut="Ctrl+7",
+    ),
+    ViewSpec(
+        "exceptions", "Exceptions", PLACEHOLDER,
+        {
+            "title": "Exceptions",
+            "issue": "fieldwork",
+            "what": "Deviations found in testing, with their cause and management's response, "
+            "carried into the control and criterion conclusions.",
+        },
+        shortcut="Ctrl+8",
+    ),
+    ViewSpec(
+        "review", "Review notes", PLACEHOLDER,
+        {
+            "title": "Review notes",
+            "issue": "review",
+            "what": "Review notes and their clearance, preparer, reviewer and partner sign-offs bound "
+            "to a content hash, and the release that locks the engagement.",
+        },
+        shortcut="Ctrl+9",
+    ),
+    ViewSpec(
+        "report", "Report", PLACEHOLDER,
+        {
+            "title": "Report",
+            "issue": "report",
+            "what": "The SOC 2 report draft as a digitally signed PDF, with the opinion the partner "
+            "decides from the app's suggestion.",
+        },
+        shortcut="Ctrl+0",
+    ),
+)
+
+VIEW_NAMES: tuple[str, ...] = tuple(v.name for v in WORKSPACE_VIEWS)
+# The engagement list is not part of an engagement's workspace, but --view accepts it.
+ENGAGEMENT_LIST = "engagements"
+
+
+def spec(name: str) -> ViewSpec:
+    for view in WORKSPACE_VIEWS:
+        if view.name == name:
+            return view
+    raise KeyError(name)

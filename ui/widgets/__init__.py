@@ -1,0 +1,1 @@
+"""Small reusable widgets: charts, cards, banner, the detail panel."""

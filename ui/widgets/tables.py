@@ -1,0 +1,133 @@
+"""Table and tree views set up the same way everywhere, and the filter proxy."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRectF, QSortFilterProxyModel, Qt
+from PySide6.QtGui import QPainter
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QTableView,
+    QTreeView,
+    QWidget,
+)
+
+from ui import theme
+from ui.models.columns import FILTER_ROLE, RECORD_ROLE, SORT_ROLE, Column
+from ui.models.table import RecordTableModel
+
+Index = QModelIndex | QPersistentModelIndex
+
+
+class RecordFilterProxy(QSortFilterProxyModel):
+    """Sorts by each column's sort key; filters on all columns' text plus an optional predicate."""
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self.setSortRole(SORT_ROLE)
+        self.setFilterRole(FILTER_ROLE)
+        self.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.setRecursiveFilteringEnabled(True)  # trees: keep a group whose child matches
+        self._predicate: Callable[[Any], bool] | None = None
+
+    def set_text(self, text: str) -> None:
+        self.setFilterFixedString(text.strip().casefold())
+
+    def set_predicate(self, predicate: Callable[[Any], bool] | None) -> None:
+        """Keep only records for which ``predicate(record)`` is true (None: all)."""
+        self.beginFilterChange()
+        self._predicate = predicate
+        self.endFilterChange()
+
+    def filterAcceptsRow(self, source_row: int, source_parent: Index) -> bool:
+        if self._predicate is not None:
+            index = self.sourceModel().index(source_row, 0, source_parent)
+            record = self.sourceModel().data(index, RECORD_ROLE)
+            if not self._predicate(record):
+                return False
+        return super().filterAcceptsRow(source_row, source_parent)
+
+    def lessThan(self, left: Index, right: Index) -> bool:
+        a, b = left.data(SORT_ROLE), right.data(SORT_ROLE)
+        try:
+            return bool(a < b)
+        except TypeError:  # mixed types (e.g. None): compare as text
+            return str(a) < str(b)
+
+
+def apply_widths(view: QTableView | QTreeView, columns: tuple[Column[Any], ...], stretch: int | None) -> None:
+    header = view.horizontalHeader() if isinstance(view, QTableView) else view.header()
+    for n, column in enumerate(columns):
+        header.resizeSection(n, column.width)
+    if stretch is not None:
+        header.setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
+
+
+def make_table(model: RecordTableModel[Any], *, proxy: QSortFilterProxyModel | None = None,
+               stretch: int | None = None, sortable: bool = True, parent: QWidget | None = None) -> QTableView:
+    """A row-selecting table with fixed row heights (fast with thousands of rows)."""
+    view = QTableView(parent)
+    view.setModel(proxy if proxy is not None else model)
+    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    view.setAlternatingRowColors(True)
+    view.setWordWrap(False)
+    view.setTextElideMode(Qt.TextElideMode.ElideRight)
+    view.setSortingEnabled(sortable and proxy is not None)
+    view.verticalHeader().hide()
+    # Fixed heights: Qt then never measures every row to lay out the table.
+    vertical = view.verticalHeader()
+    vertical.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+    vertical.setDefaultSectionSize(view.fontMetrics().height() + 10)
+    view.horizontalHeader().setHighlightSections(False)
+    view.horizontalHeader().setStretchLastSection(stretch is None)
+    apply_widths(view, model.columns, stretch)
+    if sortable and proxy is not None:
+        view.sortByColumn(0, Qt.SortOrder.AscendingOrder)
+    return view
+
+
+class ProgressBarDelegate(QStyledItemDelegate):
+    """Draws a cell's SORT_ROLE fraction (0..1) as a slim bar with its text."""
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
+        fraction = index.data(SORT_ROLE)
+        if not isinstance(fraction, float):
+            super().paint(painter, option, index)
+            return
+        # Background and selection as usual, then our bar and text on top.
+        style = option.widget.style() if option.widget is not None else None  # type: ignore[union-attr]
+        opt = QStyleOptionViewItem(option)
+        self.initStyleOption(opt, index)
+        opt.text = ""
+        if style is not None:
+            style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, option.widget)  # type: ignore[attr-defined]
+        rect = QRectF(option.rect.adjusted(8, 0, -8, 0))  # type: ignore[attr-defined]
+        bar = QRectF(rect.left(), rect.center().y() - 3, rect.width() * 0.62, 6)
+        colors = theme.colors()
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(colors.track)
+        painter.drawRoundedRect(bar, 3, 3)
+        painter.setBrush(colors.good if fraction >= 0.999 else colors.accent)
+        painter.drawRoundedRect(QRectF(bar.left(), bar.top(), bar.width() * fraction, bar.height()), 3, 3)
+        painter.setPen(opt.palette.color(opt.palette.ColorRole.Text))
+        painter.drawText(QRectF(bar.right() + 6, rect.top(), rect.width() * 0.38 - 6, rect.height()),
+                         int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter), str(index.data()))
+        painter.restore()
+
+
+def configure_tree(view: QTreeView) -> None:
+    view.setUniformRowHeights(True)
+    view.setAlternatingRowColors(True)
+    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    view.setWordWrap(False)
+    view.header().setHighlightSections(False)
