@@ -178,6 +178,8 @@ class Attribute:
 
 @dataclass(frozen=True, slots=True)
 class TestPlan:
+    __test__ = False  # not a pytest test class
+
     procedures: tuple[Procedure, ...] = ()
     attributes: tuple[Attribute, ...] = ()
 

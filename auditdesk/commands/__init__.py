@@ -1,3 +1,3 @@
 """Subcommands of the CLI, registered on import."""
 
-from auditdesk.commands import core, sampling_cmds  # noqa: F401
+from auditdesk.commands import core, fieldwork, sampling_cmds  # noqa: F401

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Date,
     ForeignKey,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -202,3 +203,201 @@ class TrailHeadRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     last_event_id: Mapped[int] = mapped_column(Integer, default=0)
     last_hash: Mapped[str] = mapped_column(String(64))
+
+
+# ---- fieldwork ------------------------------------------------------------
+
+
+class PopulationRow(Base):
+    """A population: an imported client file or occurrences generated for a control."""
+
+    __tablename__ = "population"
+    __table_args__ = (UniqueConstraint("engagement_id", "name"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    uid: Mapped[str] = mapped_column(String(32), unique=True, default=new_uid)
+    engagement_id: Mapped[int] = mapped_column(ForeignKey("engagement.id", ondelete="CASCADE"), index=True)
+    control_id: Mapped[int | None] = mapped_column(ForeignKey("control.id", ondelete="SET NULL"))
+    name: Mapped[str] = mapped_column(String(200))
+    source: Mapped[str] = mapped_column(String(20))  # file | generated
+    file_name: Mapped[str] = mapped_column(String(400), default="")
+    file_sha256: Mapped[str] = mapped_column(String(64), default="")
+    file_size: Mapped[int] = mapped_column(Integer, default=0)
+    sheet: Mapped[str] = mapped_column(String(200), default="")
+    key_column: Mapped[str] = mapped_column(String(200), default="")
+    date_column: Mapped[str] = mapped_column(String(200), default="")
+    amount_column: Mapped[str] = mapped_column(String(200), default="")
+    extra_columns: Mapped[str] = mapped_column(Text, default="[]")
+    rows: Mapped[int] = mapped_column(Integer, default=0)
+    total_amount: Mapped[str] = mapped_column(String(40), default="")
+    first_date: Mapped[dt.date | None] = mapped_column(Date)
+    last_date: Mapped[dt.date | None] = mapped_column(Date)
+    digest: Mapped[str] = mapped_column(String(64))
+    issues_json: Mapped[str] = mapped_column(Text, default="[]")
+    issue_count: Mapped[int] = mapped_column(Integer, default=0)
+    imported_at: Mapped[str] = mapped_column(String(40))
+    imported_by: Mapped[str] = mapped_column(String(10))
+
+
+class PopulationItemRow(Base):
+    """One item of a population, kept in the file's order (``seq`` from 0)."""
+
+    __tablename__ = "population_item"
+    # No index on key: keys are made unique on import, and a second index
+    # would slow million-row imports for lookups that never happen.
+    population_id: Mapped[int] = mapped_column(
+        ForeignKey("population.id", ondelete="CASCADE"), primary_key=True
+    )
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    line: Mapped[int] = mapped_column(Integer)
+    key: Mapped[str] = mapped_column(String(200))
+    date: Mapped[dt.date | None] = mapped_column(Date)
+    amount: Mapped[str | None] = mapped_column(String(40))
+    data: Mapped[str | None] = mapped_column(Text)
+
+
+class SampleRow(Base):
+    __tablename__ = "sample"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    uid: Mapped[str] = mapped_column(String(32), unique=True, default=new_uid)
+    engagement_id: Mapped[int] = mapped_column(ForeignKey("engagement.id", ondelete="CASCADE"), index=True)
+    control_id: Mapped[int] = mapped_column(ForeignKey("control.id", ondelete="CASCADE"), index=True)
+    population_id: Mapped[int] = mapped_column(ForeignKey("population.id", ondelete="RESTRICT"))
+    method: Mapped[str] = mapped_column(String(20))
+    statistical: Mapped[bool] = mapped_column(Boolean, default=True)
+    size: Mapped[int] = mapped_column(Integer)
+    confidence: Mapped[str] = mapped_column(String(10), default="")
+    tolerable_rate: Mapped[str] = mapped_column(String(10), default="")
+    expected_rate: Mapped[str] = mapped_column(String(10), default="")
+    plan_json: Mapped[str] = mapped_column(Text, default="{}")
+    receipt_json: Mapped[str] = mapped_column(Text)
+    strata_json: Mapped[str] = mapped_column(Text, default="[]")
+    extends_id: Mapped[int | None] = mapped_column(ForeignKey("sample.id", ondelete="SET NULL"))
+    selected_at: Mapped[str] = mapped_column(String(40))
+    selected_by: Mapped[str] = mapped_column(String(10))
+
+
+class SampleItemRow(Base):
+    __tablename__ = "sample_item"
+    __table_args__ = (UniqueConstraint("sample_id", "key"),)
+    sample_id: Mapped[int] = mapped_column(ForeignKey("sample.id", ondelete="CASCADE"), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    key: Mapped[str] = mapped_column(String(200))
+    date: Mapped[dt.date | None] = mapped_column(Date)
+    amount: Mapped[str | None] = mapped_column(String(40))
+    certainty: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class TickmarkRow(Base):
+    """The firm's tickmark legend (editable)."""
+
+    __tablename__ = "tickmark"
+    symbol: Mapped[str] = mapped_column(String(8), primary_key=True)
+    meaning: Mapped[str] = mapped_column(String(200))
+
+
+class TestResultRow(Base):
+    __test__ = False  # not a pytest test class
+    __tablename__ = "test_result"
+    __table_args__ = (UniqueConstraint("sample_id", "item_key", "attribute"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sample_id: Mapped[int] = mapped_column(ForeignKey("sample.id", ondelete="CASCADE"), index=True)
+    item_key: Mapped[str] = mapped_column(String(200))
+    attribute: Mapped[str] = mapped_column(String(3))
+    outcome: Mapped[str] = mapped_column(String(10))  # pass | deviation | na
+    tickmark: Mapped[str] = mapped_column(String(8), default="")
+    note: Mapped[str] = mapped_column(Text, default="")
+    recorded_at: Mapped[str] = mapped_column(String(40))
+    recorded_by: Mapped[str] = mapped_column(String(10))
+
+
+class ExceptionRow(Base):
+    """A deviation (or other finding) with cause, management's response and compensation."""
+
+    __tablename__ = "exception"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    uid: Mapped[str] = mapped_column(String(32), unique=True, default=new_uid)
+    engagement_id: Mapped[int] = mapped_column(ForeignKey("engagement.id", ondelete="CASCADE"), index=True)
+    control_id: Mapped[int] = mapped_column(ForeignKey("control.id", ondelete="CASCADE"), index=True)
+    sample_id: Mapped[int | None] = mapped_column(ForeignKey("sample.id", ondelete="CASCADE"))
+    item_key: Mapped[str | None] = mapped_column(String(200))
+    attribute: Mapped[str | None] = mapped_column(String(3))
+    description: Mapped[str] = mapped_column(Text)
+    root_cause: Mapped[str] = mapped_column(Text, default="")
+    management_response: Mapped[str] = mapped_column(Text, default="")
+    compensating_control: Mapped[str] = mapped_column(String(40), default="")
+    compensating_note: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(20), default="open")  # open | cleared
+    created_at: Mapped[str] = mapped_column(String(40))
+    created_by: Mapped[str] = mapped_column(String(10))
+
+
+class ControlConclusionRow(Base):
+    """The auditor's conclusion on a control where it is not simply the computed one."""
+
+    __tablename__ = "control_conclusion"
+    control_id: Mapped[int] = mapped_column(ForeignKey("control.id", ondelete="CASCADE"), primary_key=True)
+    conclusion: Mapped[str] = mapped_column(String(30))
+    rationale: Mapped[str] = mapped_column(Text, default="")
+    decided_at: Mapped[str] = mapped_column(String(40))
+    decided_by: Mapped[str] = mapped_column(String(10))
+
+
+class CriterionConclusionRow(Base):
+    __tablename__ = "criterion_conclusion"
+    engagement_id: Mapped[int] = mapped_column(
+        ForeignKey("engagement.id", ondelete="CASCADE"), primary_key=True
+    )
+    criterion_id: Mapped[str] = mapped_column(String(10), primary_key=True)
+    conclusion: Mapped[str] = mapped_column(String(30))
+    rationale: Mapped[str] = mapped_column(Text)
+    decided_at: Mapped[str] = mapped_column(String(40))
+    decided_by: Mapped[str] = mapped_column(String(10))
+
+
+class MatterRow(Base):
+    """Description misstatements and scope limitations the team records for the opinion."""
+
+    __tablename__ = "engagement_matter"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    engagement_id: Mapped[int] = mapped_column(ForeignKey("engagement.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(30))  # description_misstatement | scope_limitation
+    description: Mapped[str] = mapped_column(Text)
+    material: Mapped[bool] = mapped_column(Boolean, default=False)
+    pervasive: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_by: Mapped[str] = mapped_column(String(10))
+
+
+class OpinionRow(Base):
+    __tablename__ = "opinion"
+    engagement_id: Mapped[int] = mapped_column(
+        ForeignKey("engagement.id", ondelete="CASCADE"), primary_key=True
+    )
+    opinion: Mapped[str] = mapped_column(String(20))
+    proposed: Mapped[str] = mapped_column(String(20))
+    basis: Mapped[str] = mapped_column(Text, default="")
+    decided_at: Mapped[str] = mapped_column(String(40))
+    decided_by: Mapped[str] = mapped_column(String(10))
+
+
+class EvidenceBlobRow(Base):
+    """Evidence file content, stored once per SHA-256 (content-addressed)."""
+
+    __tablename__ = "evidence_blob"
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    size: Mapped[int] = mapped_column(Integer)
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class EvidenceRow(Base):
+    """A file attached to a control or to one sampled item."""
+
+    __tablename__ = "evidence"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    engagement_id: Mapped[int] = mapped_column(ForeignKey("engagement.id", ondelete="CASCADE"), index=True)
+    control_id: Mapped[int] = mapped_column(ForeignKey("control.id", ondelete="CASCADE"), index=True)
+    sample_id: Mapped[int | None] = mapped_column(ForeignKey("sample.id", ondelete="CASCADE"))
+    item_key: Mapped[str | None] = mapped_column(String(200))
+    file_name: Mapped[str] = mapped_column(String(400))
+    sha256: Mapped[str] = mapped_column(ForeignKey("evidence_blob.sha256", ondelete="RESTRICT"))
+    attached_at: Mapped[str] = mapped_column(String(40))
+    attached_by: Mapped[str] = mapped_column(String(10))

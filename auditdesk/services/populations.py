@@ -1,0 +1,481 @@
+"""Populations: imported client files and generated occurrences of periodic controls."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from collections.abc import Generator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import Connection, func, insert, select
+
+import sampling
+from auditdesk import trail
+from auditdesk.errors import DuplicateError, NotFoundError, ValidationError
+from auditdesk.progress import Progress
+from auditdesk.services._common import control_row, engagement_row, require_text
+from auditdesk.storage.schema import EngagementRow, PopulationItemRow, PopulationRow, SampleRow
+from auditdesk.storage.uow import SqlUnitOfWork
+from workpapers.population_file import ColumnMapping, PopulationReader, ValidationReport
+
+BATCH_LABEL = "Importing the population"
+_INSERT_SQL = (
+    "INSERT INTO population_item (population_id, seq, line, key, date, amount, data) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class IssueRecord:
+    kind: str
+    line: int | None
+    column: str | None
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Population:
+    """A stored population as the UI and scripts see it."""
+
+    id: int
+    engagement_id: int
+    name: str
+    source: str
+    rows: int
+    digest: str
+    file_name: str
+    file_sha256: str
+    file_size: int
+    sheet: str
+    key_column: str
+    date_column: str
+    amount_column: str
+    extra_columns: tuple[str, ...]
+    first_date: dt.date | None
+    last_date: dt.date | None
+    total_amount: str
+    issue_count: int
+    issues: tuple[IssueRecord, ...]
+    imported_at: str
+    imported_by: str
+    control_ref: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class PopulationItem:
+    seq: int
+    line: int
+    key: str
+    date: dt.date | None
+    amount: str | None
+    data: dict[str, str]
+
+
+class PopulationIssuesError(ValidationError):
+    """The file has problems and the user has not chosen to import anyway."""
+
+    def __init__(self, report: ValidationReport) -> None:
+        counts = ", ".join(f"{n} {kind.replace('_', ' ')}" for kind, n in sorted(report.issue_counts.items()))
+        super().__init__(
+            f"The file has {report.issue_count} problem(s) ({counts}); nothing was imported. "
+            "Fix the file, or import anyway with the issues recorded (--accept-issues)."
+        )
+        self.report = report
+
+
+def _record(row: PopulationRow, control_ref: str | None) -> Population:
+    issues = tuple(IssueRecord(**i) for i in json.loads(row.issues_json))
+    return Population(
+        id=row.id,
+        engagement_id=row.engagement_id,
+        name=row.name,
+        source=row.source,
+        rows=row.rows,
+        digest=row.digest,
+        file_name=row.file_name,
+        file_sha256=row.file_sha256,
+        file_size=row.file_size,
+        sheet=row.sheet,
+        key_column=row.key_column,
+        date_column=row.date_column,
+        amount_column=row.amount_column,
+        extra_columns=tuple(json.loads(row.extra_columns)),
+        first_date=row.first_date,
+        last_date=row.last_date,
+        total_amount=row.total_amount,
+        issue_count=row.issue_count,
+        issues=issues,
+        imported_at=row.imported_at,
+        imported_by=row.imported_by,
+        control_ref=control_ref,
+    )
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def _check_name(uow: SqlUnitOfWork, eng: EngagementRow, name: str) -> str:
+    name = require_text(name, "population name")
+    if len(name) > 200:
+        raise ValidationError("A population name is at most 200 characters.")
+    clash = uow.session.scalars(
+        select(PopulationRow.id).where(PopulationRow.engagement_id == eng.id, PopulationRow.name == name)
+    ).first()
+    if clash is not None:
+        raise DuplicateError(
+            f"A population named '{name}' already exists in this engagement; choose another name."
+        )
+    return name
+
+
+class _ItemWriter:
+    """Bulk-inserts items in batches inside the caller's transaction."""
+
+    def __init__(self, conn: Connection, population_id: int) -> None:
+        self.conn = conn
+        self.population_id = population_id
+        self.sqlite = conn.dialect.name == "sqlite"
+        self.seq = 0
+
+    def write(self, rows: Sequence[tuple[int, str, dt.date | None, str | None, str | None]]) -> None:
+        pid = self.population_id
+        start = self.seq
+        self.seq += len(rows)
+        if self.sqlite:
+            # The driver's executemany is the floor the import is measured against.
+            self.conn.exec_driver_sql(
+                _INSERT_SQL,
+                [
+                    (pid, start + i, line, key, None if day is None else day.isoformat(), amount, data)
+                    for i, (line, key, day, amount, data) in enumerate(rows)
+                ],
+            )
+            return
+        self.conn.execute(
+            insert(PopulationItemRow),
+            [
+                {
+                    "population_id": pid,
+                    "seq": start + i,
+                    "line": line,
+                    "key": key,
+                    "date": day,
+                    "amount": amount,
+                    "data": data,
+                }
+                for i, (line, key, day, amount, data) in enumerate(rows)
+            ],
+        )
+
+
+def _unique_key(key: str, line: int, seen: dict[str, int]) -> str:
+    # Keys identify sampled items, so they must be unique; duplicates and blanks
+    # are kept under a marked key and reported, never dropped.
+    if not key:
+        key = f"(blank key, line {line})"
+    if key not in seen:
+        seen[key] = 1
+        return key
+    n = seen[key]
+    candidate = f"{key}#{n + 1}"
+    while candidate in seen:
+        n += 1
+        candidate = f"{key}#{n + 1}"
+    seen[key] = n + 1
+    seen[candidate] = 1
+    return candidate
+
+
+def iter_import_population(
+    uow: SqlUnitOfWork,
+    engagement: str | int,
+    path: str | os.PathLike[str],
+    mapping: ColumnMapping,
+    *,
+    name: str,
+    accept_issues: bool = False,
+) -> Generator[Progress, None, Population]:
+    """Import a CSV/XLSX population in one transaction, yielding progress.
+
+    Nothing is stored unless the whole file is read and either has no issues or
+    ``accept_issues`` is set (the issues are then recorded with the population).
+    Closing the generator early rolls everything back.
+    """
+    with uow:
+        eng = engagement_row(uow, engagement)
+        trail.ensure_writable(uow, eng.id, "population.import")
+        name = _check_name(uow, eng, name)
+        period_start = eng.period_start if eng.type == "type2" else None
+        period_end = eng.period_end if eng.type == "type2" else None
+        reader = PopulationReader(path, mapping, period_start=period_start, period_end=period_end)
+        row = PopulationRow(
+            engagement_id=eng.id,
+            name=name,
+            source="file",
+            digest="",
+            imported_at=_now(),
+            imported_by=uow.actor,
+            key_column=mapping.key,
+            date_column=mapping.date,
+            amount_column=mapping.amount or "",
+            sheet=mapping.sheet or "",
+        )
+        uow.session.add(row)
+        uow.session.flush()
+        writer = _ItemWriter(uow.session.connection(), row.id)
+        keys: list[str] = []
+        dates: list[dt.date | None] = []
+        amounts: list[str | None] = []
+        seen: dict[str, int] = {}
+        for batch in reader.batches():
+            fixed = [
+                (line, _unique_key(key, line, seen), day, amount, data)
+                for line, key, day, amount, data in batch.rows
+            ]
+            if fixed:
+                writer.write(fixed)
+                keys.extend(r[1] for r in fixed)
+                dates.extend(r[2] for r in fixed)
+                amounts.extend(r[3] for r in fixed)
+            yield Progress(batch.done, batch.total, BATCH_LABEL)
+        report = reader.report
+        if report.issue_count and not accept_issues:
+            raise PopulationIssuesError(report)
+        if not keys:
+            raise ValidationError(
+                f"{Path(path).name} has no data rows below its header; nothing was imported."
+            )
+        yield Progress(1, 1, "Computing the population digest")
+        pop = sampling.Population.from_columns(keys, dates, amounts if mapping.amount else None)
+        preview_headers = report.headers
+        extras = [h for h in preview_headers if h not in (mapping.key, mapping.date, mapping.amount)]
+        row.file_name = Path(path).name
+        row.file_sha256 = report.sha256
+        row.file_size = Path(path).stat().st_size
+        row.extra_columns = json.dumps(extras)
+        row.rows = len(keys)
+        row.digest = pop.digest
+        row.first_date = pop.first_date
+        row.last_date = pop.last_date
+        row.total_amount = str(pop.total_amount()) if mapping.amount else ""
+        row.issues_json = json.dumps(
+            [
+                {"kind": i.kind, "line": i.line, "column": i.column, "message": i.message}
+                for i in report.issues
+            ]
+        )
+        row.issue_count = report.issue_count
+        record = _record(row, None)
+        trail.record(
+            uow,
+            "population.import",
+            "population",
+            row.id,
+            engagement_id=eng.id,
+            after={**_summary(record), "issue_counts": report.issue_counts},
+        )
+        uow.commit()
+    return record
+
+
+def _summary(p: Population) -> dict[str, object]:
+    """What the trail keeps of a population (not its million items)."""
+    return {
+        "name": p.name,
+        "source": p.source,
+        "rows": p.rows,
+        "digest": p.digest,
+        "file_name": p.file_name,
+        "file_sha256": p.file_sha256,
+        "file_size": p.file_size,
+        "issue_count": p.issue_count,
+    }
+
+
+def import_population(
+    uow: SqlUnitOfWork,
+    engagement: str | int,
+    path: str | os.PathLike[str],
+    mapping: ColumnMapping,
+    *,
+    name: str,
+    accept_issues: bool = False,
+) -> Population:
+    """Import without progress reporting (scripts, tests)."""
+    return sampling.progress.run(
+        iter_import_population(uow, engagement, path, mapping, name=name, accept_issues=accept_issues)
+    )
+
+
+def generate_population(
+    uow: SqlUnitOfWork,
+    engagement: str | int,
+    control: str | int,
+    *,
+    name: str | None = None,
+    holidays: Sequence[dt.date] = (),
+) -> Population:
+    """Occurrences of a periodic control over the period (month ends, business days...)."""
+    with uow:
+        eng = engagement_row(uow, engagement)
+        ctrl = control_row(uow, eng.id, control)
+        if eng.period_start is None or eng.period_end is None:
+            raise ValidationError("Occurrences are generated over a Type 2 period; this engagement has none.")
+        name = _check_name(uow, eng, name or f"{ctrl.ref} occurrences")
+        pop = sampling.generate_occurrences(
+            ctrl.frequency, eng.period_start, eng.period_end, holidays=holidays
+        )
+        row = PopulationRow(
+            engagement_id=eng.id,
+            control_id=ctrl.id,
+            name=name,
+            source="generated",
+            digest=pop.digest,
+            imported_at=_now(),
+            imported_by=uow.actor,
+            rows=len(pop),
+            first_date=pop.first_date,
+            last_date=pop.last_date,
+            key_column="occurrence",
+            date_column="date",
+        )
+        uow.session.add(row)
+        uow.session.flush()
+        _ItemWriter(uow.session.connection(), row.id).write(
+            [(i + 1, item.key, item.date, None, None) for i, item in enumerate(pop)]
+        )
+        record = _record(row, ctrl.ref)
+        trail.record(
+            uow, "population.generate", "population", row.id, engagement_id=eng.id, after=_summary(record)
+        )
+        uow.commit()
+    return record
+
+
+def list_populations(uow: SqlUnitOfWork, engagement: str | int) -> tuple[Population, ...]:
+    with uow:
+        eng = engagement_row(uow, engagement)
+        rows = uow.session.scalars(
+            select(PopulationRow).where(PopulationRow.engagement_id == eng.id).order_by(PopulationRow.id)
+        ).all()
+        refs = _control_refs(uow, [r.control_id for r in rows if r.control_id])
+        return tuple(_record(r, refs.get(r.control_id) if r.control_id else None) for r in rows)
+
+
+def _control_refs(uow: SqlUnitOfWork, ids: Sequence[int]) -> dict[int, str]:
+    from auditdesk.storage.schema import ControlRow
+
+    if not ids:
+        return {}
+    return dict(
+        uow.session.execute(select(ControlRow.id, ControlRow.ref).where(ControlRow.id.in_(ids))).all()
+    )
+
+
+def population_row(uow: SqlUnitOfWork, eng_id: int, population_id: int) -> PopulationRow:
+    row = uow.session.get(PopulationRow, population_id)
+    if row is None or row.engagement_id != eng_id:
+        raise NotFoundError(
+            f"There is no population {population_id} in this engagement; 'auditdesk populations ENG' lists them."
+        )
+    return row
+
+
+def get_population(uow: SqlUnitOfWork, engagement: str | int, population_id: int) -> Population:
+    with uow:
+        eng = engagement_row(uow, engagement)
+        row = population_row(uow, eng.id, population_id)
+        refs = _control_refs(uow, [row.control_id] if row.control_id else [])
+        return _record(row, refs.get(row.control_id) if row.control_id else None)
+
+
+def population_items(
+    uow: SqlUnitOfWork, engagement: str | int, population_id: int, *, offset: int = 0, limit: int = 500
+) -> tuple[PopulationItem, ...]:
+    """One page of items in file order (the GUI fetches pages lazily)."""
+    with uow:
+        eng = engagement_row(uow, engagement)
+        population_row(uow, eng.id, population_id)
+        rows = uow.session.execute(
+            select(
+                PopulationItemRow.seq,
+                PopulationItemRow.line,
+                PopulationItemRow.key,
+                PopulationItemRow.date,
+                PopulationItemRow.amount,
+                PopulationItemRow.data,
+            )
+            .where(PopulationItemRow.population_id == population_id, PopulationItemRow.seq >= offset)
+            .order_by(PopulationItemRow.seq)
+            .limit(limit)
+        ).all()
+        return tuple(
+            PopulationItem(seq, line, key, day, amount, json.loads(data) if data else {})
+            for seq, line, key, day, amount, data in rows
+        )
+
+
+def monthly_density(
+    uow: SqlUnitOfWork, engagement: str | int, population_id: int
+) -> tuple[tuple[str, int], ...]:
+    """Items per calendar month (YYYY-MM, count), for the sample timeline."""
+    with uow:
+        eng = engagement_row(uow, engagement)
+        population_row(uow, eng.id, population_id)
+        dialect = uow.session.get_bind().dialect.name
+        month = (
+            func.substr(PopulationItemRow.date, 1, 7)
+            if dialect == "sqlite"
+            else func.to_char(PopulationItemRow.date, "YYYY-MM")
+        )
+        rows = uow.session.execute(
+            select(month, func.count())
+            .where(PopulationItemRow.population_id == population_id, PopulationItemRow.date.is_not(None))
+            .group_by(month)
+            .order_by(month)
+        ).all()
+        return tuple((str(m), int(n)) for m, n in rows)
+
+
+def load_population(uow: SqlUnitOfWork, population_id: int) -> sampling.Population:
+    """The stored items as a sampling Population (for selection and re-performance)."""
+    rows = uow.session.execute(
+        select(PopulationItemRow.key, PopulationItemRow.date, PopulationItemRow.amount)
+        .where(PopulationItemRow.population_id == population_id)
+        .order_by(PopulationItemRow.seq)
+    ).all()
+    keys = [r[0] for r in rows]
+    dates = [r[1] for r in rows]
+    pop_row = uow.session.get(PopulationRow, population_id)
+    has_amounts = pop_row is not None and bool(pop_row.amount_column)
+    amounts = [r[2] for r in rows] if has_amounts else None
+    return sampling.Population.from_columns(keys, dates, amounts)
+
+
+def delete_population(uow: SqlUnitOfWork, engagement: str | int, population_id: int) -> Population:
+    """Remove a population that no sample uses."""
+    with uow:
+        eng = engagement_row(uow, engagement)
+        row = population_row(uow, eng.id, population_id)
+        used = uow.session.scalar(
+            select(func.count()).select_from(SampleRow).where(SampleRow.population_id == row.id)
+        )
+        if used:
+            raise ValidationError(
+                f"Population '{row.name}' is used by {used} sample(s) and cannot be removed."
+            )
+        record = _record(row, None)
+        uow.session.delete(row)
+        trail.record(
+            uow,
+            "population.delete",
+            "population",
+            population_id,
+            engagement_id=eng.id,
+            before=_summary(record),
+        )
+        uow.commit()
+    return record

@@ -1,0 +1,438 @@
+"""Samples: plan, select with a receipt, re-perform, extend."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Generator
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import insert, select
+
+import sampling
+from auditdesk import trail
+from auditdesk.errors import ValidationError
+from auditdesk.progress import Progress
+from auditdesk.services._common import control_row, engagement_row
+from auditdesk.services.populations import load_population, population_row
+from auditdesk.services.testing import sample_row
+from auditdesk.storage.schema import ControlRow, PopulationRow, SampleItemRow, SampleRow
+from auditdesk.storage.uow import SqlUnitOfWork
+
+Rate = float | int | str | Decimal
+
+METHODS = ("random", "systematic", "stratified", "pps")
+
+
+@dataclass(frozen=True, slots=True)
+class SampleItem:
+    seq: int
+    key: str
+    date: dt.date | None
+    amount: str | None
+    certainty: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    id: int
+    engagement_id: int
+    control_ref: str
+    population_id: int
+    population_name: str
+    method: str
+    statistical: bool
+    size: int
+    confidence: str
+    tolerable_rate: str
+    expected_rate: str
+    plan: dict[str, Any]
+    receipt: dict[str, Any]
+    strata: tuple[dict[str, Any], ...]
+    selected_at: str
+    selected_by: str
+    items: tuple[SampleItem, ...]
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return tuple(i.key for i in self.items)
+
+
+@dataclass(frozen=True, slots=True)
+class SamplePlan:
+    """The size the auditor will select, and why."""
+
+    size: int
+    statistical: bool
+    method: str  # binomial | hypergeometric | poisson | nonstatistical | mus
+    rationale: str
+    details: dict[str, Any]
+    test_all: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Reperformance:
+    identical: bool
+    reason: str
+    recorded: tuple[str, ...]
+    reperformed: tuple[str, ...]
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def plan_size(
+    *,
+    population_size: int,
+    frequency: str,
+    confidence: Rate | None = None,
+    tolerable: Rate | None = None,
+    expected: Rate | None = 0,
+    method: str | None = None,
+    size: int | None = None,
+    risk: str = "lower",
+    book_value: Rate | None = None,
+) -> SamplePlan:
+    """The sample size: given, statistical (attribute or MUS), or from the frequency table."""
+    if size is not None:
+        if size < 1:
+            raise ValidationError("A sample needs at least one item.")
+        if size > population_size:
+            raise ValidationError(
+                f"The population has {population_size} items; a sample of {size} is more than that. "
+                "Test every item instead."
+            )
+        return SamplePlan(
+            size,
+            confidence is not None,
+            "given",
+            f"Sample size {size} chosen by the auditor.",
+            {"size": size},
+            size == population_size,
+        )
+    if confidence is not None and tolerable is not None:
+        if method == "mus":
+            if book_value is None:
+                raise ValidationError("Monetary unit sampling needs the population's book value.")
+            mus = sampling.mus_sample_size(confidence, book_value, tolerable, expected or 0)
+            n = min(mus.n, population_size)
+            return SamplePlan(n, True, "mus", mus.rationale(), mus.to_dict(), mus.n >= population_size)
+        plan = sampling.attribute_sample_size(
+            confidence,
+            tolerable,
+            expected or 0,
+            population_size if method == "hypergeometric" else None,
+            method or "binomial",
+        )
+        n = min(plan.n, population_size)
+        text = plan.rationale()
+        if plan.n >= population_size:
+            text += f"\nThe population has only {population_size} items: test all of them."
+        return SamplePlan(n, True, plan.method, text, plan.to_dict(), plan.n >= population_size)
+    if confidence is not None or tolerable is not None:
+        raise ValidationError(
+            "A statistical sample needs both the confidence and the tolerable deviation rate."
+        )
+    ns = sampling.nonstatistical_sample_size(frequency, risk, population_size)
+    return SamplePlan(ns.n, False, "nonstatistical", ns.rationale(), ns.to_dict(), ns.n >= population_size)
+
+
+def _items(uow: SqlUnitOfWork, sample_id: int) -> tuple[SampleItem, ...]:
+    rows = uow.session.scalars(
+        select(SampleItemRow).where(SampleItemRow.sample_id == sample_id).order_by(SampleItemRow.seq)
+    )
+    return tuple(SampleItem(r.seq, r.key, r.date, r.amount, r.certainty) for r in rows)
+
+
+def _record(uow: SqlUnitOfWork, row: SampleRow) -> Sample:
+    control = uow.session.get(ControlRow, row.control_id)
+    population = uow.session.get(PopulationRow, row.population_id)
+    assert control is not None and population is not None
+    return Sample(
+        id=row.id,
+        engagement_id=row.engagement_id,
+        control_ref=control.ref,
+        population_id=row.population_id,
+        population_name=population.name,
+        method=row.method,
+        statistical=row.statistical,
+        size=row.size,
+        confidence=row.confidence,
+        tolerable_rate=row.tolerable_rate,
+        expected_rate=row.expected_rate,
+        plan=json.loads(row.plan_json),
+        receipt=json.loads(row.receipt_json),
+        strata=tuple(json.loads(row.strata_json)),
+        selected_at=row.selected_at,
+        selected_by=row.selected_by,
+        items=_items(uow, row.id),
+    )
+
+
+def _selection_generator(
+    population: sampling.Population,
+    method: str,
+    size: int,
+    seed: int | None,
+    strata: str,
+    period: tuple[dt.date | None, dt.date | None],
+) -> Generator[Progress, None, sampling.Selection]:
+    if method == "random":
+        return sampling.iter_select_random(population, size, seed=seed)
+    if method == "systematic":
+        return sampling.iter_select_systematic(population, size, seed=seed)
+    if method == "stratified":
+        # Strata run over the whole audit period, so an empty month shows as such.
+        return sampling.iter_select_stratified(
+            population, size, strata=strata, seed=seed, period_start=period[0], period_end=period[1]
+        )
+    return sampling.iter_select_pps(population, size, seed=seed)
+
+
+def _store_items(
+    uow: SqlUnitOfWork,
+    sample_id: int,
+    population: sampling.Population,
+    keys: tuple[str, ...],
+    certainty: frozenset[str],
+    start: int = 0,
+) -> None:
+    positions = population.positions_of(keys)
+    rows = []
+    for i, key in enumerate(keys):
+        pos = positions[key]
+        amount = population.amount_of(pos) if population.has_amounts else None
+        rows.append(
+            {
+                "sample_id": sample_id,
+                "seq": start + i,
+                "key": key,
+                "date": population.date_of(pos),
+                "amount": None if amount is None else str(amount),
+                "certainty": key in certainty,
+            }
+        )
+    if rows:
+        uow.session.execute(insert(SampleItemRow), rows)
+
+
+def _period_of(eng: Any, population: sampling.Population) -> tuple[dt.date | None, dt.date | None]:
+    """The engagement period, widened to the population's dates when they fall outside it."""
+    start, end = eng.period_start, eng.period_end
+    first, last = population.first_date, population.last_date
+    if start is None or (first is not None and first < start):
+        start = first
+    if end is None or (last is not None and last > end):
+        end = last
+    return start, end
+
+
+def iter_select_sample(
+    uow: SqlUnitOfWork,
+    engagement: str | int,
+    control: str | int,
+    *,
+    population_id: int,
+    method: str,
+    size: int | None = None,
+    confidence: Rate | None = None,
+    tolerable: Rate | None = None,
+    expected: Rate | None = 0,
+    size_method: str | None = None,
+    strata: str = "month",
+    seed: int | None = None,
+    risk: str = "lower",
+) -> Generator[Progress, None, Sample]:
+    """Draw a sample for a control's test and store it with its receipt (one transaction)."""
+    if method not in METHODS:
+        raise ValidationError(f"'{method}' is not a selection method; choose one of: {', '.join(METHODS)}.")
+    with uow:
+        eng = engagement_row(uow, engagement)
+        trail.ensure_writable(uow, eng.id, "sample.select")
+        ctrl = control_row(uow, eng.id, control)
+        pop_row = population_row(uow, eng.id, population_id)
+        if method == "pps" and not pop_row.amount_column:
+            raise ValidationError(
+                f"Population '{pop_row.name}' has no amounts; PPS selection needs an amount column."
+            )
+        yield Progress(0, 3, "Loading the population")
+        population = load_population(uow, pop_row.id)
+        if population.digest != pop_row.digest:
+            raise ValidationError(
+                f"Population '{pop_row.name}' no longer matches the digest recorded at import; "
+                "the store may have been altered. Run 'auditdesk verify' before sampling."
+            )
+        plan = plan_size(
+            population_size=len(population),
+            frequency=ctrl.frequency,
+            confidence=confidence,
+            tolerable=tolerable,
+            expected=expected,
+            method="mus" if method == "pps" and size is None and confidence is not None else size_method,
+            size=size,
+            risk=risk,
+            book_value=population.total_amount() if method == "pps" else None,
+        )
+        yield Progress(1, 3, "Selecting items")
+        selection = yield from _selection_generator(
+            population, method, plan.size, seed, strata, _period_of(eng, population)
+        )
+        yield Progress(2, 3, "Storing the sample")
+        receipt = selection.receipt.to_dict()
+        row = SampleRow(
+            engagement_id=eng.id,
+            control_id=ctrl.id,
+            population_id=pop_row.id,
+            method=method,
+            statistical=plan.statistical,
+            size=len(selection.keys),
+            confidence="" if confidence is None else str(Decimal(str(confidence))),
+            tolerable_rate="" if tolerable is None else str(Decimal(str(tolerable))),
+            expected_rate="" if confidence is None else str(Decimal(str(expected or 0))),
+            plan_json=json.dumps(
+                {**plan.details, "method": plan.method, "rationale": plan.rationale}, default=str
+            ),
+            receipt_json=json.dumps(receipt, default=str),
+            strata_json=json.dumps([st.to_dict() for st in selection.strata]),
+            selected_at=_now(),
+            selected_by=uow.actor,
+        )
+        uow.session.add(row)
+        uow.session.flush()
+        _store_items(uow, row.id, population, selection.keys, frozenset(selection.certainty_keys))
+        record = _record(uow, row)
+        trail.record(
+            uow,
+            "sample.select",
+            "sample",
+            row.id,
+            engagement_id=eng.id,
+            after={
+                "control": ctrl.ref,
+                "population": pop_row.id,
+                "population_digest": pop_row.digest,
+                "method": method,
+                "size": record.size,
+                "receipt": receipt,
+                "keys": list(record.keys),
+            },
+        )
+        uow.commit()
+    yield Progress(3, 3, "Sample stored")
+    return record
+
+
+def select_sample(uow: SqlUnitOfWork, engagement: str | int, control: str | int, **kwargs: Any) -> Sample:
+    """Select without progress reporting (scripts, tests)."""
+    return sampling.progress.run(iter_select_sample(uow, engagement, control, **kwargs))
+
+
+def list_samples(uow: SqlUnitOfWork, engagement: str | int, control: str | None = None) -> tuple[Sample, ...]:
+    with uow:
+        eng = engagement_row(uow, engagement)
+        query = select(SampleRow).where(SampleRow.engagement_id == eng.id).order_by(SampleRow.id)
+        if control is not None:
+            query = query.where(SampleRow.control_id == control_row(uow, eng.id, control).id)
+        return tuple(_record(uow, r) for r in uow.session.scalars(query).all())
+
+
+def get_sample(uow: SqlUnitOfWork, engagement: str | int, sample_id: int) -> Sample:
+    with uow:
+        eng = engagement_row(uow, engagement)
+        return _record(uow, sample_row(uow, eng.id, sample_id))
+
+
+def reperform_sample(uow: SqlUnitOfWork, engagement: str | int, sample_id: int) -> Reperformance:
+    """Re-run the selection from its receipt on the stored population and compare.
+
+    The outcome is recorded in the audit trail: re-performance is review evidence.
+    """
+    with uow:
+        eng = engagement_row(uow, engagement)
+        row = sample_row(uow, eng.id, sample_id)
+        recorded = _items(uow, row.id)
+        recorded_keys = tuple(i.key for i in recorded)
+        population = load_population(uow, row.population_id)
+        receipt = sampling.SelectionReceipt.from_dict(json.loads(row.receipt_json))
+        try:
+            again = sampling.reperform(population, receipt)
+        except sampling.SamplingError as exc:
+            result = Reperformance(False, str(exc), recorded_keys, ())
+        else:
+            keys = tuple(again.keys)
+            if keys == recorded_keys:
+                result = Reperformance(
+                    True,
+                    "The selection was re-performed from its receipt: same items, same order.",
+                    recorded_keys,
+                    keys,
+                )
+            else:
+                missing = [k for k in recorded_keys if k not in keys][:5]
+                result = Reperformance(
+                    False,
+                    f"The re-performed selection differs from the stored sample (e.g. {', '.join(missing) or 'order'}); "
+                    "the stored sample items were changed after selection.",
+                    recorded_keys,
+                    keys,
+                )
+        if not uow.read_only:
+            trail.record(
+                uow,
+                "sample.reperform",
+                "sample",
+                row.id,
+                engagement_id=eng.id,
+                after={"identical": result.identical, "reason": result.reason},
+            )
+            uow.commit()
+    return result
+
+
+def extend_sample(
+    uow: SqlUnitOfWork,
+    engagement: str | int,
+    sample_id: int,
+    *,
+    new_size: int | None = None,
+    population_id: int | None = None,
+) -> Sample:
+    """Grow a sample to more items, or onto a longer period's population, keeping every prior item."""
+    with uow:
+        eng = engagement_row(uow, engagement)
+        trail.ensure_writable(uow, eng.id, "sample.extend")
+        row = sample_row(uow, eng.id, sample_id)
+        before = _record(uow, row)
+        target_pop = population_row(uow, eng.id, population_id or row.population_id)
+        population = load_population(uow, target_pop.id)
+        receipt = sampling.SelectionReceipt.from_dict(json.loads(row.receipt_json))
+        if new_size is not None and new_size <= before.size:
+            raise ValidationError(f"Sample {row.id} already has {before.size} items; give a larger size.")
+        extended = sampling.extend_selection(population, receipt, new_size)
+        prior = set(before.keys)
+        new_keys = tuple(k for k in extended.keys if k not in prior)
+        _store_items(uow, row.id, population, new_keys, frozenset(), start=len(before.keys))
+        row.population_id = target_pop.id
+        row.size = len(before.keys) + len(new_keys)
+        row.receipt_json = json.dumps(extended.receipt.to_dict(), default=str)
+        uow.session.flush()
+        after = _record(uow, row)
+        trail.record(
+            uow,
+            "sample.extend",
+            "sample",
+            row.id,
+            engagement_id=eng.id,
+            before={"size": before.size, "population": before.population_id, "receipt": before.receipt},
+            after={
+                "size": after.size,
+                "population": after.population_id,
+                "receipt": after.receipt,
+                "added": list(new_keys),
+            },
+        )
+        uow.commit()
+    return after

@@ -1,0 +1,532 @@
+"""Testing: results per sampled item and attribute, tickmarks, exceptions, evidence."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+
+from sqlalchemy import select
+
+from auditdesk import trail
+from auditdesk.errors import FileFormatError, NotFoundError, StoreError, ValidationError
+from auditdesk.services._common import control_row, engagement_row, parse_enum, require_text
+from auditdesk.storage.schema import (
+    AttributeRow,
+    ControlRow,
+    EvidenceBlobRow,
+    EvidenceRow,
+    ExceptionRow,
+    SampleItemRow,
+    SampleRow,
+    TestResultRow,
+    TickmarkRow,
+)
+from auditdesk.storage.uow import SqlUnitOfWork
+
+# Evidence lives inside the store; keep single files to a size a laptop store bears.
+MAX_EVIDENCE_BYTES = 200 * 1024 * 1024
+
+
+class Outcome(StrEnum):
+    PASS = "pass"
+    DEVIATION = "deviation"
+    NA = "na"
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    sample_id: int
+    item_key: str
+    attribute: str
+    outcome: Outcome
+    tickmark: str
+    note: str
+    recorded_by: str
+    recorded_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class Tickmark:
+    symbol: str
+    meaning: str
+
+
+@dataclass(frozen=True, slots=True)
+class ExceptionRecord:
+    id: int
+    control_ref: str
+    sample_id: int | None
+    item_key: str | None
+    attribute: str | None
+    description: str
+    root_cause: str
+    management_response: str  # management's words: unaudited, shown in section 5
+    compensating_control: str
+    compensating_note: str
+    status: str
+    created_by: str
+
+    @property
+    def compensated(self) -> bool:
+        return bool(self.compensating_control)
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    id: int
+    control_ref: str
+    sample_id: int | None
+    item_key: str | None
+    file_name: str
+    sha256: str
+    size: int
+    attached_by: str
+    attached_at: str
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def sample_row(uow: SqlUnitOfWork, eng_id: int, sample_id: int) -> SampleRow:
+    row = uow.session.get(SampleRow, sample_id)
+    if row is None or row.engagement_id != eng_id:
+        raise NotFoundError(
+            f"There is no sample {sample_id} in this engagement; 'auditdesk samples ENG' lists them."
+        )
+    return row
+
+
+def _result(row: TestResultRow) -> Result:
+    return Result(
+        row.sample_id,
+        row.item_key,
+        row.attribute,
+        Outcome(row.outcome),
+        row.tickmark,
+        row.note,
+        row.recorded_by,
+        row.recorded_at,
+    )
+
+
+def _exception(row: ExceptionRow, control_ref: str) -> ExceptionRecord:
+    return ExceptionRecord(
+        row.id,
+        control_ref,
+        row.sample_id,
+        row.item_key,
+        row.attribute,
+        row.description,
+        row.root_cause,
+        row.management_response,
+        row.compensating_control,
+        row.compensating_note,
+        row.status,
+        row.created_by,
+    )
+
+
+# ---- tickmarks ------------------------------------------------------------
+
+
+def list_tickmarks(uow: SqlUnitOfWork) -> tuple[Tickmark, ...]:
+    with uow:
+        return tuple(Tickmark(r.symbol, r.meaning) for r in uow.session.scalars(select(TickmarkRow)))
+
+
+def save_tickmark(uow: SqlUnitOfWork, symbol: str, meaning: str) -> Tickmark:
+    """Add or change an entry of the firm's tickmark legend."""
+    symbol = require_text(symbol, "tickmark symbol")
+    if len(symbol) > 8:
+        raise ValidationError("A tickmark symbol is at most 8 characters.")
+    with uow:
+        row = uow.session.get(TickmarkRow, symbol)
+        before = None if row is None else Tickmark(row.symbol, row.meaning)
+        if row is None:
+            row = TickmarkRow(symbol=symbol, meaning="")
+            uow.session.add(row)
+        row.meaning = require_text(meaning, "tickmark meaning")
+        after = Tickmark(symbol, row.meaning)
+        trail.record(uow, "tickmark.save", "tickmark", symbol, before=before, after=after)
+        uow.commit()
+    return after
+
+
+# ---- results --------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ResultInput:
+    item_key: str
+    attribute: str
+    outcome: Outcome | str
+    tickmark: str = ""
+    note: str = ""
+
+
+def record_results(
+    uow: SqlUnitOfWork, engagement: str | int, sample_id: int, results: Sequence[ResultInput]
+) -> tuple[Result, ...]:
+    """Record several results in one transaction (a row of the grid, or a paste).
+
+    A deviation opens an exception for that item and attribute; changing it
+    back removes an exception nobody has written on yet, else marks it cleared.
+    """
+    with uow:
+        eng = engagement_row(uow, engagement)
+        sample = sample_row(uow, eng.id, sample_id)
+        control = uow.session.get(ControlRow, sample.control_id)
+        assert control is not None
+        letters = {
+            a
+            for a in uow.session.scalars(
+                select(AttributeRow.letter).where(AttributeRow.control_id == control.id)
+            )
+        }
+        keys = set(uow.session.scalars(select(SampleItemRow.key).where(SampleItemRow.sample_id == sample.id)))
+        tickmarks = set(uow.session.scalars(select(TickmarkRow.symbol)))
+        saved: list[Result] = []
+        for item in results:
+            letter = item.attribute.strip().upper()
+            outcome = parse_enum(Outcome, item.outcome, "result (pass, deviation or na)")
+            if item.item_key not in keys:
+                raise NotFoundError(f"Item '{item.item_key}' is not in sample {sample.id}.")
+            if letter not in letters:
+                known = ", ".join(sorted(letters)) or "none yet: write the test plan first"
+                raise ValidationError(
+                    f"Control {control.ref} has no attribute {letter}; its attributes are {known}."
+                )
+            if item.tickmark and item.tickmark not in tickmarks:
+                raise ValidationError(
+                    f"Tickmark '{item.tickmark}' is not in the firm's legend; add it first."
+                )
+            note = item.note.strip()
+            row = uow.session.scalars(
+                select(TestResultRow).where(
+                    TestResultRow.sample_id == sample.id,
+                    TestResultRow.item_key == item.item_key,
+                    TestResultRow.attribute == letter,
+                )
+            ).first()
+            before = None if row is None else _result(row)
+            if row is None:
+                row = TestResultRow(sample_id=sample.id, item_key=item.item_key, attribute=letter)
+                uow.session.add(row)
+            row.outcome = outcome.value
+            row.tickmark = item.tickmark
+            row.note = note
+            row.recorded_at = _now()
+            row.recorded_by = uow.actor
+            uow.session.flush()
+            _sync_exception(uow, eng.id, control, sample.id, item.item_key, letter, outcome, note)
+            after = _result(row)
+            trail.record(
+                uow, "result.record", "test_result", row.id, engagement_id=eng.id, before=before, after=after
+            )
+            saved.append(after)
+        uow.commit()
+    return tuple(saved)
+
+
+def record_result(
+    uow: SqlUnitOfWork,
+    engagement: str | int,
+    sample_id: int,
+    item_key: str,
+    attribute: str,
+    outcome: Outcome | str,
+    *,
+    note: str = "",
+    tickmark: str = "",
+) -> Result:
+    """Record one item x attribute result."""
+    return record_results(
+        uow, engagement, sample_id, [ResultInput(item_key, attribute, outcome, tickmark, note)]
+    )[0]
+
+
+def _sync_exception(
+    uow: SqlUnitOfWork,
+    eng_id: int,
+    control: ControlRow,
+    sample_id: int,
+    item_key: str,
+    letter: str,
+    outcome: Outcome,
+    note: str,
+) -> None:
+    existing = uow.session.scalars(
+        select(ExceptionRow).where(
+            ExceptionRow.sample_id == sample_id,
+            ExceptionRow.item_key == item_key,
+            ExceptionRow.attribute == letter,
+        )
+    ).first()
+    if outcome is Outcome.DEVIATION:
+        if existing is None:
+            question = uow.session.scalar(
+                select(AttributeRow.question).where(
+                    AttributeRow.control_id == control.id, AttributeRow.letter == letter
+                )
+            )
+            description = (
+                note or f"Item {item_key} did not meet attribute {letter} ({(question or '').rstrip(' ?')})."
+            )
+            row = ExceptionRow(
+                engagement_id=eng_id,
+                control_id=control.id,
+                sample_id=sample_id,
+                item_key=item_key,
+                attribute=letter,
+                description=description,
+                created_at=_now(),
+                created_by=uow.actor,
+            )
+            uow.session.add(row)
+            uow.session.flush()
+            trail.record(
+                uow,
+                "exception.open",
+                "exception",
+                row.id,
+                engagement_id=eng_id,
+                after=_exception(row, control.ref),
+            )
+        elif existing.status != "open":
+            existing.status = "open"
+        return
+    if existing is None:
+        return
+    before = _exception(existing, control.ref)
+    if not (existing.root_cause or existing.management_response or existing.compensating_control):
+        uow.session.delete(existing)
+        trail.record(uow, "exception.withdraw", "exception", before.id, engagement_id=eng_id, before=before)
+    else:
+        existing.status = "cleared"
+        trail.record(
+            uow,
+            "exception.clear",
+            "exception",
+            before.id,
+            engagement_id=eng_id,
+            before=before,
+            after=_exception(existing, control.ref),
+        )
+
+
+def list_results(uow: SqlUnitOfWork, engagement: str | int, sample_id: int) -> tuple[Result, ...]:
+    with uow:
+        eng = engagement_row(uow, engagement)
+        sample_row(uow, eng.id, sample_id)
+        rows = uow.session.scalars(
+            select(TestResultRow).where(TestResultRow.sample_id == sample_id).order_by(TestResultRow.id)
+        )
+        return tuple(_result(r) for r in rows)
+
+
+# ---- exceptions -----------------------------------------------------------
+
+
+def list_exceptions(
+    uow: SqlUnitOfWork, engagement: str | int, *, control: str | None = None
+) -> tuple[ExceptionRecord, ...]:
+    with uow:
+        eng = engagement_row(uow, engagement)
+        query = (
+            select(ExceptionRow, ControlRow.ref)
+            .join(ControlRow, ControlRow.id == ExceptionRow.control_id)
+            .where(ExceptionRow.engagement_id == eng.id)
+            .order_by(ControlRow.ref, ExceptionRow.id)
+        )
+        if control is not None:
+            query = query.where(ControlRow.id == control_row(uow, eng.id, control).id)
+        return tuple(_exception(row, ref) for row, ref in uow.session.execute(query).all())
+
+
+def add_exception(
+    uow: SqlUnitOfWork, engagement: str | int, control: str | int, *, description: str
+) -> ExceptionRecord:
+    """Record a finding that did not come from a sampled item (e.g. a design gap)."""
+    with uow:
+        eng = engagement_row(uow, engagement)
+        ctrl = control_row(uow, eng.id, control)
+        row = ExceptionRow(
+            engagement_id=eng.id,
+            control_id=ctrl.id,
+            description=require_text(description, "exception description"),
+            created_at=_now(),
+            created_by=uow.actor,
+        )
+        uow.session.add(row)
+        uow.session.flush()
+        record = _exception(row, ctrl.ref)
+        trail.record(uow, "exception.open", "exception", row.id, engagement_id=eng.id, after=record)
+        uow.commit()
+    return record
+
+
+def update_exception(
+    uow: SqlUnitOfWork,
+    engagement: str | int,
+    exception_id: int,
+    *,
+    description: str | None = None,
+    root_cause: str | None = None,
+    management_response: str | None = None,
+    compensating_control: str | None = None,
+    compensating_note: str | None = None,
+) -> ExceptionRecord:
+    """Document an exception: what happened, why, management's response, compensation."""
+    with uow:
+        eng = engagement_row(uow, engagement)
+        row = uow.session.get(ExceptionRow, exception_id)
+        if row is None or row.engagement_id != eng.id:
+            raise NotFoundError(f"There is no exception {exception_id} in this engagement.")
+        ctrl = uow.session.get(ControlRow, row.control_id)
+        assert ctrl is not None
+        before = _exception(row, ctrl.ref)
+        if description is not None:
+            row.description = require_text(description, "exception description")
+        if root_cause is not None:
+            row.root_cause = root_cause.strip()
+        if management_response is not None:
+            row.management_response = management_response.strip()
+        if compensating_control is not None:
+            ref = compensating_control.strip()
+            if ref:
+                other = control_row(uow, eng.id, ref)
+                if other.id == ctrl.id:
+                    raise ValidationError("A control cannot compensate for its own exception.")
+            row.compensating_control = ref
+        if compensating_note is not None:
+            row.compensating_note = compensating_note.strip()
+        if row.compensating_control and not row.compensating_note:
+            raise ValidationError(
+                f"Explain how {row.compensating_control} covers this exception; the reviewer needs the reasoning."
+            )
+        uow.session.flush()
+        after = _exception(row, ctrl.ref)
+        trail.record(
+            uow, "exception.update", "exception", row.id, engagement_id=eng.id, before=before, after=after
+        )
+        uow.commit()
+    return after
+
+
+# ---- evidence -------------------------------------------------------------
+
+
+def _evidence(row: EvidenceRow, control_ref: str, size: int) -> Evidence:
+    return Evidence(
+        row.id,
+        control_ref,
+        row.sample_id,
+        row.item_key,
+        row.file_name,
+        row.sha256,
+        size,
+        row.attached_by,
+        row.attached_at,
+    )
+
+
+def attach_evidence(
+    uow: SqlUnitOfWork,
+    engagement: str | int,
+    control: str | int,
+    path: str | os.PathLike[str],
+    *,
+    sample_id: int | None = None,
+    item_key: str | None = None,
+) -> Evidence:
+    """Store a file in the store, content-addressed by SHA-256 (the same bytes are kept once)."""
+    source = Path(path)
+    try:
+        size = source.stat().st_size
+        if size > MAX_EVIDENCE_BYTES:
+            raise ValidationError(
+                f"{source.name} is {size // (1024 * 1024)} MB; evidence files are limited to "
+                f"{MAX_EVIDENCE_BYTES // (1024 * 1024)} MB. Reference larger files by location instead."
+            )
+        content = source.read_bytes()
+    except OSError as exc:
+        raise FileFormatError(f"Cannot read {source}: {exc.strerror or exc}.") from exc
+    digest = hashlib.sha256(content).hexdigest()
+    with uow:
+        eng = engagement_row(uow, engagement)
+        ctrl = control_row(uow, eng.id, control)
+        if sample_id is not None:
+            sample = sample_row(uow, eng.id, sample_id)
+            if sample.control_id != ctrl.id:
+                raise ValidationError(f"Sample {sample_id} belongs to another control.")
+            if (
+                item_key is not None
+                and not uow.session.scalars(
+                    select(SampleItemRow.key).where(
+                        SampleItemRow.sample_id == sample_id, SampleItemRow.key == item_key
+                    )
+                ).first()
+            ):
+                raise NotFoundError(f"Item '{item_key}' is not in sample {sample_id}.")
+        if uow.session.get(EvidenceBlobRow, digest) is None:
+            uow.session.add(EvidenceBlobRow(sha256=digest, size=len(content), content=content))
+        row = EvidenceRow(
+            engagement_id=eng.id,
+            control_id=ctrl.id,
+            sample_id=sample_id,
+            item_key=item_key,
+            file_name=source.name,
+            sha256=digest,
+            attached_at=_now(),
+            attached_by=uow.actor,
+        )
+        uow.session.add(row)
+        uow.session.flush()
+        record = _evidence(row, ctrl.ref, len(content))
+        trail.record(uow, "evidence.attach", "evidence", row.id, engagement_id=eng.id, after=record)
+        uow.commit()
+    return record
+
+
+def list_evidence(
+    uow: SqlUnitOfWork, engagement: str | int, *, control: str | None = None
+) -> tuple[Evidence, ...]:
+    with uow:
+        eng = engagement_row(uow, engagement)
+        query = (
+            select(EvidenceRow, ControlRow.ref, EvidenceBlobRow.size)
+            .join(ControlRow, ControlRow.id == EvidenceRow.control_id)
+            .join(EvidenceBlobRow, EvidenceBlobRow.sha256 == EvidenceRow.sha256)
+            .where(EvidenceRow.engagement_id == eng.id)
+            .order_by(EvidenceRow.id)
+        )
+        if control is not None:
+            query = query.where(ControlRow.id == control_row(uow, eng.id, control).id)
+        return tuple(_evidence(row, ref, size) for row, ref, size in uow.session.execute(query).all())
+
+
+def export_evidence(
+    uow: SqlUnitOfWork, engagement: str | int, evidence_id: int, folder: str | os.PathLike[str]
+) -> Path:
+    """Write an evidence file out (to open it), after re-checking its hash."""
+    with uow:
+        eng = engagement_row(uow, engagement)
+        row = uow.session.get(EvidenceRow, evidence_id)
+        if row is None or row.engagement_id != eng.id:
+            raise NotFoundError(f"There is no evidence file {evidence_id} in this engagement.")
+        blob = uow.session.get(EvidenceBlobRow, row.sha256)
+        if blob is None or hashlib.sha256(blob.content).hexdigest() != row.sha256:
+            raise StoreError(
+                f"The stored copy of {row.file_name} no longer matches its recorded SHA-256; "
+                "treat it as altered and restore the store from a backup."
+            )
+        target = Path(folder) / f"{row.id}-{row.file_name}"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(blob.content)
+        return target
