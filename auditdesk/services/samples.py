@@ -150,7 +150,8 @@ def _items(uow: SqlUnitOfWork, sample_id: int) -> tuple[SampleItem, ...]:
 def _record(uow: SqlUnitOfWork, row: SampleRow) -> Sample:
     control = uow.session.get(ControlRow, row.control_id)
     population = uow.session.get(PopulationRow, row.population_id)
-    assert control is not None and population is not None
+    assert control is not None
+    assert population is not None
     return Sample(
         id=row.id,
         engagement_id=row.engagement_id,
@@ -374,8 +375,8 @@ def reperform_sample(uow: SqlUnitOfWork, engagement: str | int, sample_id: int) 
                 missing = [k for k in recorded_keys if k not in keys][:5]
                 result = Reperformance(
                     False,
-                    f"The re-performed selection differs from the stored sample (e.g. {', '.join(missing) or 'order'}); "
-                    "the stored sample items were changed after selection.",
+                    "The re-performed selection differs from the stored sample "
+                    f"(e.g. {', '.join(missing) or 'the order'}); the stored items were changed after selection.",
                     recorded_keys,
                     keys,
                 )

@@ -53,6 +53,4 @@ def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 120)
     exe = Path(sys.executable).with_name("auditdesk")
     full_env = dict(os.environ)
     full_env.update(env or {})
-    return subprocess.run(
-        [str(exe), *args], capture_output=True, text=True, env=full_env, timeout=timeout, check=False
-    )
+    return subprocess.run([str(exe), *args], capture_output=True, text=True, env=full_env, timeout=timeout, check=False)

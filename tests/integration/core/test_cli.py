@@ -23,13 +23,17 @@ def test_demo_then_coverage_has_no_gap(tmp_path: Path) -> None:
     assert "Every in-scope criterion is covered." in human.stdout
 
     engs = json.loads(run_cli("--db", db, "--json", "engagements").stdout)
-    assert engs[0]["ref"] == "DEMO" and engs[0]["type"] == "type2" and engs[0]["phase"] == "fieldwork"
+    assert engs[0]["ref"] == "DEMO"
+    assert engs[0]["type"] == "type2"
+    assert engs[0]["phase"] == "fieldwork"
     assert engs[0]["period_start"] < engs[0]["period_end"]
     controls = json.loads(run_cli("--db", db, "--json", "controls", "DEMO").stdout)
     assert len(controls) >= 40
     assert {"ref", "description", "frequency", "criteria"} <= set(controls[0])
     trail = json.loads(run_cli("--db", db, "--json", "trail", "verify").stdout)
-    assert trail["ok"] is True and trail["first_broken"] is None and trail["events"] > 40
+    assert trail["ok"] is True
+    assert trail["first_broken"] is None
+    assert trail["events"] > 40
 
 
 def test_env_var_selects_the_store(tmp_path: Path) -> None:
@@ -44,7 +48,8 @@ def test_text_file_as_store_exits_with_one_sentence_and_no_change(tmp_path: Path
     before = hashlib.sha256(path.read_bytes()).hexdigest()
     result = run_cli("--db", str(path), "engagements")
     assert result.returncode != 0
-    assert result.stderr.strip().endswith(".") and "\n" not in result.stderr.strip()
+    assert result.stderr.strip().endswith(".")
+    assert "\n" not in result.stderr.strip()
     assert "Traceback" not in result.stderr
     assert hashlib.sha256(path.read_bytes()).hexdigest() == before
 
@@ -58,7 +63,8 @@ def test_truncated_store_exits_non_zero_and_unchanged(tmp_path: Path) -> None:
     before = hashlib.sha256(cut.read_bytes()).hexdigest()
     result = run_cli("--db", str(cut), "coverage", "DEMO")
     assert result.returncode != 0
-    assert "unchanged" in result.stderr and "Traceback" not in result.stderr
+    assert "unchanged" in result.stderr
+    assert "Traceback" not in result.stderr
     assert hashlib.sha256(cut.read_bytes()).hexdigest() == before
 
 
@@ -66,6 +72,4 @@ def test_unknown_engagement_is_one_sentence(tmp_path: Path) -> None:
     db = str(tmp_path / "x.sqlite")
     result = run_cli("--db", db, "controls", "NOPE")
     assert result.returncode == 1
-    assert result.stderr.strip() == (
-        "There is no engagement 'NOPE' in this store; 'auditdesk engagements' lists them."
-    )
+    assert result.stderr.strip() == ("There is no engagement 'NOPE' in this store; 'auditdesk engagements' lists them.")

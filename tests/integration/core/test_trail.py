@@ -18,7 +18,9 @@ def _events(store: Store, engagement: str, n: int) -> None:
 def test_intact_chain_verifies(store: Store, engagement: str) -> None:
     _events(store, engagement, 5)
     check = services.verify_trail(store.reader())
-    assert check.ok and check.first_broken is None and check.events >= 8
+    assert check.ok
+    assert check.first_broken is None
+    assert check.events >= 8
 
 
 def test_tampered_row_is_named(store: Store, store_path: Path, engagement: str) -> None:
