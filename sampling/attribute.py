@@ -249,15 +249,68 @@ def _deviant_count(tolerable: Decimal, population: int) -> int:
 
 
 def _log_no_deviation_chance(population: int, deviants: int, n: int) -> float:
-    """log P(X = 0) for a hypergeometric sample of n (minus infinity when impossible)."""
-    if n > population - deviants:
-        return -math.inf
+    """log P(X = 0) for a hypergeometric sample of n <= N - M."""
     return (
         math.lgamma(population - deviants + 1)
         - math.lgamma(population - deviants - n + 1)
         - math.lgamma(population + 1)
         + math.lgamma(population - n + 1)
     )
+
+
+_UNDECIDED = -2
+_WINDOW_HALF = 6
+_MAX_EARLIER_RUNS = 24
+
+
+def _finite_guess(
+    tolerable: Decimal, expected: Decimal, alpha: float, size: int, deviants: int, start: int
+) -> int:
+    """Where the hypergeometric size probably is: the binomial size at p = M / N, shrunk
+    by the finite-population factor N / (N + n).  Only a starting point: the answer
+    is always confirmed by the exact rule.
+    """
+    binomial = _smallest_n(
+        _binomial_cdf(deviants / size),
+        expected,
+        alpha,
+        start,
+        MAX_SAMPLE_SIZE,
+        strict=False,
+        points=_FAST_POINTS,
+    )
+    return max(start, min(size, round(binomial * size / (size + binomial))))
+
+
+def _window_first(cdf: _Cdf, rate: Decimal, alpha: float, start: int, stop: int, guess: int) -> int:
+    """The smallest n meeting the rule (cdf <= alpha), settled by one vectorised call
+    around ``guess``; _UNDECIDED when that call cannot prove it.
+
+    The call evaluates every n in a window around the guess together with the last
+    n of each earlier run of equal k (a run's last n is its most favourable).  The
+    first passing n in the window is the answer when no earlier run passes and the
+    n before it fails (or it opens its run): within a run the rule is monotone.
+    """
+    low = max(start, guess - _WINDOW_HALF)
+    window = list(range(low, min(stop, guess + _WINDOW_HALF) + 1))
+    numerator, denominator = rate.as_integer_ratio()
+    earlier: list[int] = []
+    if numerator:
+        first_k = _ceil_product(start, rate)
+        earlier = [(k * denominator) // numerator for k in range(first_k, _ceil_product(low, rate))]
+    if len(earlier) > _MAX_EARLIER_RUNS:
+        return _UNDECIDED
+    points = earlier + window
+    ks = [_ceil_product(n, rate) for n in points]
+    ok = cdf(np.array(points, dtype=np.int64), np.array(ks, dtype=np.int64)) <= alpha
+    if ok[: len(earlier)].any() or not ok[len(earlier) :].any():
+        return _UNDECIDED
+    first = int(np.argmax(ok[len(earlier) :]))
+    n = window[first]
+    opens_run = n == start or _ceil_product(n - 1, rate) < _ceil_product(n, rate)
+    if first == 0 and not opens_run:
+        return _UNDECIDED
+    return n
 
 
 def _hypergeometric_start(population: int, deviants: int, alpha: float) -> int:
@@ -305,10 +358,13 @@ def attribute_sample_size(
         deviants = _deviant_count(tolerable, size)
         cdf = _hypergeometric_cdf(size, deviants)
         # Start a little below the bound: lgamma and scipy may differ in the last bits.
-        start = _hypergeometric_start(size, deviants, alpha) - 2
-        n = _smallest_n(
-            cdf, expected, alpha, start, size, strict=False, points=_HYPERGEOMETRIC_POINTS
-        )
+        start = max(1, _hypergeometric_start(size, deviants, alpha) - 2)
+        guess = _finite_guess(tolerable, expected, alpha, size, deviants, start)
+        n = _window_first(cdf, expected, alpha, start, size, guess)
+        if n == _UNDECIDED:
+            n = _smallest_n(
+                cdf, expected, alpha, start, size, strict=False, points=_HYPERGEOMETRIC_POINTS
+            )
         exceeds = n < 0
         if exceeds:
             n = size

@@ -484,6 +484,11 @@ class Population:
         return self._digest
 
     @property
+    def cached_digest(self) -> str | None:
+        """The digest if already computed, else None (never computes it)."""
+        return self._digest
+
+    @property
     def digest(self) -> str:
         """SHA-256 hex of the canonical encoding (see the module docstring); cached."""
         return run(self.iter_digest())

@@ -40,6 +40,7 @@ from collections.abc import Generator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
+from operator import itemgetter
 from types import MappingProxyType
 from typing import Any
 
@@ -90,6 +91,7 @@ RECEIPT_SCHEMA = 1
 #: Most monetary-unit draws one PPS selection may take.
 MAX_PPS_DRAWS = 5_000_000
 _SAFE_TOTAL = 2**62
+_QUIET_DRAW = 10_000
 
 IntArray = npt.NDArray[np.int64]
 
@@ -132,7 +134,7 @@ def new_seed() -> int:
     return secrets.randbits(64)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SelectionReceipt:
     """Everything needed to re-perform a selection (JSON via to_dict / from_dict)."""
 
@@ -218,7 +220,7 @@ def _plain(value: Any) -> Any:
     return value
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Selection:
     """Selected items in selection order, with the receipt and method details.
 
@@ -262,13 +264,24 @@ class Selection:
         }
 
 
-@dataclass
 class _Draw:
-    indices: list[int]
-    strata: tuple[StratumReport, ...] = ()
-    certainty: list[int] = field(default_factory=list)
-    prior: list[int] = field(default_factory=list)
-    details: dict[str, Any] = field(default_factory=dict)
+    """What a drawer found: positions in selection order and method facts."""
+
+    __slots__ = ("certainty", "details", "indices", "prior", "strata")
+
+    def __init__(
+        self,
+        indices: list[int],
+        strata: tuple[StratumReport, ...] = (),
+        certainty: Sequence[int] = (),
+        prior: Sequence[int] = (),
+        details: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.indices = indices
+        self.strata = strata
+        self.certainty = certainty
+        self.prior = prior
+        self.details = {} if details is None else details
 
 
 _Drawer = Generator[Progress, None, _Draw]
@@ -323,9 +336,9 @@ def _draw_random(
     population: Population, parameters: Mapping[str, Any], stream: RandomStream
 ) -> _Drawer:
     n = _size_of(parameters["n"], population)
-    indices = stream.distinct(len(population), n)
-    yield Progress(1, 1, "Drawing the random sample")
-    return _Draw(indices)
+    if n > _QUIET_DRAW:  # small draws take microseconds: no progress to report
+        yield Progress(0, 1, "Drawing the random sample")
+    return _Draw(stream.distinct(len(population), n))
 
 
 def _draw_systematic(
@@ -494,15 +507,22 @@ _DRAWERS = {
 }
 
 
+def _pick(keys: tuple[str, ...], indices: Sequence[int]) -> tuple[str, ...]:
+    if len(indices) < 2:
+        return tuple([keys[i] for i in indices])
+    picked: tuple[str, ...] = itemgetter(*indices)(keys)
+    return picked
+
+
 def _perform(
     population: Population, method: str, parameters: Mapping[str, Any], seed: int
 ) -> ProgressGenerator[Selection]:
     """Digest, checks, draw and receipt: the one path every selection takes."""
-    digest = yield from population.iter_digest()
+    digest = population.cached_digest or (yield from population.iter_digest())
     _require_unique(population)
     draw = yield from _DRAWERS[method](population, parameters, RandomStream(seed))
     keys = population.keys
-    selected = tuple([keys[i] for i in draw.indices])
+    selected = _pick(keys, draw.indices)
     first, last = population.date_range
     algorithm, version = ALGORITHMS[method]
     receipt = SelectionReceipt(
@@ -524,8 +544,8 @@ def _perform(
         indices=tuple(draw.indices),
         receipt=receipt,
         strata=draw.strata,
-        certainty_keys=tuple([keys[i] for i in draw.certainty]),
-        prior_keys=tuple([keys[i] for i in draw.prior]),
+        certainty_keys=_pick(keys, draw.certainty),
+        prior_keys=_pick(keys, draw.prior),
         details=draw.details,
     )
 

@@ -66,23 +66,23 @@ def _limit(bound: int) -> int:
 class RandomStream:
     """The deterministic word stream for one seed; ``position`` counts words used."""
 
-    __slots__ = ("_cache", "_prefix", "position", "seed")
+    __slots__ = ("_last", "_last_index", "_prefix", "position", "seed")
 
     def __init__(self, seed: int) -> None:
         self.seed = check_seed(seed)
         self._prefix = _DOMAIN + seed.to_bytes(8, "big")
-        self._cache: dict[int, bytes] = {}
+        self._last_index = -1
+        self._last = b""
         self.position = 0
 
     def block(self, index: int) -> bytes:
-        """The 512 bytes of block ``index``."""
-        data = self._cache.get(index)
-        if data is None:
-            data = hashlib.shake_256(self._prefix + index.to_bytes(8, "big")).digest(BLOCK_BYTES)
-            if len(self._cache) > 64:
-                self._cache.clear()
-            self._cache[index] = data
-        return data
+        """The 512 bytes of block ``index`` (the last one is kept for the next draw)."""
+        if index != self._last_index:
+            self._last = hashlib.shake_256(self._prefix + index.to_bytes(8, "big")).digest(
+                BLOCK_BYTES
+            )
+            self._last_index = index
+        return self._last
 
     def words(self, start: int, count: int) -> WordArray:
         """Words ``start`` .. ``start + count - 1`` as a uint64 array (random access)."""
@@ -123,22 +123,23 @@ class RandomStream:
         return self._distinct_batches(population, count)
 
     def _distinct_words(self, population: int, count: int) -> list[int]:
-        """Word-by-word path for small samples (same result as the batched one).
-
-        ``dict.fromkeys`` keeps the first appearance of each value in order, which is
-        exactly the rule of the module docstring, at C speed.
-        """
+        """Word-by-word path for small samples (same result as the batched one)."""
         limit = _limit(population)
         start = self.position
         block, index = divmod(start, WORDS_PER_BLOCK)
         words = list(_UNPACK(self.block(block))[index:])
+        values = [word % population for word in words if word < limit]
+        # Usual case: no word rejected and no value repeated among the first `count`.
+        if len(values) == len(words) >= count and len(set(values[:count])) == count:
+            self.position = start + count
+            return values[:count]
         while True:
-            values = [word % population for word in words if word < limit]
-            distinct = dict.fromkeys(values)
+            distinct = dict.fromkeys(values)  # keeps first appearances, in order
             if len(distinct) >= count:
                 break
             block += 1
             words.extend(_UNPACK(self.block(block)))
+            values = [word % population for word in words if word < limit]
         kept = list(distinct)[:count]
         last = values.index(kept[-1])  # the accepted word that completed the sample
         if len(values) < len(words):  # some words were rejected: map back to positions
