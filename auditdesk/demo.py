@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import random
+import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 
 from auditdesk import demo_data, services
 from auditdesk.domain import Role
 from auditdesk.progress import Progress
-from auditdesk.storage.uow import Store
+from auditdesk.storage.uow import SqlUnitOfWork, Store
+from workpapers.population_file import ColumnMapping
 
 DEMO_PEOPLE = (
     ("Dana Whitfield", "DW", Role.PARTNER),
@@ -45,14 +50,12 @@ def iter_build_demo(store: Store, actor: str | None = None) -> Iterator[Progress
     actor = actor or DEMO_ACTOR
     ref = _free_ref(store)
     start, end = _period()
-    steps = 6
+    steps = 7
     uow = store.uow(actor)
     with uow:
         yield Progress(0, steps, "Firm and people")
         if services.get_firm(uow) is None:
-            services.set_firm(
-                uow, name="Harbor & Finch LLP", city="Boston, Massachusetts", license_number="CPA-00417"
-            )
+            services.set_firm(uow, name="Harbor & Finch LLP", city="Boston, Massachusetts", license_number="CPA-00417")
         known = {p.initials for p in services.list_people(uow)}
         for name, initials, role in DEMO_PEOPLE:
             if initials not in known:
@@ -99,8 +102,96 @@ def iter_build_demo(store: Store, actor: str | None = None) -> Iterator[Progress
             services.save_subservice_org(uow, ref, name=name, services=what, method=method, csocs=list(csocs))
         yield Progress(5, steps, "Fieldwork")
         services.set_phase(uow, ref, "fieldwork")
+        yield from _fieldwork(uow, ref, start, end)
         uow.commit()
     yield Progress(steps, steps, ref)
+
+
+def _write_change_file(folder: Path, start: dt.date, end: dt.date) -> Path:
+    """A client's change-ticket extract for the period (deterministic)."""
+    rng = random.Random(20250101)
+    days = (end - start).days + 1
+    path = folder / "northwind-change-tickets.csv"
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["Ticket", "Deployed on", "Service", "Requested by", "Approved by"])
+        for i in range(1, 1201):
+            day = start + dt.timedelta(days=rng.randrange(days))
+            writer.writerow(
+                [
+                    f"CHG-{i:05d}",
+                    day.isoformat(),
+                    rng.choice(_SERVICES),
+                    f"dev{rng.randrange(40):02d}",
+                    f"lead{rng.randrange(8)}",
+                ]
+            )
+    return path
+
+
+_SERVICES = ("api", "ingest", "dashboards", "billing", "auth")
+
+
+def _fieldwork(uow: SqlUnitOfWork, ref: str, start: dt.date, end: dt.date) -> Iterator[Progress]:
+    """Populations, samples, results and exceptions for three controls."""
+    with tempfile.TemporaryDirectory(prefix="auditdesk-demo-") as folder:
+        path = _write_change_file(Path(folder), start, end)
+        changes = yield from services.iter_import_population(
+            uow, ref, path, ColumnMapping(key="Ticket", date="Deployed on"), name="Change tickets (client extract)"
+        )
+    # CM-01: statistical, stratified by month, every item passes.
+    cm = services.select_sample(
+        uow,
+        ref,
+        "CM-01",
+        population_id=changes.id,
+        method="stratified",
+        confidence="0.90",
+        tolerable="0.10",
+        expected="0",
+        seed=20250131,
+    )
+    letters = [a.letter for a in services.get_control(uow, ref, "CM-01").test_plan.attributes]
+    services.record_results(
+        uow, ref, cm.id, [services.ResultInput(k, letter, "pass", "I") for k in cm.keys for letter in letters]
+    )
+    # OP-01: weekly scans, non-statistical; one scan's critical finding was fixed late.
+    weekly = services.generate_population(uow, ref, "OP-01")
+    op = services.select_sample(uow, ref, "OP-01", population_id=weekly.id, method="random", seed=7, risk="lower")
+    late = op.keys[2]
+    services.record_results(
+        uow,
+        ref,
+        op.id,
+        [services.ResultInput(k, "A", "pass", "I") for k in op.keys]
+        + [services.ResultInput(k, "B", "pass", "I") for k in op.keys if k != late]
+        + [services.ResultInput(late, "B", "deviation", "X", "Critical finding fixed after 22 days, not 15.")],
+    )
+    exception = services.list_exceptions(uow, ref, control="OP-01")[0]
+    services.update_exception(
+        uow,
+        ref,
+        exception.id,
+        root_cause="The on-call engineer was on leave and the ticket was not reassigned.",
+        management_response="Tickets now reassign automatically after two days without activity.",
+    )
+    services.set_control_conclusion(
+        uow,
+        ref,
+        "OP-01",
+        "effective_with_exceptions",
+        rationale="One late fix in the sample; the finding was not exploitable and scans ran every week.",
+    )
+    # AV-02: daily backups, non-statistical sample, all pass.
+    daily = services.generate_population(uow, ref, "AV-02")
+    av = services.select_sample(uow, ref, "AV-02", population_id=daily.id, method="systematic", seed=11)
+    services.record_results(
+        uow,
+        ref,
+        av.id,
+        [services.ResultInput(k, letter, "pass", "R") for k in av.keys for letter in ("A", "B")],
+    )
+    yield Progress(6, 7, "Fieldwork")
 
 
 def build_demo(store: Store, actor: str | None = None) -> str:
