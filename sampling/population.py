@@ -504,10 +504,10 @@ def _date_fields(days: IntArray) -> tuple[str, ...]:
     if high - low > 4 * len(days) + 1000:
         # Dates spread over centuries: format only the distinct ones.
         distinct, inverse = np.unique(days, return_inverse=True)
-        names = {_NAT: _US + _US}
-        for day in distinct.tolist():
-            names.setdefault(day, f"{_US}{_date_from_days(day).isoformat()}{_US}")
-        labels = [names[day] for day in distinct.tolist()]
+        labels = [
+            _US + _US if day == _NAT else f"{_US}{_date_from_days(day).isoformat()}{_US}"
+            for day in distinct.tolist()
+        ]
         return tuple(labels[i] for i in inverse.tolist())
     table = [f"{_US}{_date_from_days(day).isoformat()}{_US}" for day in range(low, high + 1)]
     table.append(_US + _US)  # index high - low + 1: missing

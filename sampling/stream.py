@@ -158,10 +158,11 @@ class RandomStream:
         sources = np.zeros(0, dtype=np.int64)
         while True:
             words = self.words(start, batch)
-            if limit < _TWO_64:
-                accepted = np.flatnonzero(words < np.uint64(limit))
-            else:
-                accepted = np.arange(batch, dtype=np.int64)
+            accepted = (
+                np.flatnonzero(words < np.uint64(limit))
+                if limit < _TWO_64
+                else np.arange(batch, dtype=np.int64)
+            )
             candidates = np.concatenate([candidates, words[accepted] % np.uint64(population)])
             sources = np.concatenate([sources, accepted + start])
             _, first = np.unique(candidates, return_index=True)

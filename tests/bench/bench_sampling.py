@@ -84,7 +84,13 @@ def bench_memory() -> None:
 
 
 def main() -> int:
-    population = build_population()
+    bench_selections(build_population())
+    bench_plans()
+    bench_memory()
+    return 0
+
+
+def bench_selections(population: Population) -> None:
     start = time.perf_counter()
     digest = population.digest
     print(f"digest of 1e6 items: {(time.perf_counter() - start) * 1e3:.0f} ms ({digest[:12]}...)")
@@ -128,6 +134,8 @@ def main() -> int:
     floor = best_of(numpy_pps, repeat=5)
     report("pps 200 of 1e6 amounts", ours, "numpy cumsum+searchsorted", floor, 3.0)
 
+
+def bench_plans() -> None:
     # Plans: one typical plan, and whole AICPA-style tables.
     one = best_of(lambda: attribute_sample_size("0.95", "0.05", "0.01"))
     print(f"attribute plan 95%/5%/1%: {one * 1e3:.3f} ms (goal < 1 ms)")
@@ -151,9 +159,6 @@ def main() -> int:
         f"AICPA tables (90% and 95%, tolerable 2-20%, expected 0 to half the tolerable rate "
         f"in 0.25% steps, {cells} cells): {elapsed:.3f} s (goal < 1 s)"
     )
-    del population
-    bench_memory()
-    return 0
 
 
 if __name__ == "__main__":

@@ -81,7 +81,11 @@ def test_hypergeometric_check_value_and_brute_force() -> None:
     assert plan.n == 71
     assert plan.method == "hypergeometric"
     assert not plan.exceeds_population
-    for size, tolerable, expected in [(1000, "0.04", "0.01"), (120, "0.05", "0.01"), (60, "0.1", "0")]:
+    for size, tolerable, expected in [
+        (1000, "0.04", "0.01"),
+        (120, "0.05", "0.01"),
+        (60, "0.1", "0"),
+    ]:
         plan = attribute_sample_size(0.95, tolerable, expected, size, "hypergeometric")
         deviants = math.ceil(Decimal(tolerable) * size)
         first = next(

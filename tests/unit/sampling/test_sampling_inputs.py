@@ -48,14 +48,12 @@ def test_progress_fraction_and_run() -> None:
         return "result"
 
     assert run(job()) == "result"
-    steps = []
     generator = job()
-    try:
-        while True:
-            steps.append(next(generator))
-    except StopIteration as stop:
-        assert stop.value == "result"
-    assert [s.done for s in steps] == [0, 2]
+    assert next(generator).done == 0
+    assert next(generator).done == 2
+    with pytest.raises(StopIteration) as stop:
+        next(generator)
+    assert stop.value.value == "result"
 
 
 def test_error_hierarchy() -> None:

@@ -156,7 +156,9 @@ def test_mus_evaluation_binomial_and_verdicts() -> None:
         ([(10, 10)], {"interval": 0}, "sampling interval must be greater than 0"),
     ],
 )
-def test_bad_evaluation_inputs(items: list[tuple[int, ...]], kwargs: dict[str, object], message: str) -> None:
+def test_bad_evaluation_inputs(
+    items: list[tuple[int, ...]], kwargs: dict[str, object], message: str
+) -> None:
     arguments: dict[str, object] = {"interval": 10_000, **kwargs}
     with pytest.raises(InvalidParameterError, match=message):
         mus_evaluate(0.95, items=items, **arguments)  # type: ignore[arg-type]

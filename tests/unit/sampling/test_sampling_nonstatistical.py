@@ -93,7 +93,12 @@ def test_firm_table_from_a_file(tmp_path: Path) -> None:
     path.write_text(json.dumps(table), encoding="utf-8")
     firm = load_guidance(path)
     assert nonstatistical_sample_size("daily", "lower", table=firm).n == 25
-    assert nonstatistical_sample_size("daily", table={"frequencies": {"daily": {"min": 3, "max": 3}}}).label == "daily"
+    assert (
+        nonstatistical_sample_size(
+            "daily", table={"frequencies": {"daily": {"min": 3, "max": 3}}}
+        ).label
+        == "daily"
+    )
 
 
 def test_broken_files(tmp_path: Path) -> None:
@@ -116,7 +121,11 @@ def test_broken_files(tmp_path: Path) -> None:
         ({"frequencies": {"daily": {"min": 5, "max": 3}}}, "daily", "minimum \\(5\\) above"),
         ({"frequencies": {"x": {"min": 1, "max": 1, "by_population": 3}}}, "x", "must be a list"),
         (
-            {"frequencies": {"x": {"min": 1, "max": 1, "by_population": [{"up_to": 2, "min": 1, "max": 1}]}}},
+            {
+                "frequencies": {
+                    "x": {"min": 1, "max": 1, "by_population": [{"up_to": 2, "min": 1, "max": 1}]}
+                }
+            },
             "x",
             "no population band",
         ),
