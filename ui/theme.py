@@ -103,12 +103,16 @@ def apply_theme(app: QApplication, theme: str = "system") -> bool:
     """Apply a theme ("system", "light" or "dark"); returns whether it is dark."""
     if theme not in THEMES:
         theme = "system"
-    if app.style().name().lower() != "fusion":
+    # With a stylesheet set, style() is Qt's stylesheet proxy whose name() is empty;
+    # replacing the style under live stylesheet widgets crashes Qt, so only the
+    # first call (before any stylesheet) may switch to Fusion.
+    if not app.styleSheet() and app.style().name().lower() != "fusion":
         app.setStyle("Fusion")
     dark = theme == "dark" or (theme == "system" and system_prefers_dark())
     _state["theme"], _state["dark"] = theme, dark
     app.setPalette(_dark_palette() if dark else _light_palette(app))
-    app.setStyleSheet(stylesheet(dark))
+    if app.styleSheet() != stylesheet(dark):
+        app.setStyleSheet(stylesheet(dark))
     return dark
 
 

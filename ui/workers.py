@@ -182,10 +182,13 @@ class ProgressTask(QObject):
     @Slot(object)
     def _on_progress(self, step: Progress) -> None:
         self.last_progress = step
-        if self.dialog is not None and shiboken6.isValid(self.dialog) and not self.worker.cancel_requested:
-            self.dialog.setMaximum(max(step.total, 0))
-            self.dialog.setValue(min(step.done, step.total) if step.total > 0 else 0)
-            self.dialog.setLabelText(step.label)
+        dialog = self.dialog
+        if dialog is not None and shiboken6.isValid(dialog) and not self.worker.cancel_requested:
+            dialog.setLabelText(step.label)
+            dialog.setMaximum(max(step.total, 0))
+            # Last: a modal dialog's setValue() processes events, so the outcome
+            # (and _close_dialog) may run inside this call.
+            dialog.setValue(min(step.done, step.total) if step.total > 0 else 0)
         self.progress.emit(step)
 
     @Slot(object)
