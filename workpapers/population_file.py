@@ -1,0 +1,1246 @@
+"""Population files from clients: inspect, validate and stream their rows.
+
+A population file is a CSV or XLSX table with a header row; the auditor maps one
+column to the item key, one to the item date and optionally one to the amount
+(:class:`ColumnMapping`); every other column is kept as item data.
+
+* :func:`inspect_population_file` looks at a file for the mapping step: kind,
+  digest, sheets, encoding, delimiter, headers and the first rows.
+* :class:`PopulationReader` streams the rows in batches (constant memory apart from
+  the set of keys seen) and collects a :class:`ValidationReport` while it goes;
+  :func:`iter_population_rows` is the same without the report, and
+  :func:`validate_population_file` checks a file without keeping rows.
+
+Rows with problems are still yielded (date or amount None where unreadable) so the
+user may import anyway with the issues recorded; blank rows are skipped and counted.
+Cancelling is simply not asking for the next batch: the generators close the file
+when they are closed or collected.
+
+Dates: see :mod:`workpapers._dates` (automatic ISO, ``YYYY/MM/DD``, US ``M/D/YYYY``,
+``D.M.YYYY`` and ``D-Mon-YYYY``; ``03/04/2025`` is March 4 unless an explicit
+strptime ``date_format`` says otherwise).  Amounts: see :mod:`workpapers._amounts`.
+Encodings: see :mod:`workpapers._textfile` (UTF-8, UTF-16/32 with a byte order mark,
+else Windows-1252, reported as an "encoding" issue).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+import zipfile
+from collections.abc import Generator, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from itertools import chain, islice, repeat
+from json.encoder import encode_basestring
+from pathlib import Path
+from typing import Any, Literal, TypeAlias
+
+from python_calamine import CalamineError, CalamineWorkbook, SheetTypeEnum
+
+from auditdesk.errors import FileFormatError, ValidationError
+from sampling.progress import Progress
+from workpapers._amounts import PLAIN_AMOUNTS, normalize_amount, number_text
+from workpapers._dates import DateTextError, check_date_format, date_parser, parse_date_auto
+from workpapers._textfile import TextSource, open_binary, sniff_delimiter
+from workpapers._xlsx import FormulaCells, column_letters, scan_formulas, worksheet_part
+
+__all__ = [
+    "ISSUE_KINDS",
+    "MAX_ISSUE_DETAILS",
+    "ROW_FIELDS",
+    "ColumnMapping",
+    "IssueKind",
+    "PopulationFilePreview",
+    "PopulationIssue",
+    "PopulationReader",
+    "PopulationRow",
+    "RowBatch",
+    "ValidationReport",
+    "inspect_population_file",
+    "iter_population_rows",
+    "validate_population_file",
+]
+
+FileKind: TypeAlias = Literal["csv", "xlsx"]
+#: The cells of one column of a chunk of records.
+Column: TypeAlias = Sequence[Any]
+IssueKind: TypeAlias = Literal[
+    "duplicate_key",
+    "missing_key",
+    "missing_date",
+    "bad_date",
+    "outside_period",
+    "blank_row",
+    "bad_amount",
+    "formula",
+    "encoding",
+    "short_row",
+    "extra_cells",
+]
+#: Every issue kind, in the order a report lists them.
+ISSUE_KINDS: tuple[IssueKind, ...] = (
+    "duplicate_key",
+    "missing_key",
+    "missing_date",
+    "bad_date",
+    "outside_period",
+    "blank_row",
+    "bad_amount",
+    "formula",
+    "encoding",
+    "short_row",
+    "extra_cells",
+)
+#: Issues kept with their details; more are counted in ``issue_counts`` only.
+MAX_ISSUE_DETAILS = 1000
+
+#: One population row: (line, key, date, amount, data).  ``line`` is the 1-based line
+#: (CSV) or row (XLSX) number where the row starts; ``key`` is the stripped key text
+#: ("" when blank); ``date`` None when missing or unreadable; ``amount`` a plain
+#: decimal string (None without an amount column or when unreadable); ``data`` a
+#: compact JSON object of the other columns in header order (None when there are none).
+PopulationRow: TypeAlias = tuple[int, str, date | None, str | None, str | None]
+ROW_FIELDS = ("line", "key", "date", "amount", "data")
+
+_DATE_CACHE_LIMIT = 200_000
+#: Records checked together: small enough for the CPU caches, big enough for C loops.
+_CHUNK_ROWS = 512
+_VALUE_LIMIT = 200
+_FORMULA_START = frozenset("=+-@\t\r")
+_FORMULA_HIT = re.compile("\x00[=+\\-@\t\r]")
+#: Printable ASCII but the two characters JSON escapes, and NUL (never in cell text).
+_JSON_SAFE = bytes(c for c in range(32, 127) if chr(c) not in '"\\') + b"\x00"
+_PLAIN_AMOUNT = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?")
+_FIRST_CHAR_NAMES = {"\t": "a tab", "\r": "a carriage return"}
+
+
+# -- public dataclasses ------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ColumnMapping:
+    """Which header names hold the key, the date and (optionally) the amount.
+
+    ``sheet`` chooses the XLSX sheet (None: the first worksheet; ignored for CSV).
+    ``date_format`` None reads dates automatically; otherwise a strptime format such
+    as ``"%d/%m/%Y"`` that every date must match.
+    """
+
+    key: str
+    date: str
+    amount: str | None = None
+    sheet: str | None = None
+    date_format: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PopulationFilePreview:
+    """What the mapping step shows about a population file."""
+
+    file_name: str
+    size: int
+    sha256: str
+    kind: FileKind
+    sheets: tuple[str, ...]
+    sheet: str | None
+    encoding: str | None
+    delimiter: str | None
+    headers: tuple[str, ...]
+    preview: tuple[tuple[str, ...], ...]
+    approx_rows: int | None
+    #: Sentences the user should read before mapping (e.g. the encoding was guessed).
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RowBatch:
+    """Rows read so far, with progress in bytes (CSV) or sheet rows (XLSX).
+
+    The last batch of a file has ``done == total`` and may hold no rows.
+    """
+
+    rows: list[PopulationRow]
+    done: int
+    total: int
+    label: str = "Reading the population file"
+
+    @property
+    def progress(self) -> Progress:
+        return Progress(self.done, self.total, self.label)
+
+
+@dataclass(frozen=True, slots=True)
+class PopulationIssue:
+    """One problem found in the file; ``message`` is a sentence for the user."""
+
+    kind: IssueKind
+    line: int | None
+    column: str | None
+    value: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class ValidationReport:
+    """What validation found in a whole file.
+
+    ``rows`` counts the rows yielded (blank rows excluded); ``blank_rows`` every blank
+    row, though blank rows at the very end of the file are not listed as issues.
+    ``issues`` holds the first :data:`MAX_ISSUE_DETAILS` issues (by line), while
+    ``issue_counts`` counts all of them; ``truncated`` says some were left out.
+    ``sha256`` is the hex digest of the file bytes that were read.
+    """
+
+    rows: int
+    blank_rows: int
+    issues: tuple[PopulationIssue, ...]
+    issue_counts: dict[str, int]
+    truncated: bool
+    sha256: str = ""
+    kind: FileKind | None = None
+    encoding: str | None = None
+    sheet: str | None = None
+    headers: tuple[str, ...] = field(default=())
+
+    @property
+    def issue_count(self) -> int:
+        return sum(self.issue_counts.values())
+
+
+# -- small helpers -------------------------------------------------------------------
+
+
+def _short(value: str, limit: int = 60) -> str:
+    text = value if len(value) <= limit else value[: limit - 3] + "..."
+    return text.replace("\r", "\\r").replace("\n", "\\n").replace("\t", "\\t")
+
+
+def _cell_text(value: Any) -> str:
+    """An XLSX cell value as text (whole numbers without ``.0``, ISO dates)."""
+    kind = type(value)
+    if kind is str:
+        text: str = value
+        return text
+    if kind is float or kind is int:
+        return number_text(value)
+    if kind is bool:
+        return "TRUE" if value else "FALSE"
+    if kind is datetime:
+        if value.time() == time():
+            return str(value.date().isoformat())
+        return str(value.isoformat(sep=" "))
+    if kind is date or kind is time:
+        return str(value.isoformat())
+    return str(value)
+
+
+def _formula_like(text: str) -> bool:
+    """Whether a text cell starts like a spreadsheet formula (a signed number does not)."""
+    if not text or text[0] not in _FORMULA_START:
+        return False
+    if text[0] in "+-":
+        if not text.strip("+- "):
+            return False
+        try:
+            normalize_amount(text)
+        except ValueError:
+            return True
+        return False
+    return True
+
+
+def _header_names(cells: list[str], where: str, letters: bool) -> tuple[str, ...]:
+    names = [cell.strip() for cell in cells]
+    while names and not names[-1]:
+        names.pop()
+    for index, name in enumerate(names):
+        label = column_letters(index) if letters else str(index + 1)
+        if not name:
+            raise FileFormatError(
+                f"Column {label} of the header row in {where} has no name; give every "
+                "column a name."
+            )
+    positions: dict[str, int] = {}
+    for index, name in enumerate(names):
+        if name in positions:
+            first, second = positions[name], index
+            labels = (
+                (column_letters(first), column_letters(second))
+                if letters
+                else (str(first + 1), str(second + 1))
+            )
+            raise FileFormatError(
+                f"The header row in {where} names two columns '{name}' (columns {labels[0]} "
+                f"and {labels[1]}); column names must be unique."
+            )
+        positions[name] = index
+    if names and all(_looks_like_data(name) for name in names):
+        raise FileFormatError(
+            f"The first row of {where} looks like data ('{_short(names[0])}'), not column "
+            "names; add a header row."
+        )
+    return tuple(names)
+
+
+def _looks_like_data(text: str) -> bool:
+    try:
+        normalize_amount(text)
+    except ValueError:
+        pass
+    else:
+        return True
+    try:
+        parse_date_auto(text)
+    except DateTextError:
+        return False
+    return True
+
+
+def _detect_kind(path: Path, name: str) -> tuple[FileKind, int]:
+    with open_binary(path, name) as fh:
+        head = fh.read(8)
+        size = os.fstat(fh.fileno()).st_size
+    if not head:
+        raise FileFormatError(f"The file {name} is empty.")
+    if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
+        return "xlsx", size
+    if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
+        raise FileFormatError(
+            f"The file {name} is an old .xls workbook or a password-protected workbook; "
+            "save it as .xlsx without a password, or as CSV."
+        )
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        raise FileFormatError(
+            f"The file {name} is named like an Excel workbook but is not one; it may be "
+            "damaged or renamed."
+        )
+    return "csv", size
+
+
+# -- XLSX opening --------------------------------------------------------------------
+
+
+@dataclass
+class _Workbook:
+    name: str
+    data: bytes
+    zip: zipfile.ZipFile
+    book: CalamineWorkbook
+
+    def close(self) -> None:
+        self.book.close()
+        self.zip.close()
+
+
+def _open_workbook(path: Path, name: str) -> _Workbook:
+    with open_binary(path, name) as fh:
+        data = fh.read()
+    damaged = FileFormatError(
+        f"The workbook {name} cannot be read; it may be damaged or incomplete."
+    )
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile:
+        raise damaged from None
+    if not any(member.endswith("workbook.xml") for member in archive.namelist()):
+        archive.close()
+        raise FileFormatError(
+            f"The file {name} is a ZIP archive but not an Excel .xlsx workbook; save it "
+            "as .xlsx or CSV."
+        )
+    try:
+        book = CalamineWorkbook.from_filelike(io.BytesIO(data))
+    except (CalamineError, ValueError, OSError):
+        archive.close()
+        raise damaged from None
+    return _Workbook(name, data, archive, book)
+
+
+def _worksheet_names(book: CalamineWorkbook) -> list[str]:
+    return [m.name for m in book.sheets_metadata if m.typ == SheetTypeEnum.WorkSheet]
+
+
+def _choose_sheet(wb: _Workbook, wanted: str | None) -> str:
+    names = _worksheet_names(wb.book)
+    if wanted is None:
+        if not names:
+            raise FileFormatError(f"The workbook {wb.name} has no worksheet.")
+        return names[0]
+    if wanted not in wb.book.sheet_names:
+        raise FileFormatError(
+            f"The workbook {wb.name} has no sheet named '{wanted}'; its sheets are: "
+            f"{', '.join(wb.book.sheet_names)}."
+        )
+    if wanted not in names:
+        raise FileFormatError(
+            f"The sheet '{wanted}' in {wb.name} is a chart or macro sheet, not a table."
+        )
+    return wanted
+
+
+@dataclass
+class _SheetRows:
+    """Rows of one sheet: the iterator, the sheet row number of its next row, the last
+    row number, the sheet column of the first cell of each row and the row width."""
+
+    rows: Iterator[list[Any]]
+    next_line: int
+    total: int
+    first_column: int
+    width: int
+
+
+def _sheet_rows(wb: _Workbook, sheet: str) -> _SheetRows:
+    try:
+        ws = wb.book.get_sheet_by_name(sheet)
+        start, end = ws.start, ws.end
+        width = ws.width
+        rows = ws.iter_rows()
+        if start is None or end is None:
+            raise FileFormatError(
+                f"The sheet '{sheet}' in {wb.name} has no header row; the sheet is empty."
+            )
+        first = next(rows, None)
+    except CalamineError:
+        raise FileFormatError(
+            f"The sheet '{sheet}' in {wb.name} cannot be read; the workbook may be damaged."
+        ) from None
+    assert first is not None  # a sheet with a start cell has a row
+    # python-calamine 0.9 yields rows from the top of the sheet (row 1), earlier
+    # versions from the first used row; tell which by the first row's content.
+    absolute = start[0] > 0 and first.count("") == len(first)
+    next_line = 1 if absolute else start[0] + 1
+    return _SheetRows(chain([first], rows), next_line, end[0] + 1, start[1], width)
+
+
+# -- inspection ----------------------------------------------------------------------
+
+
+def inspect_population_file(
+    path: str | os.PathLike[str], sheet: str | None = None, preview_rows: int = 20
+) -> PopulationFilePreview:
+    """Describe a population file for the column mapping step.
+
+    Reads the whole file once (for its SHA-256 and, for CSV, its encoding) and
+    raises :class:`FileFormatError` with one sentence when it cannot be used.
+    """
+    file = Path(path)
+    kind, _ = _detect_kind(file, file.name)
+    if kind == "csv":
+        return _inspect_csv(file, preview_rows)
+    return _inspect_xlsx(file, sheet, preview_rows)
+
+
+def _encoding_note(source: TextSource) -> tuple[str, ...]:
+    if source.fallback_offset is None:
+        return ()
+    if source.mixed:
+        return (
+            f"The file {source.name} mixes UTF-8 with another encoding from byte "
+            f"{source.fallback_offset} (line {source.fallback_line}) on; that part was read "
+            "as Windows-1252 (cp1252), so check its accented letters.",
+        )
+    return (
+        f"The file {source.name} is not UTF-8 (from line {source.fallback_line}), so it was "
+        "read as Windows-1252 (cp1252); check that accented letters look right.",
+    )
+
+
+def _no_table(name: str) -> FileFormatError:
+    return FileFormatError(
+        f"The file {name} does not look like a CSV table: no comma, semicolon, tab or | "
+        "separates at least two column names in its first line."
+    )
+
+
+def _inspect_csv(file: Path, preview_rows: int) -> PopulationFilePreview:
+    source = TextSource(file, file.name)
+    chunks = source.lines()
+    try:
+        first = next(chunks, [])
+        delimiter = sniff_delimiter("".join(first))
+        if delimiter is None:
+            raise _no_table(file.name)
+        lines = len(first) + sum(map(len, chunks))
+    finally:
+        chunks.close()
+    reader = csv.reader(first, delimiter=delimiter)
+    header: list[str] | None = None
+    header_line = 0
+    names: tuple[str, ...] = ()
+    preview: list[tuple[str, ...]] = []
+    try:
+        for record in reader:
+            if not any(cell.strip() for cell in record):
+                continue
+            if header is None:
+                header, header_line = record, reader.line_num
+                names = _header_names(record, file.name, letters=False)
+                continue
+            cells = (record + [""] * len(names))[: len(names)]
+            preview.append(tuple(cells))
+            if len(preview) >= preview_rows:
+                break
+    except csv.Error as exc:
+        raise FileFormatError(
+            f"Line {reader.line_num} of {file.name} cannot be read as CSV: {exc}."
+        ) from None
+    if header is None:
+        raise FileFormatError(f"The file {file.name} has no header row; it holds no text.")
+    return PopulationFilePreview(
+        file_name=file.name,
+        size=source.bytes_read,
+        sha256=source.sha256,
+        kind="csv",
+        sheets=(),
+        sheet=None,
+        encoding=source.encoding,
+        delimiter=delimiter,
+        headers=names,
+        preview=tuple(preview),
+        approx_rows=max(0, lines - header_line),
+        notes=_encoding_note(source),
+    )
+
+
+def _inspect_xlsx(file: Path, sheet: str | None, preview_rows: int) -> PopulationFilePreview:
+    import hashlib
+
+    wb = _open_workbook(file, file.name)
+    try:
+        chosen = _choose_sheet(wb, sheet)
+        sheet_rows = _sheet_rows(wb, chosen)
+        where = f"the sheet '{chosen}' in {file.name}"
+        header_line, header = _xlsx_header(sheet_rows, where)
+        names = _header_names([_cell_text(v) for v in header], where, letters=True)
+        preview: list[tuple[str, ...]] = []
+        for record in sheet_rows.rows:
+            if record.count("") == len(record):
+                continue
+            preview.append(tuple(_cell_text(v) for v in record[: len(names)]))
+            if len(preview) >= preview_rows:
+                break
+        return PopulationFilePreview(
+            file_name=file.name,
+            size=len(wb.data),
+            sha256=hashlib.sha256(wb.data).hexdigest(),
+            kind="xlsx",
+            sheets=tuple(_worksheet_names(wb.book)),
+            sheet=chosen,
+            encoding=None,
+            delimiter=None,
+            headers=names,
+            preview=tuple(preview),
+            approx_rows=max(0, sheet_rows.total - header_line),
+        )
+    finally:
+        wb.close()
+
+
+def _xlsx_header(sheet_rows: _SheetRows, where: str) -> tuple[int, list[Any]]:
+    """Consume rows up to and including the header; return its row number and cells."""
+    for record in sheet_rows.rows:
+        line = sheet_rows.next_line
+        sheet_rows.next_line += 1
+        if record.count("") != len(record):
+            return line, record
+    raise FileFormatError(f"{where[0].upper()}{where[1:]} has no header row; it is empty.")
+
+
+# -- reading -------------------------------------------------------------------------
+
+
+class _Issues:
+    def __init__(self) -> None:
+        self.details: list[PopulationIssue] = []
+        self.counts: dict[str, int] = {}
+
+    @property
+    def full(self) -> bool:
+        return len(self.details) >= MAX_ISSUE_DETAILS
+
+    def add(
+        self,
+        kind: IssueKind,
+        line: int | None,
+        column: str | None,
+        value: str,
+        message: str,
+        *,
+        always: bool = False,
+    ) -> None:
+        self.counts[kind] = self.counts.get(kind, 0) + 1
+        if always or len(self.details) < MAX_ISSUE_DETAILS:
+            self.details.append(PopulationIssue(kind, line, column, value[:_VALUE_LIMIT], message))
+
+    def count(self, kind: IssueKind, number: int) -> None:
+        self.counts[kind] = self.counts.get(kind, 0) + number
+
+
+class PopulationReader:
+    """Stream a population file in batches and validate it on the way.
+
+    ``reader = PopulationReader(path, mapping, period_start, period_end)``, then
+    ``for batch in reader.batches(): ...`` and, once the batches are exhausted,
+    ``reader.report``.  Raises :class:`FileFormatError` (when iteration starts) for a
+    file that cannot be read, and :class:`ValidationError` (at once) for a mapping
+    that cannot work (same column twice, an unusable date format, a reversed period).
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        mapping: ColumnMapping,
+        period_start: date | None = None,
+        period_end: date | None = None,
+        *,
+        batch_size: int = 20000,
+    ) -> None:
+        if not mapping.key.strip() or not mapping.date.strip():
+            raise ValidationError("Choose both the key column and the date column.")
+        mapped = [mapping.key, mapping.date] + ([mapping.amount] if mapping.amount else [])
+        for name in mapped:
+            if mapped.count(name) > 1:
+                raise ValidationError(
+                    f"The column '{name}' is mapped twice; the key, date and amount must be "
+                    "different columns."
+                )
+        if mapping.date_format is not None:
+            try:
+                check_date_format(mapping.date_format)
+            except ValueError as exc:
+                raise ValidationError(str(exc)) from None
+        if period_start and period_end and period_start > period_end:
+            raise ValidationError(
+                f"The period start {period_start.isoformat()} is after its end "
+                f"{period_end.isoformat()}."
+            )
+        if batch_size < 1:
+            raise ValidationError("The batch size must be at least 1.")
+        self.path = Path(path)
+        self.name = self.path.name
+        self.mapping = mapping
+        self.period_start = period_start
+        self.period_end = period_end
+        self.batch_size = batch_size
+        self._parse_date = date_parser(mapping.date_format)
+        self._reset()
+
+    # -- public --------------------------------------------------------------
+
+    @property
+    def finished(self) -> bool:
+        """True once a run of :meth:`batches` has read the whole file."""
+        return self._finished
+
+    @property
+    def report(self) -> ValidationReport:
+        """The validation report (complete once :attr:`finished` is true)."""
+        details = sorted(self._issues.details, key=lambda issue: issue.line or 0)
+        found = self._issues.counts
+        counts: dict[str, int] = {kind: found[kind] for kind in ISSUE_KINDS if kind in found}
+        return ValidationReport(
+            rows=self._rows,
+            blank_rows=self._blank_rows,
+            issues=tuple(details),
+            issue_counts=counts,
+            truncated=sum(counts.values()) > len(details),
+            sha256=self._sha256,
+            kind=self._kind,
+            encoding=self._encoding,
+            sheet=self._sheet,
+            headers=self._headers,
+        )
+
+    def batches(self) -> Iterator[RowBatch]:
+        """Yield the rows in batches of at most ``batch_size``; the last has done == total."""
+        label = f"Reading {self.name}"
+        for rows, done, total in self._run(keep=True):
+            yield RowBatch(rows, done, total, label)
+
+    # -- state ---------------------------------------------------------------
+
+    def _reset(self) -> None:
+        self._issues = _Issues()
+        self._finished = False
+        self._rows = 0
+        self._blank_rows = 0
+        self._blank_start = 0
+        self._blank_run = 0
+        self._sha256 = ""
+        self._kind: FileKind | None = None
+        self._encoding: str | None = None
+        self._sheet: str | None = None
+        self._headers: tuple[str, ...] = ()
+        self._seen: set[str] = set()
+        self._dates: dict[Any, date] = {}
+        self._formulas: FormulaCells = {}
+        self._first_column = 0
+        self._prefix = "Line"
+
+    def _run(self, keep: bool) -> Iterator[tuple[list[PopulationRow], int, int]]:
+        """Yield (rows, done, total) per batch; rows stay empty unless ``keep``."""
+        self._reset()
+        kind, _ = _detect_kind(self.path, self.name)
+        self._kind = kind
+        chunks = self._csv_chunks(keep) if kind == "csv" else self._xlsx_chunks(keep)
+        size = self.batch_size
+        step = min(_CHUNK_ROWS, size)
+        batch: list[PopulationRow] = []
+        counted = 0
+        total = 0
+        try:
+            for rows, read, done, total in chunks:
+                batch += rows
+                counted += read
+                if counted + step > size:
+                    yield batch, done, total
+                    batch, counted = [], 0
+        finally:
+            chunks.close()
+        self._finished = True
+        yield batch, total, total
+
+    def _layout(self, names: tuple[str, ...], raw_width: int, where: str) -> None:
+        """Resolve the mapping against the header names."""
+        self._headers = names
+        mapping = self.mapping
+        for wanted in (mapping.key, mapping.date, mapping.amount):
+            if wanted is not None and wanted not in names:
+                raise FileFormatError(
+                    f"{where[0].upper()}{where[1:]} has no column named '{wanted}'; its "
+                    f"columns are: {', '.join(names)}."
+                )
+        self._width = len(names)
+        self._raw_width = raw_width
+        self._key_at = names.index(mapping.key)
+        self._date_at = names.index(mapping.date)
+        self._amount_at = names.index(mapping.amount) if mapping.amount else -1
+        mapped = {self._key_at, self._date_at, self._amount_at}
+        self._extra_at = [i for i in range(len(names)) if i not in mapped]
+        pieces: list[str] = []
+        for position, index in enumerate(self._extra_at):
+            start = "{" if position == 0 else '",'
+            pieces.append(start + encode_basestring(names[index]) + ':"')
+        self._json_pieces = pieces
+
+    # -- CSV -----------------------------------------------------------------
+
+    def _csv_chunks(self, keep: bool) -> Generator[tuple[list[PopulationRow], int, int, int]]:
+        """Yield (rows, records read, bytes done, bytes total) per small chunk of records."""
+        source = TextSource(self.path, self.name)
+        chunks = source.lines()
+        try:
+            first = next(chunks, [])
+            delimiter = sniff_delimiter("".join(first))
+            if delimiter is None:
+                raise _no_table(self.name)
+            reader = csv.reader(chain.from_iterable(chain([first], chunks)), delimiter=delimiter)
+            header = self._csv_header(reader)
+            names = _header_names(header, self.name, letters=False)
+            self._layout(names, len(header), self.name)
+            self._csv = True
+            size = source.size
+            while True:
+                start = reader.line_num
+                try:
+                    records = list(islice(reader, _CHUNK_ROWS))
+                except csv.Error as exc:
+                    raise FileFormatError(
+                        f"Line {reader.line_num} of {self.name} cannot be read as CSV: {exc}."
+                    ) from None
+                end = reader.line_num
+                if end - start == len(records):
+                    lines = list(range(start + 1, end + 1))
+                else:
+                    lines = _record_lines(start, records)
+                rows = self._check(lines, records, keep)
+                if len(records) < _CHUNK_ROWS:
+                    self._finish_csv(source)
+                    yield rows, len(records), size, size
+                    return
+                yield rows, len(records), min(source.bytes_read, size), size
+        finally:
+            chunks.close()
+
+    def _csv_header(self, reader: Iterator[list[str]]) -> list[str]:
+        try:
+            for record in reader:
+                if any(cell.strip() for cell in record):
+                    return record
+        except csv.Error as exc:
+            raise FileFormatError(f"The header row of {self.name} cannot be read: {exc}.") from None
+        raise FileFormatError(f"The file {self.name} has no header row; it holds no text.")
+
+    def _finish_csv(self, source: TextSource) -> None:
+        self._sha256 = source.sha256
+        self._encoding = source.encoding
+        if source.fallback_offset is not None:
+            message = _encoding_note(source)[0]
+            if source.mixed:
+                message = (
+                    f"Line {source.fallback_line}: the file switches from UTF-8 to another "
+                    f"encoding at byte {source.fallback_offset}, and the rest was read as "
+                    "Windows-1252 (cp1252)."
+                )
+            self._issues.add(
+                "encoding",
+                source.fallback_line,
+                None,
+                f"byte {source.fallback_offset}",
+                message,
+                always=True,
+            )
+
+    # -- XLSX ----------------------------------------------------------------
+
+    def _xlsx_chunks(self, keep: bool) -> Generator[tuple[list[PopulationRow], int, int, int]]:
+        """Yield (rows, records read, sheet rows done, last sheet row) per small chunk."""
+        import hashlib
+
+        wb = _open_workbook(self.path, self.name)
+        try:
+            self._sha256 = hashlib.sha256(wb.data).hexdigest()
+            sheet = _choose_sheet(wb, self.mapping.sheet)
+            self._sheet = sheet
+            self._prefix = "Row"
+            self._csv = False
+            sheet_rows = _sheet_rows(wb, sheet)
+            where = f"the sheet '{sheet}' in {self.name}"
+            header_line, header = _xlsx_header(sheet_rows, where)
+            names = _header_names([_cell_text(v) for v in header], where, letters=True)
+            self._layout(names, sheet_rows.width, where)
+            self._first_column = sheet_rows.first_column
+            part = worksheet_part(wb.zip, sheet)
+            if part is not None:
+                self._formulas, unlocated = scan_formulas(wb.zip, part, self.name)
+                if unlocated:
+                    self._issues.add(
+                        "formula",
+                        None,
+                        None,
+                        "",
+                        f"The sheet '{sheet}' has {unlocated} formula cells without a cell "
+                        "reference; their last calculated values were read.",
+                        always=True,
+                    )
+            total = sheet_rows.total
+            line = sheet_rows.next_line
+            rows_iter = sheet_rows.rows
+            while True:
+                try:
+                    records = list(islice(rows_iter, _CHUNK_ROWS))
+                except CalamineError:
+                    raise FileFormatError(
+                        f"The sheet '{sheet}' in {self.name} cannot be read to the end; the "
+                        "workbook may be damaged."
+                    ) from None
+                lines = list(range(line, line + len(records)))
+                line += len(records)
+                rows = self._check(lines, records, keep)
+                if len(records) < _CHUNK_ROWS:
+                    yield rows, len(records), total, total
+                    return
+                yield rows, len(records), min(line - 1, total), total
+        finally:
+            wb.close()
+
+    # -- checking --------------------------------------------------------------
+
+    def _where(self, line: int) -> str:
+        return f"{self._prefix} {line}"
+
+    def _column(self, index: int) -> str:
+        return self._headers[index]
+
+    def _blank(self, line: int) -> None:
+        self._blank_rows += 1
+        if not self._blank_run:
+            self._blank_start = line
+        self._blank_run += 1
+
+    def _flush_blanks(self) -> None:
+        """Report the pending blank rows: a non-blank row follows them."""
+        start, run = self._blank_start, self._blank_run
+        self._blank_run = 0
+        for offset in range(run):
+            if self._issues.full:
+                self._issues.count("blank_row", run - offset)
+                return
+            line = start + offset
+            self._issues.add(
+                "blank_row",
+                line,
+                None,
+                "",
+                f"{self._where(line)}: the row is blank and was skipped.",
+            )
+
+    def _blankish(self, record: list[Any]) -> bool:
+        return all(type(cell) is str and not cell.strip() for cell in record)
+
+    def _filter(
+        self, lines: list[int], records: list[list[Any]]
+    ) -> tuple[list[int], list[list[Any]]]:
+        """Drop blank rows and fix row shapes, reporting what was done (the slow path)."""
+        width = self._width
+        kept_lines: list[int] = []
+        kept: list[list[Any]] = []
+        for line, record in zip(lines, records, strict=True):
+            if self._blankish(record):
+                self._blank(line)
+                continue
+            if self._blank_run:
+                self._flush_blanks()
+            cells = len(record)
+            if cells < width:
+                self._issues.add(
+                    "short_row",
+                    line,
+                    None,
+                    str(cells),
+                    f"{self._where(line)}: the row has {cells} cells but the header has "
+                    f"{width} columns, so the missing cells were read as blank.",
+                )
+                record = record + [""] * (width - cells)
+            elif cells > width:
+                tail = record[width:]
+                if tail.count("") != len(tail):
+                    self._extra_cells(line, record, tail)
+            kept_lines.append(line)
+            kept.append(record)
+        return kept_lines, kept
+
+    def _extra_cells(self, line: int, record: list[Any], tail: list[Any]) -> None:
+        width = self._width
+        if self._csv:
+            self._issues.add(
+                "extra_cells",
+                line,
+                None,
+                str(len(record)),
+                f"{self._where(line)}: the row has {len(record)} cells but the header has "
+                f"{width} columns, so the extra cells were ignored.",
+            )
+            return
+        offset = next(i for i, cell in enumerate(tail) if cell != "")
+        ref = f"{column_letters(self._first_column + width + offset)}{line}"
+        self._issues.add(
+            "extra_cells",
+            line,
+            None,
+            _cell_text(tail[offset]),
+            f"Row {line}: the cell {ref} has a value but no column name in the header row, "
+            "so it was ignored.",
+        )
+
+    def _clean(self, records: list[list[Any]], columns: list[Column], keys: list[str]) -> bool:
+        """Whether the chunk needs no slow path: no blank rows, no cells past the header.
+
+        Called when every record has the header's raw width; a blank row then shows
+        as a blank key, so only rows with a blank key are looked at in full.
+        """
+        for tail in columns[self._width :]:
+            if tail.count("") != len(tail):
+                return False
+        return "" not in keys or not any(
+            self._blankish(record) for record, key in zip(records, keys, strict=True) if not key
+        )
+
+    def _keys(self, raw: Column) -> list[str]:
+        if self._csv:
+            return list(map(str.strip, raw))
+        return [value.strip() if type(value) is str else _cell_text(value) for value in raw]
+
+    def _check(self, lines: list[int], records: list[list[Any]], keep: bool) -> list[PopulationRow]:
+        if not records:
+            return []
+        columns: list[Column] = []
+        keys: list[str] = []
+        if len(set(map(len, records))) == 1 and len(records[0]) == self._raw_width:
+            columns = list(zip(*records, strict=True))
+            keys = self._keys(columns[self._key_at])
+            if not self._clean(records, columns, keys):
+                columns = []
+            elif self._blank_run:
+                self._flush_blanks()
+        if not columns:
+            lines, records = self._filter(lines, records)
+            if not records:
+                return []
+            columns = list(zip(*records, strict=False))
+            keys = self._keys(columns[self._key_at])
+        self._rows += len(records)
+        raw_keys = columns[self._key_at]
+        texts = raw_keys if self._csv else [v if type(v) is str else "" for v in raw_keys]
+        self._check_text(texts, "\x00".join(texts), lines, self._key_at)
+        self._check_keys(keys, lines)
+        dates = self._check_dates(columns[self._date_at], lines)
+        amounts: Iterable[str | None] = repeat(None)
+        if self._amount_at >= 0:
+            amounts = self._check_amounts(columns[self._amount_at], lines)
+        datas: Iterable[str | None] = repeat(None)
+        escaped: list[Column] = []
+        for index in self._extra_at:
+            column = columns[index]
+            if not self._csv:
+                column = [v if type(v) is str else _cell_text(v) for v in column]
+            joined = "\x00".join(column)
+            self._check_text(column, joined, lines, index)
+            if keep:
+                if not joined.isascii() or joined.encode("ascii").translate(None, _JSON_SAFE):
+                    column = [encode_basestring(value)[1:-1] for value in column]
+                escaped.append(column)
+        if escaped:
+            datas = self._json(escaped)
+        if self._formulas:
+            self._check_formula_cells(lines)
+        if not keep:
+            return []
+        return list(zip(lines, keys, dates, amounts, datas, strict=False))
+
+    def _json(self, columns: list[Column]) -> list[str]:
+        """One compact JSON object per row from columns of already escaped texts."""
+        parts: list[Iterable[str]] = []
+        for piece, column in zip(self._json_pieces, columns, strict=True):
+            parts.append(repeat(piece))
+            parts.append(column)
+        parts.append(repeat('"}'))
+        return list(map("".join, zip(*parts, strict=False)))
+
+    def _check_text(self, texts: Column, joined: str, lines: list[int], index: int) -> None:
+        """Report text cells starting like a formula; ``joined`` is ``texts`` NUL-joined."""
+        if _FORMULA_HIT.search(joined) is None and texts[0][:1] not in _FORMULA_START:
+            return
+        for line, text in zip(lines, texts, strict=True):
+            if _formula_like(text):
+                self._formula_text(line, index, text)
+
+    def _formula_text(self, line: int, index: int, text: str) -> None:
+        if not self._csv and any(
+            cell[0] == index + self._first_column for cell in self._formulas.get(line, ())
+        ):
+            return  # reported as a formula cell
+        first = _FIRST_CHAR_NAMES.get(text[0], f"'{text[0]}'")
+        self._issues.add(
+            "formula",
+            line,
+            self._column(index),
+            text,
+            f"{self._where(line)}: the value '{_short(text)}' in column '{self._column(index)}' "
+            f"starts with {first}, so a spreadsheet could run it as a formula.",
+        )
+
+    def _check_formula_cells(self, lines: list[int]) -> None:
+        formulas = self._formulas
+        first, width = self._first_column, self._width
+        for line in lines:
+            cells = formulas.get(line)
+            if cells is None:
+                continue
+            for column, ref, text in cells:
+                index = column - first
+                if 0 <= index < width:
+                    self._issues.add(
+                        "formula",
+                        line,
+                        self._column(index),
+                        "=" + text,
+                        f"Row {line}: the cell {ref} in column '{self._column(index)}' is a "
+                        f"formula (={_short(text)}), so its last calculated value was read.",
+                    )
+
+    def _check_keys(self, keys: list[str], lines: list[int]) -> None:
+        # A set, not a dict of first lines: a third faster on a million keys and half
+        # the memory, so a repeat is reported without the line of its first use.
+        seen = self._seen
+        distinct = set(keys)
+        if len(distinct) == len(keys) and "" not in distinct and seen.isdisjoint(distinct):
+            seen |= distinct
+            return
+        column = self._column(self._key_at)
+        for line, key in zip(lines, keys, strict=True):
+            if not key:
+                self._issues.add(
+                    "missing_key",
+                    line,
+                    column,
+                    "",
+                    f"{self._where(line)}: the key in column '{column}' is blank.",
+                )
+            elif key in seen:
+                self._issues.add(
+                    "duplicate_key",
+                    line,
+                    column,
+                    key,
+                    f"{self._where(line)}: the key '{_short(key)}' already appears on an earlier "
+                    f"{self._prefix.lower()}.",
+                )
+            else:
+                seen.add(key)
+
+    def _check_dates(self, raw: Column, lines: list[int]) -> list[date | None]:
+        dates: list[date | None] = list(map(self._dates.get, raw))
+        if None in dates:
+            for position, found in enumerate(dates):
+                if found is None:
+                    dates[position] = self._read_date(raw[position], lines[position])
+        return dates
+
+    def _read_date(self, value: Any, line: int) -> date | None:
+        column = self._column(self._date_at)
+        kind = type(value)
+        if kind is str:
+            text: str = value.strip()
+            if not text:
+                self._issues.add(
+                    "missing_date",
+                    line,
+                    column,
+                    "",
+                    f"{self._where(line)}: the date in column '{column}' is blank.",
+                )
+                return None
+            try:
+                found = self._parse_date(text)
+            except DateTextError as exc:
+                self._issues.add("bad_date", line, column, text, f"{self._where(line)}: {exc}.")
+                if _formula_like(value):
+                    self._formula_text(line, self._date_at, value)
+                return None
+        elif kind is datetime:
+            found = value.date()
+        elif kind is date:
+            found = value
+        else:
+            text = _cell_text(value)
+            what = "a number" if kind is float or kind is int else "no calendar date"
+            self._issues.add(
+                "bad_date",
+                line,
+                column,
+                text,
+                f"{self._where(line)}: the date cell holds {what} ({_short(text)}) rather than "
+                "a date.",
+            )
+            return None
+        start, end = self.period_start, self.period_end
+        if (start and found < start) or (end and found > end):
+            self._issues.add(
+                "outside_period",
+                line,
+                column,
+                found.isoformat(),
+                f"{self._where(line)}: the date {found.isoformat()} is outside the period "
+                f"{_period_text(start, end)}.",
+            )
+        elif len(self._dates) < _DATE_CACHE_LIMIT:
+            self._dates[value] = found
+        return found
+
+    def _check_amounts(self, raw: Column, lines: list[int]) -> Sequence[str | None]:
+        if self._csv:
+            if PLAIN_AMOUNTS.fullmatch("\x00".join(raw) + "\x00") is not None:
+                return raw
+            return [
+                value if _PLAIN_AMOUNT.fullmatch(value) else self._read_amount(value, line)
+                for value, line in zip(raw, lines, strict=True)
+            ]
+        amounts: list[str | None] = []
+        for value, line in zip(raw, lines, strict=True):
+            kind = type(value)
+            if kind is float or kind is int:
+                amounts.append(number_text(value))
+            elif kind is str and _PLAIN_AMOUNT.fullmatch(value):
+                amounts.append(value)
+            else:
+                amounts.append(self._read_amount(value, line))
+        return amounts
+
+    def _read_amount(self, value: Any, line: int) -> str | None:
+        column = self._column(self._amount_at)
+        if type(value) is str:
+            text = value.strip()
+            if not text:
+                self._issues.add(
+                    "bad_amount",
+                    line,
+                    column,
+                    "",
+                    f"{self._where(line)}: the amount in column '{column}' is blank.",
+                )
+                return None
+            try:
+                return normalize_amount(text)
+            except ValueError:
+                pass
+            if _formula_like(value):
+                self._formula_text(line, self._amount_at, value)
+        else:
+            text = _cell_text(value)
+        self._issues.add(
+            "bad_amount",
+            line,
+            column,
+            text,
+            f"{self._where(line)}: the amount '{_short(text)}' is not a number.",
+        )
+        return None
+
+
+def _period_text(start: date | None, end: date | None) -> str:
+    if start and end:
+        return f"{start.isoformat()} to {end.isoformat()}"
+    if start:
+        return f"starting {start.isoformat()}"
+    assert end is not None
+    return f"ending {end.isoformat()}"
+
+
+def _record_lines(start: int, records: list[list[str]]) -> list[int]:
+    """First physical line of each record when some records span several lines."""
+    lines: list[int] = []
+    line = start
+    for record in records:
+        line += 1
+        lines.append(line)
+        for cell in record:
+            if "\n" in cell or "\r" in cell:
+                line += cell.count("\n") + cell.count("\r") - cell.count("\r\n")
+    return lines
+
+
+# -- convenience functions -------------------------------------------------------------
+
+
+def iter_population_rows(
+    path: str | os.PathLike[str],
+    mapping: ColumnMapping,
+    period_start: date | None = None,
+    period_end: date | None = None,
+    batch_size: int = 20000,
+) -> Iterator[RowBatch]:
+    """Stream the rows of a population file (see :class:`PopulationReader`)."""
+    reader = PopulationReader(path, mapping, period_start, period_end, batch_size=batch_size)
+    return reader.batches()
+
+
+def validate_population_file(
+    path: str | os.PathLike[str],
+    mapping: ColumnMapping,
+    period_start: date | None = None,
+    period_end: date | None = None,
+) -> Generator[Progress, None, ValidationReport]:
+    """Check a whole file without keeping its rows; yield progress, return the report.
+
+    The report arrives as ``StopIteration.value`` (``sampling.progress.run`` does that).
+    """
+    reader = PopulationReader(path, mapping, period_start, period_end)
+    label = f"Checking {reader.name}"
+    for _, done, total in reader._run(keep=False):
+        yield Progress(done, total, label)
+    return reader.report
