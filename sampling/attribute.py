@@ -69,6 +69,7 @@ _FIRST_RUNS = 8
 # ~5 us a point, the binomial and Poisson ones a few us a call, hence the split.
 _FAST_POINTS = 64
 _HYPERGEOMETRIC_POINTS = 12
+_GUESS_POINTS = 8
 
 #: Given candidate sizes n and their k, return P(X <= k) for each.
 _Cdf = Callable[[IntArray, IntArray], FloatArray]
@@ -259,32 +260,59 @@ def _log_no_deviation_chance(population: int, deviants: int, n: int) -> float:
 
 
 _UNDECIDED = -2
-_WINDOW_HALF = 6
+_WINDOW_HALF = 1
 _MAX_EARLIER_RUNS = 24
 
 
-def _finite_guess(
-    tolerable: Decimal, expected: Decimal, alpha: float, size: int, deviants: int, start: int
-) -> int:
-    """Where the hypergeometric size probably is: the binomial size at p = M / N, shrunk
-    by the finite-population factor N / (N + n).  Only a starting point: the answer
-    is always confirmed by the exact rule.
+def _log_choose(n: int, k: int) -> float:
+    return math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1)
+
+
+def _approximate_hypergeometric_cdf(population: int, deviants: int) -> _Cdf:
+    """HypergeomCDF from log-gamma in plain floats: accurate to about 1e-9, and with no
+    per-call overhead.  Used only to guess where the exact answer is.
     """
-    binomial = _smallest_n(
-        _binomial_cdf(deviants / size),
+    good = population - deviants
+
+    def one(k: int, n: int) -> float:
+        lowest = max(0, n - good)
+        if k >= min(n, deviants):
+            return 1.0
+        if k < lowest:
+            return 0.0
+        base = _log_choose(population, n)
+        return sum(
+            math.exp(_log_choose(deviants, j) + _log_choose(good, n - j) - base)
+            for j in range(lowest, k + 1)
+        )
+
+    def cdf(ns: IntArray, ks: IntArray) -> FloatArray:
+        return np.array([one(k, n) for k, n in zip(ks.tolist(), ns.tolist(), strict=True)])
+
+    return cdf
+
+
+def _finite_guess(expected: Decimal, alpha: float, size: int, deviants: int, start: int) -> int:
+    """Where the hypergeometric size is, found with the approximate CDF.  Only a starting
+    point: the answer is always confirmed with scipy's exact CDF.
+    """
+    guess = _smallest_n(
+        _approximate_hypergeometric_cdf(size, deviants),
         expected,
         alpha,
         start,
-        MAX_SAMPLE_SIZE,
+        size,
         strict=False,
-        points=_FAST_POINTS,
+        points=_GUESS_POINTS,
     )
-    return max(start, min(size, round(binomial * size / (size + binomial))))
+    return size if guess < 0 else guess
 
 
-def _window_first(cdf: _Cdf, rate: Decimal, alpha: float, start: int, stop: int, guess: int) -> int:
-    """The smallest n meeting the rule (cdf <= alpha), settled by one vectorised call
-    around ``guess``; _UNDECIDED when that call cannot prove it.
+def _window_first(
+    cdf: _Cdf, rate: Decimal, alpha: float, start: int, stop: int, guess: int
+) -> tuple[int, float]:
+    """The smallest n meeting the rule (cdf <= alpha) and its cdf, settled by one
+    vectorised call around ``guess``; (_UNDECIDED, nan) when that call cannot prove it.
 
     The call evaluates every n in a window around the guess together with the last
     n of each earlier run of equal k (a run's last n is its most favourable).  The
@@ -298,19 +326,21 @@ def _window_first(cdf: _Cdf, rate: Decimal, alpha: float, start: int, stop: int,
     if numerator:
         first_k = _ceil_product(start, rate)
         earlier = [(k * denominator) // numerator for k in range(first_k, _ceil_product(low, rate))]
+    undecided = (_UNDECIDED, math.nan)
     if len(earlier) > _MAX_EARLIER_RUNS:
-        return _UNDECIDED
+        return undecided
     points = earlier + window
     ks = [_ceil_product(n, rate) for n in points]
-    ok = cdf(np.array(points, dtype=np.int64), np.array(ks, dtype=np.int64)) <= alpha
+    probabilities = cdf(np.array(points, dtype=np.int64), np.array(ks, dtype=np.int64))
+    ok = probabilities <= alpha
     if ok[: len(earlier)].any() or not ok[len(earlier) :].any():
-        return _UNDECIDED
+        return undecided
     first = int(np.argmax(ok[len(earlier) :]))
     n = window[first]
     opens_run = n == start or _ceil_product(n - 1, rate) < _ceil_product(n, rate)
     if first == 0 and not opens_run:
-        return _UNDECIDED
-    return n
+        return undecided
+    return n, float(probabilities[len(earlier) + first])
 
 
 def _hypergeometric_start(population: int, deviants: int, alpha: float) -> int:
@@ -348,6 +378,7 @@ def attribute_sample_size(
     size = None if population_size is None else population_size_of(population_size)
     alpha = float(Decimal(1) - conf)
     tol = float(tolerable)
+    risk = math.nan  # P(X <= k) at the answer, when a search already computed it
 
     if method == "hypergeometric":
         if size is None:
@@ -359,8 +390,8 @@ def attribute_sample_size(
         cdf = _hypergeometric_cdf(size, deviants)
         # Start a little below the bound: lgamma and scipy may differ in the last bits.
         start = max(1, _hypergeometric_start(size, deviants, alpha) - 2)
-        guess = _finite_guess(tolerable, expected, alpha, size, deviants, start)
-        n = _window_first(cdf, expected, alpha, start, size, guess)
+        guess = _finite_guess(expected, alpha, size, deviants, start)
+        n, risk = _window_first(cdf, expected, alpha, start, size, guess)
         if n == _UNDECIDED:
             n = _smallest_n(
                 cdf, expected, alpha, start, size, strict=False, points=_HYPERGEOMETRIC_POINTS
@@ -394,7 +425,8 @@ def attribute_sample_size(
         exceeds = size is not None and n > size
 
     k = _ceil_product(n, expected)
-    risk = float(cdf(np.array([n], dtype=np.int64), np.array([k], dtype=np.int64))[0])
+    if math.isnan(risk):
+        risk = float(cdf(np.array([n], dtype=np.int64), np.array([k], dtype=np.int64))[0])
     return AttributePlan(
         n=n,
         expected_deviations=k,

@@ -297,23 +297,27 @@ def _fake_cdf(passing: set[int]) -> attribute._Cdf:
 
 def test_window_search_declines_when_it_cannot_prove_the_answer() -> None:
     zero = Decimal(0)
+    undecided = attribute._UNDECIDED
+
+    def window(passing: set[int], rate: Decimal, start: int, guess: int) -> int:
+        n, probability = attribute._window_first(_fake_cdf(passing), rate, 0.05, start, 5000, guess)
+        assert (n == undecided) == math.isnan(probability)
+        return n
+
     # The answer lies after the window.
-    assert attribute._window_first(_fake_cdf({200}), zero, 0.05, 1, 500, 50) == attribute._UNDECIDED
-    # The window's first point passes but the run started earlier.
-    assert attribute._window_first(_fake_cdf(set(range(30, 500))), zero, 0.05, 1, 500, 50) == (
-        attribute._UNDECIDED
-    )
+    assert window({200}, zero, 1, 50) == undecided
+    # The window's first point passes but its run started earlier.
+    assert window(set(range(30, 500)), zero, 1, 50) == undecided
     # ... unless that point is where the search starts.
-    assert attribute._window_first(_fake_cdf(set(range(44, 500))), zero, 0.05, 44, 500, 50) == 44
+    assert window(set(range(44, 500)), zero, 44, 45) == 44
     # An earlier run's last point passes.
     rate = Decimal("0.1")  # runs of ten sizes: k = 1 for n 1..10, 2 for 11..20, ...
-    assert attribute._window_first(_fake_cdf({10}), rate, 0.05, 1, 500, 50) == attribute._UNDECIDED
+    assert window({10}, rate, 1, 50) == undecided
     # Too many earlier runs to check in one call.
-    assert attribute._window_first(_fake_cdf(set()), rate, 0.05, 1, 5000, 2000) == (
-        attribute._UNDECIDED
-    )
+    assert window(set(), rate, 1, 2000) == undecided
     # A window point that opens its run is proven even as the first in the window.
-    assert attribute._window_first(_fake_cdf(set(range(41, 500))), rate, 0.05, 1, 500, 47) == 41
+    assert window(set(range(41, 500)), rate, 1, 42) == 41
+    assert window(set(range(43, 500)), rate, 1, 42) == 43
 
 
 def test_scan_reports_no_answer() -> None:
