@@ -268,26 +268,27 @@ def _log_choose(n: int, k: int) -> float:
     return math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1)
 
 
-def _approximate_hypergeometric_cdf(population: int, deviants: int) -> _Cdf:
-    """HypergeomCDF from log-gamma in plain floats: accurate to about 1e-9, and with no
-    per-call overhead.  Used only to guess where the exact answer is.
+def _approximate_hypergeometric(k: int, population: int, deviants: int, n: int) -> float:
+    """HypergeomCDF(k; N, M, n) from log-gamma in plain floats: accurate to about 1e-9
+    and free of per-call overhead.  Used only to guess where an exact answer is.
     """
     good = population - deviants
+    lowest = max(0, n - good)
+    if k >= min(n, deviants):
+        return 1.0
+    if k < lowest:
+        return 0.0
+    base = _log_choose(population, n)
+    return sum(
+        math.exp(_log_choose(deviants, j) + _log_choose(good, n - j) - base)
+        for j in range(lowest, k + 1)
+    )
 
-    def one(k: int, n: int) -> float:
-        lowest = max(0, n - good)
-        if k >= min(n, deviants):
-            return 1.0
-        if k < lowest:
-            return 0.0
-        base = _log_choose(population, n)
-        return sum(
-            math.exp(_log_choose(deviants, j) + _log_choose(good, n - j) - base)
-            for j in range(lowest, k + 1)
-        )
 
+def _approximate_hypergeometric_cdf(population: int, deviants: int) -> _Cdf:
     def cdf(ns: IntArray, ks: IntArray) -> FloatArray:
-        return np.array([one(k, n) for k, n in zip(ks.tolist(), ns.tolist(), strict=True)])
+        pairs = zip(ks.tolist(), ns.tolist(), strict=True)
+        return np.array([_approximate_hypergeometric(k, population, deviants, n) for k, n in pairs])
 
     return cdf
 
@@ -462,16 +463,28 @@ def _hypergeometric_upper(n: int, k: int, confidence: Decimal, population: int) 
 
     The limit is M_U / N where M_U is the largest number of deviant items M in the
     population that is still consistent with finding only k in the sample, i.e.
-    HypergeomCDF(k; N, M, n) > 1 - confidence.  The CDF falls as M grows, so a
-    vectorised bracketing search finds the boundary.
+    HypergeomCDF(k; N, M, n) > 1 - confidence.  The CDF falls as M grows: bisection
+    on the approximate CDF finds the boundary, and one exact scipy call at the
+    boundary proves it (a vectorised exact search runs if it does not).
     """
     alpha = float(Decimal(1) - confidence)
+    # At M = k the CDF is 1 (never rejected); beyond N - n + k it is 0 (always).
+    low, high = k, population - n + k + 1
+    while high - low > 1:
+        middle = (low + high) // 2
+        if _approximate_hypergeometric(k, population, middle, n) <= alpha:
+            high = middle
+        else:
+            low = middle
+    points = [m for m in (high - 1, high) if m <= population - n + k]
+    exact = stats.hypergeom.cdf(k, population, np.array(points, dtype=np.int64), n)
+    if exact[0] > alpha and (len(points) == 1 or exact[1] <= alpha):
+        return (high - 1) / population
 
     def rejected(deviants: IntArray) -> BoolArray:
         probabilities = stats.hypergeom.cdf(k, population, deviants, n)
         return np.asarray(probabilities <= alpha, dtype=np.bool_)
 
-    # At M = k the CDF is 1 (never rejected); beyond N - n + k it is 0 (always).
     first_rejected = first_true(rejected, k + 1, population - n + k + 1, _HYPERGEOMETRIC_POINTS)
     return (first_rejected - 1) / population
 

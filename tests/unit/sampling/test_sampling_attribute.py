@@ -324,3 +324,11 @@ def test_scan_reports_no_answer() -> None:
     never = _fake_cdf(set())
     assert attribute._smallest_n(never, Decimal(0), 0.05, 1, 40, strict=True, points=8) == -1
     assert attribute._smallest_n(never, Decimal("0.1"), 0.05, 1, 40, strict=True, points=8) == -1
+
+
+def test_hypergeometric_limit_falls_back_when_the_guess_is_wrong(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    right = upper_deviation_limit(60, 1, 0.95, population_size=1000)
+    monkeypatch.setattr(attribute, "_approximate_hypergeometric", lambda *args: 0.0)
+    assert upper_deviation_limit(60, 1, 0.95, population_size=1000) == right
