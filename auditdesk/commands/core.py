@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from auditdesk import services
+from auditdesk import config, services
 from auditdesk.cli import CommandFailed, Context, command
 from auditdesk.demo import build_demo
 from auditdesk.domain import Engagement, EngagementType
@@ -122,3 +122,16 @@ def trail_cmd(ctx: Context) -> None:
             f"The audit trail is broken at event {check.first_broken}: {check.reason}.", document
         )
     ctx.emit(document, f"The audit trail is intact: {check.events} events, chain verified.")
+
+
+def _db_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("action", choices=["upgrade", "version"], help="upgrade: apply migrations")
+
+
+@command("db", "store schema: show the version or apply migrations")(_db_args)
+def db(ctx: Context) -> None:
+    from auditdesk.storage import migrate
+
+    store = services.open_store(ctx.args.db or config.default_store_target(), upgrade=ctx.args.action == "upgrade")
+    store.close()
+    ctx.emit({"schema": migrate.HEAD, "store": store.label}, f"{store.label} is at schema {migrate.HEAD}.")
