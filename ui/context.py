@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QWidget
 
 from auditdesk import config, services
 from auditdesk.domain import Control, Engagement
+from ui.qt_compat import emit
 
 
 class Topic(StrEnum):
@@ -64,7 +65,7 @@ class AppContext(QObject):
         """Make ``engagement`` current; its undo history starts empty."""
         self.undo_stack.clear()
         self._engagement = engagement
-        self.engagement_changed.emit(engagement)
+        emit(self.engagement_changed, engagement)
 
     def reload_engagement(self) -> Engagement | None:
         """Re-read the current engagement (after phase, team or scope changes)."""
@@ -80,15 +81,15 @@ class AppContext(QObject):
         return previous
 
     def notify(self, *topics: Topic) -> None:
-        self.changed.emit(frozenset(topics))
+        emit(self.changed, frozenset(topics))
 
     def announce_control(self, previous_ref: str, control: Control) -> None:
-        self.control_saved.emit(previous_ref, control)
+        emit(self.control_saved, previous_ref, control)
         self.notify(Topic.CONTROLS)
 
     def announce_control_removed(self, ref: str) -> None:
-        self.control_removed.emit(ref)
+        emit(self.control_removed, ref)
         self.notify(Topic.CONTROLS)
 
     def profile_changed(self) -> None:
-        self.actor_changed.emit(self.actor)
+        emit(self.actor_changed, self.actor)

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import QProgressDialog, QWidget
 from auditdesk.errors import AuditDeskError, CancelledError
 from auditdesk.progress import Progress
 from sampling.errors import SamplingError
+from ui.qt_compat import emit
 
 #: A job: called on the worker thread, returns the generator to pump.
 Job = Callable[[], Generator[Progress, None, Any]]
@@ -64,17 +65,17 @@ class GeneratorWorker(QRunnable):
         try:
             self._pump()
         except CancelledError:
-            self.signals.cancelled.emit()
+            emit(self.signals.cancelled)
         except EXPECTED_ERRORS as exc:
-            self.signals.failed.emit(exc)
+            emit(self.signals.failed, exc)
         except Exception:
-            self.signals.crashed.emit(sys.exc_info())
+            emit(self.signals.crashed, sys.exc_info())
         finally:
-            self.signals.finished.emit()
+            emit(self.signals.finished)
 
     def _pump(self) -> None:
         if self._cancel.is_set():
-            self.signals.cancelled.emit()
+            emit(self.signals.cancelled)
             return
         generator = self._job()
         try:
@@ -82,15 +83,15 @@ class GeneratorWorker(QRunnable):
                 try:
                     step = next(generator)
                 except StopIteration as stop:
-                    self.signals.succeeded.emit(stop.value)
+                    emit(self.signals.succeeded, stop.value)
                     return
-                self.signals.progress.emit(step)
+                emit(self.signals.progress, step)
                 # done == total means the work is in (committed): too late to cancel.
                 finished = step.total > 0 and step.done >= step.total
                 if self._cancel.is_set() and not finished:
                     # GeneratorExit at the paused yield: open units of work roll back.
                     generator.close()
-                    self.signals.cancelled.emit()
+                    emit(self.signals.cancelled)
                     return
         finally:
             generator.close()
@@ -189,13 +190,13 @@ class ProgressTask(QObject):
             # Last: a modal dialog's setValue() processes events, so the outcome
             # (and _close_dialog) may run inside this call.
             dialog.setValue(min(step.done, step.total) if step.total > 0 else 0)
-        self.progress.emit(step)
+        emit(self.progress, step)
 
     @Slot(object)
     def _on_succeeded(self, value: object) -> None:
         self.outcome = "succeeded"
         self._close_dialog()
-        self.succeeded.emit(value)
+        emit(self.succeeded, value)
 
     @Slot(object)
     def _on_failed(self, error: Exception) -> None:
@@ -205,7 +206,7 @@ class ProgressTask(QObject):
             from ui.feedback import show_error
 
             show_error(self._parent_widget, str(error), title=self.title)
-        self.failed.emit(error)
+        emit(self.failed, error)
 
     @Slot(object)
     def _on_crashed(self, info: tuple[Any, Any, Any]) -> None:
@@ -219,12 +220,12 @@ class ProgressTask(QObject):
     def _on_cancelled(self) -> None:
         self.outcome = "cancelled"
         self._close_dialog()
-        self.cancelled.emit()
+        emit(self.cancelled)
 
     @Slot()
     def _on_finished(self) -> None:
         _RUNNING.discard(self)
-        self.finished.emit()
+        emit(self.finished)
 
     def _close_dialog(self) -> None:
         # The dialog dies with its parent window; a closed window took it along.

@@ -11,6 +11,7 @@ from auditdesk import services
 from auditdesk.domain import Category, ProcedureType
 from ui.main_window import MainWindow
 from ui.models.controls import PLAN_NONE, PLAN_READY
+from ui.qt_compat import emit
 from ui.views.controls import ControlsView
 from ui.views.coverage import CoverageView
 from ui.views.overview import COVERED, NO_PLAN, PLANNED, UNCOVERED, OverviewView
@@ -134,7 +135,7 @@ def test_renaming_a_control_keeps_its_mapping_and_undo_restores_the_ref(demo_win
     before = controls.selected()
     assert before is not None
     controls.details.ref_edit.setText("CE-01A")
-    controls.details.ref_edit.textEdited.emit("CE-01A")
+    emit(controls.details.ref_edit.textEdited, "CE-01A")
     controls.details.save_button.click()
     store = demo_window.ctx.store
     assert services.get_control(store.reader(), "DEMO", "CE-01A").criteria == before.criteria

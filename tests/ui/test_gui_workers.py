@@ -15,6 +15,7 @@ from auditdesk.errors import ValidationError
 from auditdesk.progress import Progress
 from ui import crash
 from ui.actions.demo import build_demo_job
+from ui.qt_compat import emit
 from ui.workers import ProgressTask, run_with_progress, running_tasks
 
 
@@ -82,7 +83,7 @@ def test_cancel_rolls_back_the_demo_and_leaves_the_store_unchanged(qtbot, store:
         task.start()
     assert task.dialog is not None
     # What the Cancel button does.
-    task.dialog.canceled.emit()
+    emit(task.dialog.canceled)
     with qtbot.waitSignal(task.cancelled, timeout=10_000), qtbot.waitSignal(task.finished, timeout=10_000):
         gate.set()
     assert task.outcome == "cancelled"

@@ -35,6 +35,7 @@ from auditdesk.services.engagements import check_dates
 from ui.actions import engagements as engagement_actions
 from ui.context import AppContext
 from ui.models.engagements import role_label
+from ui.qt_compat import emit
 
 # QDateEdit cannot be empty: its minimum date stands for "not set".
 _UNSET = QDate(2000, 1, 1)
@@ -278,4 +279,4 @@ class NewEngagementWizard(QWizard):
             return
         self.created = engagement
         super().accept()
-        self.engagement_created.emit(engagement)
+        emit(self.engagement_created, engagement)

@@ -23,6 +23,7 @@ from auditdesk.domain import Role
 from auditdesk.errors import AuditDeskError
 from ui.actions import settings as settings_actions
 from ui.models.engagements import role_label
+from ui.qt_compat import emit
 
 THEME_LABELS = (("system", "Follow the system"), ("light", "Light"), ("dark", "Dark"))
 
@@ -106,7 +107,7 @@ class SettingsDialog(QDialog):
             self._fail(str(exc))
             return
         super().accept()
-        self.saved.emit(settings)
+        emit(self.saved, settings)
 
     def _fail(self, sentence: str) -> None:
         self.error.setText(sentence)

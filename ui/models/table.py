@@ -8,6 +8,7 @@ from typing import Any, Generic, TypeVar
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 
 from ui.models.columns import FILTER_ROLE, RECORD_ROLE, Column
+from ui.qt_compat import emit
 
 R = TypeVar("R")
 Index = QModelIndex | QPersistentModelIndex
@@ -98,7 +99,7 @@ class RecordTableModel(QAbstractTableModel, Generic[R]):
         if row < 0:
             return self.append(record)
         self._records[row] = record
-        self.dataChanged.emit(self.index(row, 0), self.index(row, len(self.columns) - 1))
+        emit(self.dataChanged, self.index(row, 0), self.index(row, len(self.columns) - 1))
         return row
 
     def append(self, record: R) -> int:
@@ -141,6 +142,6 @@ class RecordTableModel(QAbstractTableModel, Generic[R]):
             return False
         row = index.row()
         self._records[row] = column.edit(self._records[row], value)
-        self.dataChanged.emit(index.siblingAtColumn(0), index.siblingAtColumn(len(self.columns) - 1))
-        self.edited.emit()
+        emit(self.dataChanged, index.siblingAtColumn(0), index.siblingAtColumn(len(self.columns) - 1))
+        emit(self.edited)
         return True

@@ -14,6 +14,7 @@ from typing import Any, Generic, TypeVar
 from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 
 from ui.models.columns import FILTER_ROLE, RECORD_ROLE, Column
+from ui.qt_compat import emit
 
 G = TypeVar("G")
 R = TypeVar("R")
@@ -161,15 +162,15 @@ class GroupedTreeModel(QAbstractItemModel, Generic[G, R]):
         else:
             self._checked.discard(key)
         self._emit_group_changed(index.internalId() - 1)
-        self.checks_changed.emit()
+        emit(self.checks_changed)
         return True
 
     def _emit_group_changed(self, group_row: int) -> None:
         group_index = self.index(group_row, 0)
-        self.dataChanged.emit(group_index, group_index, [Qt.ItemDataRole.CheckStateRole])
+        emit(self.dataChanged, group_index, group_index, [Qt.ItemDataRole.CheckStateRole])
         count = len(self._groups[group_row].children)
         if count:
-            self.dataChanged.emit(
+            emit(self.dataChanged, 
                 self.index(0, 0, group_index), self.index(count - 1, 0, group_index), [Qt.ItemDataRole.CheckStateRole]
             )
 
@@ -180,7 +181,7 @@ class GroupedTreeModel(QAbstractItemModel, Generic[G, R]):
         self._checked = set(keys)
         for row in range(len(self._groups)):
             self._emit_group_changed(row)
-        self.checks_changed.emit()
+        emit(self.checks_changed)
 
     # ---- loading -------------------------------------------------------
 

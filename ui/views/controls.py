@@ -22,6 +22,7 @@ from ui import feedback
 from ui.context import AppContext, Topic
 from ui.models.columns import RECORD_ROLE
 from ui.models.controls import ControlTableModel, plan_status
+from ui.qt_compat import emit
 from ui.undo import (
     AddControlCommand,
     DeleteControlCommand,
@@ -167,7 +168,7 @@ class ControlsView(WorkspaceView):
         self.mapping.set_control(control)
         self.plan.set_control(control)
         self.delete_button.setEnabled(control is not None)
-        self.detail_changed.emit(self.current_detail())
+        emit(self.detail_changed, self.current_detail())
 
     def current_detail(self) -> Detail | None:
         c = self.selected()
@@ -258,7 +259,7 @@ class ControlsView(WorkspaceView):
         elif selected is not None and selected.id == control.id:
             for editor in (self.details, self.mapping, self.plan):
                 editor.adopt(control)
-            self.detail_changed.emit(self.current_detail())
+            emit(self.detail_changed, self.current_detail())
 
     def _control_removed(self, ref: str) -> None:
         if self.stale:

@@ -10,6 +10,7 @@ from auditdesk.domain import Coverage, CriterionCoverage
 from ui.context import AppContext, Topic
 from ui.models.columns import RECORD_ROLE
 from ui.models.coverage import CoverageTreeModel
+from ui.qt_compat import emit
 from ui.views.base import WorkspaceView
 from ui.widgets.detail_panel import Detail
 from ui.widgets.tables import RecordFilterProxy, apply_widths, configure_tree
@@ -40,7 +41,7 @@ class CoverageView(WorkspaceView):
         self.tree.setModel(self.proxy)
         apply_widths(self.tree, self.model.leaf_columns, None)
         self.tree.selectionModel().currentRowChanged.connect(
-            lambda *_: self.detail_changed.emit(self.current_detail()))
+            lambda *_: emit(self.detail_changed, self.current_detail()))
         self.tree.doubleClicked.connect(self._double_clicked)
         self.layout_.addWidget(self.tree, 1)
         self.filter_edit.textChanged.connect(self._filter)
@@ -86,4 +87,4 @@ class CoverageView(WorkspaceView):
     def _double_clicked(self, index: QModelIndex) -> None:
         record = index.data(RECORD_ROLE)
         if isinstance(record, CriterionCoverage) and record.controls:
-            self.control_requested.emit(record.controls[0])
+            emit(self.control_requested, record.controls[0])

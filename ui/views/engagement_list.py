@@ -9,6 +9,7 @@ from auditdesk.services.dashboard import EngagementProgress, engagement_progress
 from ui.context import AppContext, Topic
 from ui.models.columns import RECORD_ROLE
 from ui.models.engagements import EngagementTableModel
+from ui.qt_compat import emit
 from ui.views.base import WorkspaceView
 from ui.widgets.detail_panel import Detail
 from ui.widgets.tables import ProgressBarDelegate, RecordFilterProxy, make_table
@@ -69,7 +70,7 @@ class EngagementListView(WorkspaceView):
 
     def _open_index(self, index: QModelIndex) -> None:
         progress: EngagementProgress = index.data(RECORD_ROLE)
-        self.open_requested.emit(progress.engagement.ref)
+        emit(self.open_requested, progress.engagement.ref)
 
     def _open_selected(self) -> None:
         index = self.table.currentIndex()
@@ -77,7 +78,7 @@ class EngagementListView(WorkspaceView):
             self._open_index(index)
 
     def _selection_changed(self, index: QModelIndex, _previous: QModelIndex) -> None:
-        self.detail_changed.emit(self.current_detail())
+        emit(self.detail_changed, self.current_detail())
 
     def current_detail(self) -> Detail | None:
         index = self.table.currentIndex()

@@ -21,6 +21,7 @@ from ui.context import AppContext, Topic
 from ui.feedback import attempt
 from ui.models.columns import RECORD_ROLE
 from ui.models.engagements import PeopleTableModel, TeamTableModel, role_label
+from ui.qt_compat import emit
 from ui.views.base import WorkspaceView
 from ui.widgets.detail_panel import Detail
 from ui.widgets.tables import make_table
@@ -120,7 +121,7 @@ class TeamView(WorkspaceView):
         self.remove_button.setEnabled(member is not None)
         if member is not None:
             self.member_role.setCurrentIndex(self.member_role.findData(member.role))
-        self.detail_changed.emit(self.current_detail())
+        emit(self.detail_changed, self.current_detail())
 
     def current_detail(self) -> Detail | None:
         member = self._selected_member()

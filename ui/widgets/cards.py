@@ -5,6 +5,8 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
+from ui.qt_compat import emit
+
 
 class StatCard(QFrame):
     """A number with a label and a note, e.g. "36 of 38 / Criteria covered"."""
@@ -67,7 +69,7 @@ class BannerWidget(QFrame):
 
     def _dismiss(self) -> None:
         self.hide()
-        self.dismissed.emit()
+        emit(self.dismissed)
 
 
 class ViewHeader(QWidget):

@@ -41,9 +41,13 @@ class RecordFilterProxy(QSortFilterProxyModel):
 
     def set_predicate(self, predicate: Callable[[Any], bool] | None) -> None:
         """Keep only records for which ``predicate(record)`` is true (None: all)."""
-        self.beginFilterChange()
-        self._predicate = predicate
-        self.endFilterChange()
+        if hasattr(self, "beginFilterChange"):  # Qt 6.9+; invalidateRowsFilter is deprecated there
+            self.beginFilterChange()
+            self._predicate = predicate
+            self.endFilterChange()
+        else:
+            self._predicate = predicate
+            self.invalidateRowsFilter()
 
     def filterAcceptsRow(self, source_row: int, source_parent: Index) -> bool:
         if self._predicate is not None:
