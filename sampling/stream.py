@@ -7,7 +7,7 @@ depends only on SHA-3 (FIPS 202), available everywhere:
 * Block ``b`` (b = 0, 1, 2, ...) is SHAKE-256 of the bytes
   ``b"auditdesk-sampling-stream-v1\\x00" + seed (8 bytes, big-endian) +
   b (8 bytes, big-endian)``, read to 512 bytes.
-* Each block is 64 words: unsigned 64-bit big-endian integers.  The stream is the
+* Each block is 64 words: unsigned 64-bit little-endian integers.  The stream is the
   words of block 0, then block 1, and so on; draws consume words in order.
 * A uniform integer below ``m`` (``below``) takes the next word w and accepts it
   when w < 2^64 - (2^64 mod m), returning w mod m; otherwise it takes the next
@@ -41,7 +41,8 @@ _DOMAIN = b"auditdesk-sampling-stream-v1\x00"
 BLOCK_BYTES = 512
 WORDS_PER_BLOCK = BLOCK_BYTES // 8
 _TWO_64 = 1 << 64
-_UNPACK = struct.Struct(f">{WORDS_PER_BLOCK}Q").unpack
+_UNPACK = struct.Struct(f"<{WORDS_PER_BLOCK}Q").unpack
+_TOP_BYTE_BOUND = 1 << 56
 #: Below this many draws the word-by-word path is quicker than numpy's overhead.
 SMALL_DRAW = 128
 
@@ -56,6 +57,27 @@ def check_seed(seed: object) -> int:
             f"The seed must be a whole number from 0 to 2^64 - 1; got {seed!r}."
         )
     return seed
+
+
+def _no_rejection(data: bytes, index: int, bound: int, limit: int) -> bool:
+    """True when no word of ``data`` from ``index`` on is rejected for ``bound``.
+
+    For bounds up to 2^56 a rejected word is at least 2^64 - 2^56, so its top
+    byte is 0xFF: only the few words with such a top byte need comparing.
+    """
+    if limit == _TWO_64:
+        return True
+    if bound > _TOP_BYTE_BOUND:
+        words = np.frombuffer(data, "<u8", offset=8 * index)
+        return not bool((words >= np.uint64(limit)).any())
+    tops = data[8 * index + 7 :: 8]
+    found = tops.find(b"\xff")
+    while found >= 0:
+        offset = 8 * (index + found)
+        if int.from_bytes(data[offset : offset + 8], "little") >= limit:
+            return False
+        found = tops.find(b"\xff", found + 1)
+    return True
 
 
 def _limit(bound: int) -> int:
@@ -90,8 +112,8 @@ class RandomStream:
         last = (start + count - 1) // WORDS_PER_BLOCK
         data = b"".join(self.block(b) for b in range(first, last + 1))
         offset = start - first * WORDS_PER_BLOCK
-        big_endian = np.frombuffer(data, dtype=">u8", count=offset + count)[offset:]
-        return big_endian.astype(np.uint64)
+        little_endian = np.frombuffer(data, dtype="<u8", count=offset + count)[offset:]
+        return little_endian.astype(np.uint64)
 
     def below(self, bound: int) -> int:
         """A uniform integer in [0, bound), consuming words from ``position``."""
@@ -127,23 +149,26 @@ class RandomStream:
         limit = _limit(population)
         start = self.position
         block, index = divmod(start, WORDS_PER_BLOCK)
-        words = list(_UNPACK(self.block(block))[index:])
-        values = [word % population for word in words if word < limit]
-        # Usual case: no word rejected and no value repeated among the first `count`.
-        if len(values) == len(words) >= count and len(set(values[:count])) == count:
-            self.position = start + count
-            return values[:count]
+        data = self.block(block)
+        if _no_rejection(data, index, population, limit):
+            # Usual case: one vectorised modulo, and no repeat among the first `count`.
+            words = np.frombuffer(data, "<u8", offset=8 * index)
+            values: list[int] = (words % np.uint64(population)).tolist()
+            if len(values) >= count and len(set(values[:count])) == count:
+                self.position = start + count
+                return values[:count]
+        every = list(_UNPACK(data)[index:])
         while True:
+            values = [word % population for word in every if word < limit]
             distinct = dict.fromkeys(values)  # keeps first appearances, in order
             if len(distinct) >= count:
                 break
             block += 1
-            words.extend(_UNPACK(self.block(block)))
-            values = [word % population for word in words if word < limit]
+            every.extend(_UNPACK(self.block(block)))
         kept = list(distinct)[:count]
         last = values.index(kept[-1])  # the accepted word that completed the sample
-        if len(values) < len(words):  # some words were rejected: map back to positions
-            last = [i for i, word in enumerate(words) if word < limit][last]
+        if len(values) < len(every):  # some words were rejected: map back to positions
+            last = [i for i, word in enumerate(every) if word < limit][last]
         self.position = start + last + 1
         return kept
 

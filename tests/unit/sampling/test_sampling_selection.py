@@ -402,3 +402,14 @@ def test_selection_is_a_frozen_value(year: Population) -> None:
         selection.keys = ()  # type: ignore[misc]
     assert isinstance(selection, Selection)
     assert selection_module.new_seed() != selection_module.new_seed()
+
+
+def test_fast_construction_equals_the_dataclass(year: Population) -> None:
+    selection = select_random(year, 3, seed=1)
+    receipt = selection.receipt
+    rebuilt = SelectionReceipt(**{f: getattr(receipt, f) for f in receipt.__dataclass_fields__})
+    assert rebuilt == receipt
+    assert hash(rebuilt) == hash(receipt)
+    again = Selection(**{f: getattr(selection, f) for f in selection.__dataclass_fields__})
+    assert again == selection
+    assert repr(again) == repr(selection)

@@ -22,7 +22,7 @@ def spec_words(seed: int, count: int) -> list[int]:
         data = hashlib.shake_256(
             b"auditdesk-sampling-stream-v1\x00" + seed.to_bytes(8, "big") + block.to_bytes(8, "big")
         ).digest(512)
-        words.extend(int.from_bytes(data[i : i + 8], "big") for i in range(0, 512, 8))
+        words.extend(int.from_bytes(data[i : i + 8], "little") for i in range(0, 512, 8))
         block += 1
     return words[:count]
 
@@ -51,7 +51,7 @@ def test_known_answer_for_seed_zero() -> None:
     assert stream.words(63, 3).tolist() == spec_words(0, 66)[63:]
     # A fixed value guards the spec itself against accidental change.
     assert spec_words(0, 1)[0] == int.from_bytes(
-        hashlib.shake_256(b"auditdesk-sampling-stream-v1\x00" + bytes(16)).digest(8), "big"
+        hashlib.shake_256(b"auditdesk-sampling-stream-v1\x00" + bytes(16)).digest(8), "little"
     )
 
 
@@ -169,3 +169,13 @@ def test_below_rejection_across_a_block_boundary() -> None:
     expected = next(i for i in range(63, 200) if words[i] < limit)
     assert stream.below(bound) == words[expected] % bound
     assert stream.position == expected + 1
+
+
+def test_rejection_found_by_the_top_byte_scan() -> None:
+    bound = 2**55 + 1  # about one word in 512 is rejected
+    limit = TWO_64 - TWO_64 % bound
+    seed = next(s for s in range(2000) if any(w >= limit for w in spec_words(s, 64)))
+    expected, used = spec_distinct(seed, bound, 40)
+    stream = RandomStream(seed)
+    assert stream.distinct(bound, 40) == expected
+    assert stream.position == used
