@@ -4,10 +4,11 @@ The normal form is what ``format(Decimal(x), "f")`` prints: an optional minus si
 digits, and a decimal point only when the text had decimals, which are kept as
 written (``"1234.50"`` stays ``"1234.50"``; ``"$1,234.5"`` becomes ``"1234.5"``).
 
-Accepted decorations: surrounding spaces, a currency symbol (``$ € £ ¥``) or a three
-letter currency code before or after the number, a leading ``+`` or ``-``, a trailing
-``-`` (``12.00-``), accounting parentheses for negatives (``(12.00)``), thousands
-separators, and exponents (``1.5E+07``, as spreadsheets write big numbers).
+Accepted decorations: surrounding spaces, a currency symbol (``$ € £ ¥``) or a
+three capital letter currency code (``USD``) before or after the number, a leading
+``+`` or ``-``, a trailing ``-`` (``12.00-``), accounting parentheses for negatives
+(``(12.00)``), thousands separators, and exponents (``1.5E+07``, as spreadsheets
+write big numbers).
 
 Separators: when both ``,`` and ``.`` appear, the last one is the decimal point and
 the other groups thousands (``1.234,50`` and ``1,234.50`` are both 1234.50).  A
@@ -32,6 +33,11 @@ _NUMBER = re.compile(r"[0-9]+(?:\.[0-9]*)?|\.[0-9]+", re.ASCII)
 _EXPONENT = re.compile(r"(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)[eE][+-]?[0-9]{1,2}", re.ASCII)
 
 
+def _is_code(text: str) -> bool:
+    """Whether ``text`` could be an ISO 4217 currency code (three capital letters)."""
+    return text.isascii() and text.isalpha() and text.isupper()
+
+
 def _strip_decorations(text: str) -> tuple[str, bool]:
     """Remove signs, parentheses and currency marks; return (number text, negative)."""
     value = text.strip()
@@ -44,9 +50,9 @@ def _strip_decorations(text: str) -> tuple[str, bool]:
         if value[0] in _CURRENCY_SYMBOLS or value[-1] in _CURRENCY_SYMBOLS:
             value = value.strip(_CURRENCY_SYMBOLS).strip()
             changed = True
-        if len(value) > 3 and value[:3].isalpha() and value[:3].isascii():
+        if len(value) > 3 and _is_code(value[:3]):
             value, changed = value[3:].lstrip(), True
-        if len(value) > 3 and value[-3:].isalpha() and value[-3:].isascii():
+        if len(value) > 3 and _is_code(value[-3:]):
             value, changed = value[:-3].rstrip(), True
         if value[:1] in "+-" and not negative:
             negative, value, changed = value[0] == "-", value[1:].lstrip(), True

@@ -47,7 +47,7 @@ def open_binary(path: Path, name: str) -> BinaryIO:
     except FileNotFoundError:
         raise FileFormatError(f"The file {name} does not exist.") from None
     except IsADirectoryError:
-        raise FileFormatError(f"{name} is a folder, not a file.") from None
+        raise FileFormatError(f"The path {name} is a folder, not a file.") from None
     except PermissionError:
         raise FileFormatError(f"The file {name} cannot be read: permission denied.") from None
     except OSError as exc:
@@ -105,8 +105,8 @@ class TextSource:
             try:
                 return self._incremental.decode(data, final)
             except UnicodeDecodeError as exc:
-                bad = exc.object[exc.start] if exc.start < len(exc.object) else 0
-                raise self._undecodable(self.bytes_read - len(data) + exc.start, bad) from None
+                offset = self.bytes_read - len(data) + exc.start
+                raise self._undecodable(offset, exc.object[exc.start]) from None
         if self.encoding == "cp1252":
             base = self._consumed
             self._consumed += len(data)
@@ -128,7 +128,7 @@ class TextSource:
         self._pending = data[used:]
         self._consumed += used
         self._newlines += data.count(b"\n")
-        if not self._non_ascii and not data.isascii():
+        if not self._non_ascii and not text.isascii():
             self._non_ascii = True
         return text
 
@@ -211,7 +211,10 @@ class TextSource:
                     if not lines:
                         continue
                     if carry:
-                        lines[0] = carry + lines[0]
+                        if carry[-1] != "\r" or lines[0] == "\n":
+                            lines[0] = carry + lines[0]
+                        else:
+                            lines.insert(0, carry)
                     last = lines[-1]
                     carry = lines.pop() if last[-1] not in "\n" else ""
                     if len(carry) > MAX_LINE:

@@ -66,21 +66,22 @@ def _relationships(zf: zipfile.ZipFile, part: str) -> dict[str, tuple[str, str]]
     root = ElementTree.fromstring(zf.read(rels_part))
     for rel in root:
         target = rel.get("Target", "")
-        if target.startswith("/"):
-            full = target.lstrip("/")
-        else:
-            full = posixpath.normpath(posixpath.join(folder, target))
+        base = "" if target.startswith("/") else folder
+        full = posixpath.normpath(posixpath.join(base, target.lstrip("/")))
         result[rel.get("Id", "")] = (rel.get("Type", ""), full)
     return result
 
 
 def worksheet_part(zf: zipfile.ZipFile, sheet: str) -> str | None:
     """The ZIP member holding worksheet ``sheet``, or None if it cannot be found."""
+    workbook = "xl/workbook.xml"
     try:
-        workbook = "xl/workbook.xml"
         for kind, target in _relationships(zf, "").values():
             if kind.endswith(_OFFICE_DOCUMENT):
                 workbook = target
+    except (KeyError, ElementTree.ParseError):
+        pass  # no package relationships: the usual place
+    try:
         rels = _relationships(zf, workbook)
         root = ElementTree.fromstring(zf.read(workbook))
     except (KeyError, ElementTree.ParseError, zipfile.BadZipFile):
@@ -98,12 +99,16 @@ class _Scanner:
         self.f_open = b"<" + prefix + b"f"
         self.f_close = b"</" + prefix + b"f>"
         self.c_open = b"<" + prefix + b"c "
+        self.c_close = b"</" + prefix + b"c>"
         self.cells: FormulaCells = {}
         self.unlocated = 0
 
     def record(self, buf: bytes, at: int, text: bytes) -> None:
         start = buf.rfind(self.c_open, max(0, at - _LOOKBACK), at)
-        match = _REF.search(buf, start, at) if start >= 0 else None
+        match = None
+        # The cell's own start tag: no end of another cell between it and the formula.
+        if start >= 0 and buf.find(self.c_close, start, at) < 0 and buf.find(b"/>", start, at) < 0:
+            match = _REF.search(buf, start, at)
         if match is None:
             self.unlocated += 1
             return
@@ -145,7 +150,7 @@ def scan_formulas(zf: zipfile.ZipFile, part: str, name: str) -> tuple[FormulaCel
     """
     try:
         with zf.open(part) as stream:
-            buf = stream.read(_CHUNK)
+            buf = stream.read(max(_CHUNK, 4096))
             root = _ROOT.search(buf[:4096])
             scanner = _Scanner(root.group(1) or b"" if root else b"")
             pos = 0

@@ -229,12 +229,15 @@ def _cell_text(value: Any) -> str:
     if kind is bool:
         return "TRUE" if value else "FALSE"
     if kind is datetime:
-        if value.time() == time():
-            return str(value.date().isoformat())
         return str(value.isoformat(sep=" "))
     if kind is date or kind is time:
         return str(value.isoformat())
     return str(value)
+
+
+def _blankish(record: list[Any]) -> bool:
+    """Whether a row holds nothing but empty or blank text cells."""
+    return all(type(cell) is str and not cell.strip() for cell in record)
 
 
 def _formula_like(text: str) -> bool:
@@ -478,7 +481,7 @@ def _inspect_csv(file: Path, preview_rows: int) -> PopulationFilePreview:
                 continue
             if header is None:
                 header, header_line = record, reader.line_num
-                names = _header_names(record, file.name, letters=False)
+                names = _header_names(record, f"the file {file.name}", letters=False)
                 continue
             cells = (record + [""] * len(names))[: len(names)]
             preview.append(tuple(cells))
@@ -488,8 +491,7 @@ def _inspect_csv(file: Path, preview_rows: int) -> PopulationFilePreview:
         raise FileFormatError(
             f"Line {reader.line_num} of {file.name} cannot be read as CSV: {exc}."
         ) from None
-    if header is None:
-        raise FileFormatError(f"The file {file.name} has no header row; it holds no text.")
+    assert header is not None  # sniff_delimiter found a non-blank row
     return PopulationFilePreview(
         file_name=file.name,
         size=source.bytes_read,
@@ -518,7 +520,7 @@ def _inspect_xlsx(file: Path, sheet: str | None, preview_rows: int) -> Populatio
         names = _header_names([_cell_text(v) for v in header], where, letters=True)
         preview: list[tuple[str, ...]] = []
         for record in sheet_rows.rows:
-            if record.count("") == len(record):
+            if _blankish(record):
                 continue
             preview.append(tuple(_cell_text(v) for v in record[: len(names)]))
             if len(preview) >= preview_rows:
@@ -545,7 +547,7 @@ def _xlsx_header(sheet_rows: _SheetRows, where: str) -> tuple[int, list[Any]]:
     for record in sheet_rows.rows:
         line = sheet_rows.next_line
         sheet_rows.next_line += 1
-        if record.count("") != len(record):
+        if not _blankish(record):
             return line, record
     raise FileFormatError(f"{where[0].upper()}{where[1:]} has no header row; it is empty.")
 
@@ -655,7 +657,7 @@ class PopulationReader:
             headers=self._headers,
         )
 
-    def batches(self) -> Iterator[RowBatch]:
+    def batches(self) -> Generator[RowBatch, None, None]:
         """Yield the rows in batches of at most ``batch_size``; the last has done == total."""
         label = f"Reading {self.name}"
         for rows, done, total in self._run(keep=True):
@@ -680,6 +682,7 @@ class PopulationReader:
         self._formulas: FormulaCells = {}
         self._first_column = 0
         self._prefix = "Line"
+        self._chunk_rows = _CHUNK_ROWS
 
     def _run(self, keep: bool) -> Iterator[tuple[list[PopulationRow], int, int]]:
         """Yield (rows, done, total) per batch; rows stay empty unless ``keep``."""
@@ -688,7 +691,7 @@ class PopulationReader:
         self._kind = kind
         chunks = self._csv_chunks(keep) if kind == "csv" else self._xlsx_chunks(keep)
         size = self.batch_size
-        step = min(_CHUNK_ROWS, size)
+        step = self._chunk_rows = min(_CHUNK_ROWS, size)
         batch: list[PopulationRow] = []
         counted = 0
         total = 0
@@ -740,14 +743,14 @@ class PopulationReader:
                 raise _no_table(self.name)
             reader = csv.reader(chain.from_iterable(chain([first], chunks)), delimiter=delimiter)
             header = self._csv_header(reader)
-            names = _header_names(header, self.name, letters=False)
-            self._layout(names, len(header), self.name)
+            names = _header_names(header, f"the file {self.name}", letters=False)
+            self._layout(names, len(header), f"the file {self.name}")
             self._csv = True
             size = source.size
             while True:
                 start = reader.line_num
                 try:
-                    records = list(islice(reader, _CHUNK_ROWS))
+                    records = list(islice(reader, self._chunk_rows))
                 except csv.Error as exc:
                     raise FileFormatError(
                         f"Line {reader.line_num} of {self.name} cannot be read as CSV: {exc}."
@@ -758,7 +761,7 @@ class PopulationReader:
                 else:
                     lines = _record_lines(start, records)
                 rows = self._check(lines, records, keep)
-                if len(records) < _CHUNK_ROWS:
+                if len(records) < self._chunk_rows:
                     self._finish_csv(source)
                     yield rows, len(records), size, size
                     return
@@ -766,14 +769,11 @@ class PopulationReader:
         finally:
             chunks.close()
 
-    def _csv_header(self, reader: Iterator[list[str]]) -> list[str]:
-        try:
-            for record in reader:
-                if any(cell.strip() for cell in record):
-                    return record
-        except csv.Error as exc:
-            raise FileFormatError(f"The header row of {self.name} cannot be read: {exc}.") from None
-        raise FileFormatError(f"The file {self.name} has no header row; it holds no text.")
+    @staticmethod
+    def _csv_header(reader: Iterator[list[str]]) -> list[str]:
+        header = next((record for record in reader if any(c.strip() for c in record)), None)
+        assert header is not None  # sniff_delimiter found a non-blank row
+        return header
 
     def _finish_csv(self, source: TextSource) -> None:
         self._sha256 = source.sha256
@@ -831,17 +831,12 @@ class PopulationReader:
             line = sheet_rows.next_line
             rows_iter = sheet_rows.rows
             while True:
-                try:
-                    records = list(islice(rows_iter, _CHUNK_ROWS))
-                except CalamineError:
-                    raise FileFormatError(
-                        f"The sheet '{sheet}' in {self.name} cannot be read to the end; the "
-                        "workbook may be damaged."
-                    ) from None
+                records = list(islice(rows_iter, self._chunk_rows))
                 lines = list(range(line, line + len(records)))
                 line += len(records)
                 rows = self._check(lines, records, keep)
-                if len(records) < _CHUNK_ROWS:
+                if len(records) < self._chunk_rows:
+                    self._check_formula_cells(sorted(r for r in self._formulas if r >= line))
                     yield rows, len(records), total, total
                     return
                 yield rows, len(records), min(line - 1, total), total
@@ -879,9 +874,6 @@ class PopulationReader:
                 f"{self._where(line)}: the row is blank and was skipped.",
             )
 
-    def _blankish(self, record: list[Any]) -> bool:
-        return all(type(cell) is str and not cell.strip() for cell in record)
-
     def _filter(
         self, lines: list[int], records: list[list[Any]]
     ) -> tuple[list[int], list[list[Any]]]:
@@ -890,7 +882,7 @@ class PopulationReader:
         kept_lines: list[int] = []
         kept: list[list[Any]] = []
         for line, record in zip(lines, records, strict=True):
-            if self._blankish(record):
+            if _blankish(record):
                 self._blank(line)
                 continue
             if self._blank_run:
@@ -947,7 +939,7 @@ class PopulationReader:
             if tail.count("") != len(tail):
                 return False
         return "" not in keys or not any(
-            self._blankish(record) for record, key in zip(records, keys, strict=True) if not key
+            _blankish(record) for record, key in zip(records, keys, strict=True) if not key
         )
 
     def _keys(self, raw: Column) -> list[str]:
@@ -958,6 +950,8 @@ class PopulationReader:
     def _check(self, lines: list[int], records: list[list[Any]], keep: bool) -> list[PopulationRow]:
         if not records:
             return []
+        if self._formulas:
+            self._check_formula_cells(lines)
         columns: list[Column] = []
         keys: list[str] = []
         if len(set(map(len, records))) == 1 and len(records[0]) == self._raw_width:
@@ -996,8 +990,6 @@ class PopulationReader:
                 escaped.append(column)
         if escaped:
             datas = self._json(escaped)
-        if self._formulas:
-            self._check_formula_cells(lines)
         if not keep:
             return []
         return list(zip(lines, keys, dates, amounts, datas, strict=False))
