@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-from collections.abc import Generator, Sequence
+from collections.abc import Generator, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Connection, func, insert, select
 
@@ -22,8 +23,7 @@ from workpapers.population_file import ColumnMapping, PopulationReader, Validati
 
 BATCH_LABEL = "Importing the population"
 _INSERT_SQL = (
-    "INSERT INTO population_item (population_id, seq, line, key, date, amount, data) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?)"
+    "INSERT INTO population_item (population_id, seq, line, key, date, amount, data) VALUES (?, ?, ?, ?, ?, ?, ?)"
 )
 
 
@@ -125,9 +125,7 @@ def _check_name(uow: SqlUnitOfWork, eng: EngagementRow, name: str) -> str:
         select(PopulationRow.id).where(PopulationRow.engagement_id == eng.id, PopulationRow.name == name)
     ).first()
     if clash is not None:
-        raise DuplicateError(
-            f"A population named '{name}' already exists in this engagement; choose another name."
-        )
+        raise DuplicateError(f"A population named '{name}' already exists in this engagement; choose another name.")
     return name
 
 
@@ -171,21 +169,21 @@ class _ItemWriter:
         )
 
 
-def _unique_key(key: str, line: int, seen: dict[str, int]) -> str:
+def _unique_key(key: str, line: int, seen: set[str], renamed: dict[str, int]) -> str:
     # Keys identify sampled items, so they must be unique; duplicates and blanks
-    # are kept under a marked key and reported, never dropped.
+    # are kept under a marked key (KEY#2, KEY#3...) and reported, never dropped.
     if not key:
         key = f"(blank key, line {line})"
     if key not in seen:
-        seen[key] = 1
+        seen.add(key)
         return key
-    n = seen[key]
+    n = renamed.get(key, 1)
     candidate = f"{key}#{n + 1}"
     while candidate in seen:
         n += 1
         candidate = f"{key}#{n + 1}"
-    seen[key] = n + 1
-    seen[candidate] = 1
+    renamed[key] = n + 1
+    seen.add(candidate)
     return candidate
 
 
@@ -226,46 +224,41 @@ def iter_import_population(
         uow.session.add(row)
         uow.session.flush()
         writer = _ItemWriter(uow.session.connection(), row.id)
-        keys: list[str] = []
-        dates: list[dt.date | None] = []
-        amounts: list[str | None] = []
-        seen: dict[str, int] = {}
+        seen: set[str] = set()
+        renamed: dict[str, int] = {}
         for batch in reader.batches():
             fixed = [
-                (line, _unique_key(key, line, seen), day, amount, data)
+                (line, _unique_key(key, line, seen, renamed), day, amount, data)
                 for line, key, day, amount, data in batch.rows
             ]
             if fixed:
                 writer.write(fixed)
-                keys.extend(r[1] for r in fixed)
-                dates.extend(r[2] for r in fixed)
-                amounts.extend(r[3] for r in fixed)
             yield Progress(batch.done, batch.total, BATCH_LABEL)
         report = reader.report
+        # Free the reader's and our key sets before the population is loaded
+        # back: a million-row import stays well under 400 MB that way.
+        del reader, seen
         if report.issue_count and not accept_issues:
             raise PopulationIssuesError(report)
-        if not keys:
-            raise ValidationError(
-                f"{Path(path).name} has no data rows below its header; nothing was imported."
-            )
-        yield Progress(1, 1, "Computing the population digest")
-        pop = sampling.Population.from_columns(keys, dates, amounts if mapping.amount else None)
+        if writer.seq == 0:
+            raise ValidationError(f"{Path(path).name} has no data rows below its header; nothing was imported.")
+        yield Progress(0, 1, "Computing the population digest")
+        uow.session.flush()
+        row.amount_column = mapping.amount or ""
+        pop = load_population(uow, row.id)
         preview_headers = report.headers
         extras = [h for h in preview_headers if h not in (mapping.key, mapping.date, mapping.amount)]
         row.file_name = Path(path).name
         row.file_sha256 = report.sha256
         row.file_size = Path(path).stat().st_size
         row.extra_columns = json.dumps(extras)
-        row.rows = len(keys)
+        row.rows = len(pop)
         row.digest = pop.digest
         row.first_date = pop.first_date
         row.last_date = pop.last_date
         row.total_amount = str(pop.total_amount()) if mapping.amount else ""
         row.issues_json = json.dumps(
-            [
-                {"kind": i.kind, "line": i.line, "column": i.column, "message": i.message}
-                for i in report.issues
-            ]
+            [{"kind": i.kind, "line": i.line, "column": i.column, "message": i.message} for i in report.issues]
         )
         row.issue_count = report.issue_count
         record = _record(row, None)
@@ -325,9 +318,7 @@ def generate_population(
         if eng.period_start is None or eng.period_end is None:
             raise ValidationError("Occurrences are generated over a Type 2 period; this engagement has none.")
         name = _check_name(uow, eng, name or f"{ctrl.ref} occurrences")
-        pop = sampling.generate_occurrences(
-            ctrl.frequency, eng.period_start, eng.period_end, holidays=holidays
-        )
+        pop = sampling.generate_occurrences(ctrl.frequency, eng.period_start, eng.period_end, holidays=holidays)
         row = PopulationRow(
             engagement_id=eng.id,
             control_id=ctrl.id,
@@ -348,9 +339,7 @@ def generate_population(
             [(i + 1, item.key, item.date, None, None) for i, item in enumerate(pop)]
         )
         record = _record(row, ctrl.ref)
-        trail.record(
-            uow, "population.generate", "population", row.id, engagement_id=eng.id, after=_summary(record)
-        )
+        trail.record(uow, "population.generate", "population", row.id, engagement_id=eng.id, after=_summary(record))
         uow.commit()
     return record
 
@@ -370,9 +359,7 @@ def _control_refs(uow: SqlUnitOfWork, ids: Sequence[int]) -> dict[int, str]:
 
     if not ids:
         return {}
-    return dict(
-        uow.session.execute(select(ControlRow.id, ControlRow.ref).where(ControlRow.id.in_(ids))).all()
-    )
+    return dict(uow.session.execute(select(ControlRow.id, ControlRow.ref).where(ControlRow.id.in_(ids))).all())
 
 
 def population_row(uow: SqlUnitOfWork, eng_id: int, population_id: int) -> PopulationRow:
@@ -418,9 +405,7 @@ def population_items(
         )
 
 
-def monthly_density(
-    uow: SqlUnitOfWork, engagement: str | int, population_id: int
-) -> tuple[tuple[str, int], ...]:
+def monthly_density(uow: SqlUnitOfWork, engagement: str | int, population_id: int) -> tuple[tuple[str, int], ...]:
     """Items per calendar month (YYYY-MM, count), for the sample timeline."""
     with uow:
         eng = engagement_row(uow, engagement)
@@ -441,18 +426,30 @@ def monthly_density(
 
 
 def load_population(uow: SqlUnitOfWork, population_id: int) -> sampling.Population:
-    """The stored items as a sampling Population (for selection and re-performance)."""
-    rows = uow.session.execute(
-        select(PopulationItemRow.key, PopulationItemRow.date, PopulationItemRow.amount)
-        .where(PopulationItemRow.population_id == population_id)
-        .order_by(PopulationItemRow.seq)
-    ).all()
-    keys = [r[0] for r in rows]
-    dates = [r[1] for r in rows]
+    """The stored items as a sampling Population (for selection, digests and re-performance)."""
     pop_row = uow.session.get(PopulationRow, population_id)
     has_amounts = pop_row is not None and bool(pop_row.amount_column)
-    amounts = [r[2] for r in rows] if has_amounts else None
-    return sampling.Population.from_columns(keys, dates, amounts)
+    conn = uow.session.connection()
+    if conn.dialect.name == "sqlite":
+        # Plain driver rows: a million ORM rows would cost seconds and hundreds of MB.
+        result: Iterable[Sequence[Any]] = conn.exec_driver_sql(
+            "SELECT key, date, amount FROM population_item WHERE population_id = ? ORDER BY seq", (population_id,)
+        )
+    else:
+        result = conn.execute(
+            select(PopulationItemRow.key, PopulationItemRow.date, PopulationItemRow.amount)
+            .where(PopulationItemRow.population_id == population_id)
+            .order_by(PopulationItemRow.seq)
+        )
+    keys: list[str] = []
+    dates: list[object] = []
+    amounts: list[str | None] = []
+    shared: dict[object, object] = {}  # one object per distinct date
+    for key, day, amount in result:
+        keys.append(key)
+        dates.append(shared.setdefault(day, day))
+        amounts.append(amount)
+    return sampling.Population.from_columns(keys, dates, amounts if has_amounts else None)
 
 
 def delete_population(uow: SqlUnitOfWork, engagement: str | int, population_id: int) -> Population:
@@ -460,13 +457,9 @@ def delete_population(uow: SqlUnitOfWork, engagement: str | int, population_id: 
     with uow:
         eng = engagement_row(uow, engagement)
         row = population_row(uow, eng.id, population_id)
-        used = uow.session.scalar(
-            select(func.count()).select_from(SampleRow).where(SampleRow.population_id == row.id)
-        )
+        used = uow.session.scalar(select(func.count()).select_from(SampleRow).where(SampleRow.population_id == row.id))
         if used:
-            raise ValidationError(
-                f"Population '{row.name}' is used by {used} sample(s) and cannot be removed."
-            )
+            raise ValidationError(f"Population '{row.name}' is used by {used} sample(s) and cannot be removed.")
         record = _record(row, None)
         uow.session.delete(row)
         trail.record(
