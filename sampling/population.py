@@ -257,6 +257,7 @@ class Population:
         "_keys",
         "_missing",
         "_range",
+        "_range_text",
         "_scale",
     )
 
@@ -276,6 +277,7 @@ class Population:
         self._digest: str | None = None
         self._duplicates: tuple[str, ...] | None = None
         self._range: tuple[dt.date | None, dt.date | None] | None = None
+        self._range_text: tuple[str | None, str | None] | None = None
 
     # -- construction -------------------------------------------------------------
 
@@ -436,6 +438,17 @@ class Population:
             else:
                 self._range = (None, None)
         return self._range
+
+    @property
+    def date_range_text(self) -> tuple[str | None, str | None]:
+        """:attr:`date_range` as ``YYYY-MM-DD`` text (cached)."""
+        if self._range_text is None:
+            first, last = self.date_range
+            self._range_text = (
+                None if first is None else first.isoformat(),
+                None if last is None else last.isoformat(),
+            )
+        return self._range_text
 
     @property
     def first_date(self) -> dt.date | None:

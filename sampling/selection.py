@@ -92,6 +92,7 @@ RECEIPT_SCHEMA = 1
 MAX_PPS_DRAWS = 5_000_000
 _SAFE_TOTAL = 2**62
 _QUIET_DRAW = 10_000
+_TWO_64 = 1 << 64
 
 IntArray = npt.NDArray[np.int64]
 _T = TypeVar("_T")
@@ -292,10 +293,14 @@ _Drawer = Generator[Progress, None, _Draw]
 
 
 def _seed_of(seed: int | None) -> int:
+    if type(seed) is int and 0 <= seed < _TWO_64:
+        return seed  # the usual case, checked first
     return new_seed() if seed is None else check_seed(seed)
 
 
 def _size_of(n: object, population: Population) -> int:
+    if type(n) is int and 1 <= n <= len(population.keys):
+        return n  # the usual case, checked first
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise InvalidParameterError(
             f"The sample size must be a whole number of at least 1; got {n!r}."
@@ -305,7 +310,7 @@ def _size_of(n: object, population: Population) -> int:
             f"The sample size ({n}) is larger than the population ({len(population)} items); "
             "test all items or choose a smaller size."
         )
-    return n
+    return int(n)  # an int subclass such as an IntEnum member
 
 
 def _require_unique(population: Population) -> None:
@@ -339,7 +344,7 @@ def _draw_random(
     n = _size_of(parameters["n"], population)
     if n > _QUIET_DRAW:  # small draws take microseconds: no progress to report
         yield Progress(0, 1, "Drawing the random sample")
-    return _Draw(stream.distinct(len(population), n))
+    return _Draw(stream.distinct(len(population.keys), n))
 
 
 def _draw_systematic(
@@ -535,7 +540,7 @@ def _perform(
     draw = yield from _DRAWERS[method](population, parameters, RandomStream(seed))
     keys = population.keys
     selected = _pick(keys, draw.indices)
-    first, last = population.date_range
+    first, last = population.date_range_text
     algorithm, version = ALGORITHMS[method]
     receipt = _frozen(
         SelectionReceipt,
@@ -546,9 +551,9 @@ def _perform(
         algorithm_version=version,
         stream=STREAM_ALGORITHM,
         population_digest=digest,
-        population_size=len(population),
-        population_first_date=None if first is None else first.isoformat(),
-        population_last_date=None if last is None else last.isoformat(),
+        population_size=len(keys),
+        population_first_date=first,
+        population_last_date=last,
         selected_keys=selected,
         library_versions=_VERSIONS,
         schema=RECEIPT_SCHEMA,
@@ -559,8 +564,8 @@ def _perform(
         indices=tuple(draw.indices),
         receipt=receipt,
         strata=draw.strata,
-        certainty_keys=_pick(keys, draw.certainty),
-        prior_keys=_pick(keys, draw.prior),
+        certainty_keys=_pick(keys, draw.certainty) if draw.certainty else (),
+        prior_keys=_pick(keys, draw.prior) if draw.prior else (),
         details=draw.details,
     )
 

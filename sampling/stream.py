@@ -91,7 +91,7 @@ class RandomStream:
     __slots__ = ("_last", "_last_index", "_prefix", "position", "seed")
 
     def __init__(self, seed: int) -> None:
-        self.seed = check_seed(seed)
+        self.seed = seed if type(seed) is int and 0 <= seed < _TWO_64 else check_seed(seed)
         self._prefix = _DOMAIN + seed.to_bytes(8, "big")
         self._last_index = -1
         self._last = b""
@@ -131,6 +131,8 @@ class RandomStream:
 
     def distinct(self, population: int, count: int) -> list[int]:
         """Simple random sample of ``count`` positions out of ``population`` (see module doc)."""
+        if 0 < count <= SMALL_DRAW and count <= population / 2:
+            return self._distinct_words(population, count)  # the usual case, first
         if count > population / 2:
             keep = np.ones(population, dtype=np.bool_)
             keep[self._draw_distinct(population, population - count)] = False
@@ -150,7 +152,8 @@ class RandomStream:
         start = self.position
         block, index = divmod(start, WORDS_PER_BLOCK)
         data = self.block(block)
-        if _no_rejection(data, index, population, limit):
+        quick = population <= _TOP_BYTE_BOUND and b"\xff" not in data[8 * index + 7 :: 8]
+        if quick or _no_rejection(data, index, population, limit):
             # Usual case: one vectorised modulo, and no repeat among the first `count`.
             words = np.frombuffer(data, "<u8", offset=8 * index)
             values: list[int] = (words % np.uint64(population)).tolist()

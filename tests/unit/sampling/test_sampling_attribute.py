@@ -317,7 +317,7 @@ def test_window_search_declines_when_it_cannot_prove_the_answer() -> None:
     assert window(set(), rate, 1, 2000) == undecided
     # A window point that opens its run is proven even as the first in the window.
     assert window(set(range(41, 500)), rate, 1, 42) == 41
-    assert window(set(range(43, 500)), rate, 1, 42) == 43
+    assert window(set(range(43, 500)), rate, 1, 43) == 43
 
 
 def test_scan_reports_no_answer() -> None:

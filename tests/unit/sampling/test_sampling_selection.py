@@ -243,6 +243,13 @@ def test_bad_sizes(year: Population, n: object) -> None:
         select_random(year, n)  # type: ignore[arg-type]
 
 
+def test_size_may_be_an_int_subclass(year: Population) -> None:
+    class Size(int):
+        pass
+
+    assert len(select_random(year, Size(5), seed=1)) == 5
+
+
 def test_bad_seed_and_dates(year: Population) -> None:
     with pytest.raises(InvalidParameterError, match="seed"):
         select_random(year, 5, seed=-1)
