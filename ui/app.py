@@ -6,9 +6,11 @@ it renders the main window offscreen to a PNG and exits instead of showing it.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -117,43 +119,54 @@ def render_to_png(window: QWidget, path: str | Path) -> QImage:
 _OFFSCREEN_NOISE = ("This plugin does not support propagateSizeHints()",)
 
 
-def _quiet_offscreen_noise() -> None:
-    def handler(_mode: QtMsgType, _context: QMessageLogContext, message: str) -> None:
-        if message not in _OFFSCREEN_NOISE:
+@contextlib.contextmanager
+def quiet_offscreen_noise() -> Iterator[None]:
+    """Drop the offscreen platform's size-hint notice; other messages go where they went."""
+    previous: Callable[..., None] | None = None
+
+    def handler(mode: QtMsgType, context: QMessageLogContext, message: str) -> None:
+        if message in _OFFSCREEN_NOISE:
+            return
+        if previous is not None:
+            previous(mode, context, message)
+        else:
             sys.stderr.write(message + "\n")
 
-    qInstallMessageHandler(handler)
+    previous = qInstallMessageHandler(handler)
+    try:
+        yield
+    finally:
+        qInstallMessageHandler(previous)
 
 
-def screenshot(options: GuiOptions) -> int:
-    """--screenshot: render the chosen view of the main window offscreen and exit."""
+def render_screenshot(
+    options: GuiOptions,
+    *,
+    theme_name: str = "light",
+    prepare: Callable[[MainWindow], QWidget | None] | None = None,
+) -> QImage:
+    """Render the main window (or what ``prepare`` returns, e.g. a dialog) to options.screenshot.
+
+    Uses the given store, else the default one; an empty store gets the demo
+    first. Raises AuditDeskError or FontError with a sentence.
+    """
     from auditdesk import demo
+    from ui.main_window import MainWindow
 
     if options.view not in (*VIEW_NAMES, ENGAGEMENT_LIST):
-        sys.stderr.write(f"Unknown view '{options.view}'; choose one of: {', '.join((*VIEW_NAMES, ENGAGEMENT_LIST))}.\n")
-        return 2
-    _quiet_offscreen_noise()
+        raise ValueError(
+            f"Unknown view '{options.view}'; choose one of: {', '.join((*VIEW_NAMES, ENGAGEMENT_LIST))}."
+        )
     app = application()
-    try:
-        check_fonts(app)
-    except FontError as exc:
-        sys.stderr.write(f"{exc}\n")
-        return 1
-    theme.apply_theme(app, "light")  # documentation pictures are the same on every machine
-    try:
-        store = services.open_store(options.db or config.default_store_target())
-    except AuditDeskError as exc:
-        sys.stderr.write(f"{exc}\n")
-        return 1
+    check_fonts(app)
+    theme.apply_theme(app, theme_name)  # pictures do not depend on the machine's theme
+    store = services.open_store(options.db or config.default_store_target())
     try:
         if not services.list_engagements(store.reader()):
             demo.build_demo(store, options.actor)
-        from ui.main_window import MainWindow
-
-        ctx = AppContext(store, explicit_actor=options.actor)
-        window = MainWindow(ctx)
+        window = MainWindow(AppContext(store, explicit_actor=options.actor))
+        window.remember_state = False  # a picture must not move the user's window next time
         window.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen, True)
-        window.resize(*SCREENSHOT_SIZE)
         ref = pick_engagement(store, window.restore_state())
         window.resize(*SCREENSHOT_SIZE)
         window.show()
@@ -161,14 +174,31 @@ def screenshot(options: GuiOptions) -> int:
             window.open_engagement(ref, options.view if options.view != ENGAGEMENT_LIST else None)
         if options.view == ENGAGEMENT_LIST or ref is None:
             window.show_view(ENGAGEMENT_LIST)
-        render_to_png(window, options.screenshot or "auditdesk.png")
+        target: QWidget = window
+        if prepare is not None:
+            target = prepare(window) or window
+        image = render_to_png(target, options.screenshot or "auditdesk.png")
+        if target is not window:
+            target.close()
         window.close()
         window.deleteLater()
-    except AuditDeskError as exc:
-        sys.stderr.write(f"{exc}\n")
-        return 1
+        app.processEvents()
+        return image
     finally:
         store.close()
+
+
+def screenshot(options: GuiOptions) -> int:
+    """--screenshot: render the chosen view offscreen, write the PNG, exit 0 (else 1 with a sentence)."""
+    try:
+        with quiet_offscreen_noise():
+            render_screenshot(options)
+    except (AuditDeskError, FontError, OSError) as exc:
+        sys.stderr.write(f"{exc}\n")
+        return 1
+    except ValueError as exc:  # an unknown view name
+        sys.stderr.write(f"{exc}\n")
+        return 2
     return 0
 
 
@@ -211,12 +241,15 @@ class GuiLauncher:
             window.open_engagement(ref, "overview")
             window.show_banner(DEMO_BANNER.format(ref=ref))
 
-        # The demo builder commits step by step, so it cannot be cancelled without
-        # leaving half an engagement behind: this dialog has no Cancel button.
+        def cancelled() -> None:
+            window.show_banner("Creating the demo was cancelled; nothing was stored. "
+                               "Create an engagement with File > New engagement (Ctrl+N).")
+
+        # The demo is built in one transaction, so Cancel leaves the store as it was.
         window.show_view(ENGAGEMENT_LIST)
         self.task = run_with_progress(window, "Creating the demo engagement",
                                       lambda: build_demo_job(store=store, actor=actor),
-                                      on_success=built, cancellable=False)
+                                      on_success=built, on_cancel=cancelled)
         return True
 
 

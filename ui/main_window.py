@@ -26,6 +26,7 @@ from auditdesk.domain import Engagement, Phase
 from ui import feedback
 from ui.actions import engagements as engagement_actions
 from ui.context import AppContext, Topic
+from ui.models.engagements import role_label
 from ui.views.base import WorkspaceView
 from ui.views.registry import ENGAGEMENT_LIST, WORKSPACE_VIEWS, ViewSpec, spec
 from ui.widgets.cards import BannerWidget
@@ -49,6 +50,7 @@ class MainWindow(QMainWindow):
         self.setObjectName("mainWindow")
         self.setWindowTitle("AuditDesk")
         self.views: dict[str, WorkspaceView] = {}
+        self.remember_state = True  # off for screenshots
         self.current_view_name = ""
         self._last_workspace_view = "overview"
 
@@ -78,7 +80,7 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setStretchFactor(2, 0)
         self.splitter.setCollapsible(1, False)
-        self.splitter.setSizes([220, 900, 290])
+        self.splitter.setSizes([236, 940, 264])
         self.setCentralWidget(self.splitter)
 
         self._build_status_bar()
@@ -95,7 +97,7 @@ class MainWindow(QMainWindow):
     def _build_navigator(self) -> QWidget:
         panel = QWidget()
         panel.setObjectName("navigatorPanel")
-        panel.setMinimumWidth(190)
+        panel.setMinimumWidth(200)
         layout = QVBoxLayout(panel)
         layout.setContentsMargins(6, 12, 6, 8)
         layout.setSpacing(4)
@@ -327,14 +329,18 @@ class MainWindow(QMainWindow):
 
     def _refresh_activity(self) -> None:
         e = self.ctx.engagement
-        events = services.recent_events(self.ctx.store.reader(), engagement_id=e.id, limit=8) if e else ()
+        events = services.recent_events(self.ctx.store.reader(), engagement_id=e.id, limit=400) if e else ()
         self.detail_panel.set_activity(events)
 
     def _update_status(self) -> None:
-        settings = config.load_settings()
         actor = self.ctx.actor
-        name = settings.profile.name if settings.profile.initials.upper() == actor else ""
-        self.user_label.setText(f"User: {actor}" + (f" ({name})" if name else ""))
+        person = next((p for p in services.list_people(self.ctx.store.reader()) if p.initials == actor), None)
+        if person is not None:
+            self.user_label.setText(f"User: {actor} ({person.name}, {role_label(person.role).lower()})")
+        else:
+            profile = config.load_settings().profile
+            name = profile.name if profile.initials.upper() == actor else ""
+            self.user_label.setText(f"User: {actor}" + (f" ({name})" if name else ""))
         self.store_label.setText(f"Store: {self.ctx.store.label}")
         self.store_label.setToolTip(self.ctx.store.label)
         e = self.ctx.engagement
@@ -457,5 +463,6 @@ class MainWindow(QMainWindow):
         settings.sync()
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        self.save_state()
+        if self.remember_state:
+            self.save_state()
         super().closeEvent(event)

@@ -207,7 +207,7 @@ class TeamPage(QWizardPage):
 
     def team(self) -> list[tuple[str, Role]]:
         return [
-            (person.initials, self.role_combos[row].currentData())
+            (person.initials, Role(self.role_combos[row].currentData()))
             for row, person in enumerate(self.people)
             if self.table.item(row, 0).checkState() == Qt.CheckState.Checked
         ]

@@ -98,8 +98,9 @@ class SettingsDialog(QDialog):
             return
         try:
             settings: Settings = settings_actions.save_settings(
+                # Qt hands enum item data back as plain str.
                 profile=Profile(name=self.name_edit.text().strip(), initials=initials,
-                                role=self.role_combo.currentData()),
+                                role=Role(self.role_combo.currentData())),
                 default_store=self.store_edit.text(),
                 theme=self.theme_combo.currentData(),
             )

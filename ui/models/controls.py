@@ -42,21 +42,25 @@ def _ref_key(ref: str) -> tuple[str, int, str]:
     return (head.casefold(), int(tail) if tail else -1, ref)
 
 
+NATURE_LABELS = {"manual": "Manual", "automated": "Automated", "it-dependent manual": "IT-dependent"}
+
+
 CONTROL_COLUMNS: tuple[Column[Control], ...] = (
     Column("Ref", lambda c: c.ref, sort_key=lambda c: _ref_key(c.ref), font=lambda c: bold_font() if c.key else None,
-           width=90),
+           width=76),
     Column("Description", lambda c: c.description, tooltip=lambda c: c.description, width=360),
-    Column("Owner", lambda c: c.owner, width=140),
+    Column("Owner", lambda c: c.owner, tooltip=lambda c: c.owner, width=124),
     Column("Frequency", lambda c: c.frequency.value, sort_key=lambda c: list(type(c.frequency)).index(c.frequency),
-           width=100),
-    Column("Nature", lambda c: c.nature.value, width=110),
-    Column("Key", lambda c: "Key" if c.key else "", sort_key=lambda c: not c.key, alignment=CENTER, width=50,
+           width=96),
+    Column("Nature", lambda c: NATURE_LABELS.get(c.nature.value, c.nature.value), tooltip=lambda c: c.nature.value,
+           width=96),
+    Column("Key", lambda c: "Key" if c.key else "", sort_key=lambda c: not c.key, alignment=CENTER, width=42,
            header_tip="Key controls are tested for every criterion they address"),
     Column("Criteria", lambda c: ", ".join(c.criteria), sort_key=lambda c: [sort_key(x) for x in c.criteria],
-           tooltip=lambda c: ", ".join(c.criteria) or "Not mapped to any criterion", width=150),
+           tooltip=lambda c: ", ".join(c.criteria) or "Not mapped to any criterion", width=118),
     Column("Test plan", plan_status, foreground=_plan_color,
            tooltip=lambda c: " ".join(plan_warnings(c.test_plan)) or "Procedures and attributes are set.",
-           width=90),
+           width=84),
 )
 
 

@@ -145,9 +145,9 @@ class ControlDetailsForm(QWidget):
             ref=self.ref_edit.text().strip(),
             description=self.description_edit.toPlainText().strip(),
             owner=self.owner_edit.text().strip(),
-            frequency=self.frequency_combo.currentData(),
-            nature=self.nature_combo.currentData(),
-            control_type=self.type_combo.currentData(),
+            frequency=Frequency(self.frequency_combo.currentData()),
+            nature=Nature(self.nature_combo.currentData()),
+            control_type=ControlType(self.type_combo.currentData()),
             key=self.key_check.isChecked(),
             criteria=self.control.criteria if self.control else (),
         )

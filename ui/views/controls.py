@@ -91,6 +91,7 @@ class ControlsView(WorkspaceView):
         splitter.addWidget(self.tabs)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
+        splitter.setSizes([430, 330])
         splitter.setChildrenCollapsible(False)
         self.layout_.addWidget(splitter, 1)
 
@@ -110,7 +111,11 @@ class ControlsView(WorkspaceView):
         self._update_count()
         if current is not None and self.select(current.ref):
             return
-        self._show(None)
+        # Open on the first control, so the editors show what they are for.
+        if self.proxy.rowCount():
+            self.table.setCurrentIndex(self.proxy.index(0, 0))
+        else:
+            self._show(None)
 
     def _update_count(self) -> None:
         total, shown = self.model.rowCount(), self.proxy.rowCount()

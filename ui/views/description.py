@@ -228,7 +228,7 @@ class SubserviceEditor(QWidget):
         self.method_help.setObjectName("hintLabel")
         self.method_help.setWordWrap(True)
         self.method_combo.currentIndexChanged.connect(
-            lambda _i: self.method_help.setText(_METHOD_HELP[self.method_combo.currentData()]))
+            lambda _i: self.method_help.setText(_METHOD_HELP[SubserviceMethod(self.method_combo.currentData())]))
         self.csocs = CsocDraftModel(self)
         self.csoc_table = make_table(self.csocs, stretch=0, sortable=False)  # type: ignore[arg-type]
         self.csoc_table.setEditTriggers(QAbstractItemView.EditTrigger.DoubleClicked
@@ -312,7 +312,7 @@ class SubserviceEditor(QWidget):
             id=self.current.id if self.current else 0,
             name=self.name_edit.text(),
             services=self.services_edit.text(),
-            method=self.method_combo.currentData(),
+            method=SubserviceMethod(self.method_combo.currentData()),
             csocs=tuple(Csoc(0, text, criteria) for text, criteria in self.csocs.as_input()),
         )
 

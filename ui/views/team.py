@@ -51,6 +51,7 @@ class TeamView(WorkspaceView):
         add_row = QHBoxLayout()
         self.person_combo = QComboBox()
         self.person_combo.setMinimumContentsLength(18)
+        self.person_combo.setPlaceholderText("Everyone on the staff list is on the team")
         self.add_role = role_combo()
         self.add_button = QPushButton("Add to team")
         self.add_button.clicked.connect(self._add_member)
@@ -136,13 +137,13 @@ class TeamView(WorkspaceView):
     def _add_member(self) -> None:
         initials = self.person_combo.currentData()
         if initials and attempt(self, engagement_actions.set_team_member, ctx=self.ctx, initials=initials,
-                                role=self.add_role.currentData()):
+                                role=Role(self.add_role.currentData())):
             self._after_team_change()
 
     def _change_role(self) -> None:
         member = self._selected_member()
         if member and attempt(self, engagement_actions.set_team_member, ctx=self.ctx, initials=member.initials,
-                              role=self.member_role.currentData()):
+                              role=Role(self.member_role.currentData())):
             self._after_team_change()
 
     def _remove_member(self) -> None:
@@ -153,7 +154,7 @@ class TeamView(WorkspaceView):
 
     def _add_person(self) -> None:
         person = attempt(self, people_actions.add_person, ctx=self.ctx, name=self.name_edit.text(),
-                         initials=self.initials_edit.text(), role=self.person_role.currentData())
+                         initials=self.initials_edit.text(), role=Role(self.person_role.currentData()))
         if person is not None:
             self.name_edit.clear()
             self.initials_edit.clear()

@@ -30,6 +30,23 @@ _ACTIONS = {
     "cuec.delete": "deleted a CUEC",
     "subservice.save": "saved a subservice organization",
     "subservice.delete": "deleted a subservice organization",
+    "population.import": "imported a population",
+    "population.generate": "generated a population",
+    "sample.draw": "drew a sample",
+    "sample.select": "selected a sample",
+    "result.record": "recorded a test result",
+    "evidence.attach": "attached evidence",
+    "tickmark.save": "saved a tickmark",
+    "exception.open": "opened an exception",
+    "exception.update": "updated an exception",
+    "exception.withdraw": "withdrew an exception",
+    "control.conclusion": "concluded on control",
+    "criterion.conclusion": "concluded on a criterion",
+    "opinion.record": "recorded the opinion",
+    "matter.add": "added a matter",
+    "matter.delete": "deleted a matter",
+    "person.add": "added a person",
+    "firm.set": "set the firm",
 }
 
 
@@ -42,16 +59,35 @@ class Detail:
     notes: tuple[str, ...] = ()
 
 
-def describe_event(event: TrailEvent) -> str:
-    """'PR mapped control CC-01' with the UTC time on the line below (rich text)."""
-    words = _ACTIONS.get(event.action, event.action)
+def action_words(action: str) -> str:
+    """'control.map' -> 'mapped control'; actions added by later issues read as 'result record'."""
+    return _ACTIONS.get(action, action.replace(".", " ").replace("_", " "))
+
+
+def describe_event(event: TrailEvent, repeats: int = 1) -> str:
+    """'PR mapped control CC-01' with the UTC time below (rich text); repeats are counted."""
+    words = action_words(event.action)
     subject = ""
     record = event.after if isinstance(event.after, dict) else event.before
-    if event.entity in ("control", "description_section") and isinstance(record, dict):
+    if repeats == 1 and event.entity in ("control", "description_section") and isinstance(record, dict):
         subject = str(record.get("ref") or record.get("title") or "")
+    times = f" ({repeats} times)" if repeats > 1 else ""
     when = event.at[:16].replace("T", " ")
-    return (f"<b>{html.escape(event.actor)}</b> {html.escape(words)} {html.escape(subject)}"
+    return (f"<b>{html.escape(event.actor)}</b> {html.escape(words)} {html.escape(subject)}{times}"
             f"<br><span style='color: gray'>{when} UTC</span>")
+
+
+def coalesce(events: tuple[TrailEvent, ...], lines: int) -> list[tuple[TrailEvent, int]]:
+    """Runs of the same person doing the same thing become one line with a count."""
+    out: list[tuple[TrailEvent, int]] = []
+    for event in events:
+        if out and out[-1][0].actor == event.actor and out[-1][0].action == event.action:
+            out[-1] = (out[-1][0], out[-1][1] + 1)
+        elif len(out) == lines:
+            break
+        else:
+            out.append((event, 1))
+    return out
 
 
 class DetailPanel(QScrollArea):
@@ -143,6 +179,9 @@ class DetailPanel(QScrollArea):
         self._fill(self.selection_form, detail.rows)
         self.selection_notes.setText("\n".join(f"• {n}" for n in detail.notes))
 
-    def set_activity(self, events: tuple[TrailEvent, ...]) -> None:
-        self.activity.setText("".join(f"<p style='margin: 0 0 6px 0'>{describe_event(e)}</p>" for e in events)
-                              or "No changes recorded yet.")
+    def set_activity(self, events: tuple[TrailEvent, ...], lines: int = 8) -> None:
+        """The newest events first, runs of one action folded into one line."""
+        self.activity.setText(
+            "".join(f"<p style='margin: 0 0 6px 0'>{describe_event(e, n)}</p>" for e, n in coalesce(events, lines))
+            or "No changes recorded yet."
+        )
