@@ -28,7 +28,10 @@ def first_true(predicate: Predicate, low: int, high: int, points_per_round: int)
     """
     while high > low:
         count = min(points_per_round, high - low)
-        points = np.unique(np.linspace(low, high - 1, num=count).round().astype(np.int64))
+        if count == 1:  # plain bisection, for predicates with no per-call overhead
+            points = np.array([(low + high - 1) // 2], dtype=np.int64)
+        else:
+            points = np.unique(np.linspace(low, high - 1, num=count).round().astype(np.int64))
         hits = np.flatnonzero(predicate(points))
         if hits.size:
             first = int(hits[0])

@@ -69,7 +69,9 @@ _FIRST_RUNS = 8
 # ~5 us a point, the binomial and Poisson ones a few us a call, hence the split.
 _FAST_POINTS = 64
 _HYPERGEOMETRIC_POINTS = 12
-_GUESS_POINTS = 8
+_GUESS_POINTS = 1
+#: (k + 1) x n above which the exact integer CDF costs more than scipy's float one.
+_EXACT_BUDGET = 1500
 
 #: Given candidate sizes n and their k, return P(X <= k) for each.
 _Cdf = Callable[[IntArray, IntArray], FloatArray]
@@ -237,9 +239,39 @@ def _poisson_cdf(tolerable: float) -> _Cdf:
     return cdf
 
 
+def _exact_hypergeometric(k: int, population: int, deviants: int, n: int) -> float | None:
+    """HypergeomCDF(k; N, M, n) from exact integer binomial coefficients, rounded once
+    to a float; None when that would be slow (scipy is then used).
+    """
+    good = population - deviants
+    lowest = max(0, n - good)
+    if k >= min(n, deviants):
+        return 1.0
+    if k < lowest:
+        return 0.0
+    if (k + 1 - lowest) * n > _EXACT_BUDGET:
+        return None
+    favourable = sum(math.comb(deviants, j) * math.comb(good, n - j) for j in range(lowest, k + 1))
+    return favourable / math.comb(population, n)
+
+
 def _hypergeometric_cdf(population: int, deviants: int) -> _Cdf:
+    """The hypergeometric CDF: exact integer arithmetic for small samples, scipy's
+    (boost) otherwise, with all the scipy points in one vectorised call.
+    """
+
     def cdf(ns: IntArray, ks: IntArray) -> FloatArray:
-        return np.asarray(stats.hypergeom.cdf(ks, population, deviants, ns), dtype=np.float64)
+        values = np.empty(len(ns), dtype=np.float64)
+        slow: list[int] = []
+        for i, (k, n) in enumerate(zip(ks.tolist(), ns.tolist(), strict=True)):
+            value = _exact_hypergeometric(k, population, deviants, n)
+            if value is None:
+                slow.append(i)
+            else:
+                values[i] = value
+        if slow:
+            values[slow] = stats.hypergeom.cdf(ks[slow], population, deviants, ns[slow])
+        return values
 
     return cdf
 
@@ -458,6 +490,10 @@ def _check_counts(
     return size, found, population
 
 
+def _one(value: int) -> IntArray:
+    return np.array([value], dtype=np.int64)
+
+
 def _hypergeometric_upper(n: int, k: int, confidence: Decimal, population: int) -> float:
     """Exact upper limit on the deviation rate of a finite population.
 
@@ -477,7 +513,7 @@ def _hypergeometric_upper(n: int, k: int, confidence: Decimal, population: int) 
         else:
             low = middle
     points = [m for m in (high - 1, high) if m <= population - n + k]
-    exact = stats.hypergeom.cdf(k, population, np.array(points, dtype=np.int64), n)
+    exact = [_hypergeometric_cdf(population, m)(_one(n), _one(k))[0] for m in points]
     if exact[0] > alpha and (len(points) == 1 or exact[1] <= alpha):
         return (high - 1) / population
 
