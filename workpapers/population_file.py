@@ -954,8 +954,12 @@ class PopulationReader:
             self._check_formula_cells(lines)
         columns: list[Column] = []
         keys: list[str] = []
-        if len(set(map(len, records))) == 1 and len(records[0]) == self._raw_width:
-            columns = list(zip(*records, strict=True))
+        if len(records[0]) == self._raw_width:
+            try:
+                columns = list(zip(*records, strict=True))
+            except ValueError:  # rows of different lengths: the slow path sorts them out
+                columns = []
+        if columns:
             keys = self._keys(columns[self._key_at])
             if not self._clean(records, columns, keys):
                 columns = []
