@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from itertools import repeat
 from operator import add, itemgetter
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -179,28 +179,47 @@ def _rescale(units: IntArray, by: int) -> IntArray:
     return scaled
 
 
+def _scaled(decimals: list[Decimal], scale: int) -> list[int] | None:
+    """Every amount times 10^scale as an int, or None if one of them is not whole."""
+    scaled = [d.scaleb(scale) for d in decimals]
+    whole = list(map(int, scaled))
+    return whole if scaled == whole else None
+
+
+def _chunk_decimals(chunk: Sequence[object], start: int) -> list[Decimal | None]:
+    if set(map(type, chunk)) == {Decimal}:
+        decimals = cast(list[Decimal], list(chunk))
+        if all(map(Decimal.is_finite, decimals)):
+            return list(decimals)
+    return [_decimal_of(v, start + i) for i, v in enumerate(chunk)]
+
+
 def _amounts_from_values(values: Sequence[object]) -> tuple[IntArray, int, BoolArray]:
-    """Exact minor units from a sequence, converting in chunks to bound memory."""
+    """Exact minor units from a sequence, converting in chunks to bound memory.
+
+    Each chunk first tries the scale already found (at least 2, as money usually
+    has cents): one Decimal shift per amount.  Only when some amount has more
+    decimals is the chunk's own scale read from the amounts' exponents.
+    """
     parts: list[tuple[IntArray, int]] = []
     missing = np.zeros(len(values), dtype=np.bool_)
+    scale = 2
     for start in range(0, len(values), DIGEST_CHUNK):
-        decimals = [
-            _decimal_of(v, start + i) for i, v in enumerate(values[start : start + DIGEST_CHUNK])
-        ]
-        scale = max((_scale_of(d) for d in decimals if d is not None), default=0)
-        ints = []
-        for i, amount in enumerate(decimals):
-            if amount is None:
-                missing[start + i] = True
-                ints.append(0)
-                continue
-            whole = int(amount.scaleb(scale))
-            if abs(whole) >= _INT64_LIMIT:
-                raise PopulationDataError(
-                    f"Row {start + i + 1} has the amount {amount}, too large to store exactly; "
-                    "check the value."
-                )
-            ints.append(whole)
+        decimals = _chunk_decimals(values[start : start + DIGEST_CHUNK], start)
+        gaps = [i for i, d in enumerate(decimals) if d is None]
+        missing[[start + i for i in gaps]] = True
+        present = [Decimal(0) if d is None else d for d in decimals]
+        ints = _scaled(present, scale)
+        if ints is None:
+            scale = max(_scale_of(d) for d in present)
+            ints = _scaled(present, scale)
+            assert ints is not None  # the exponents guarantee whole numbers
+        if ints and max(map(abs, ints)) >= _INT64_LIMIT:
+            row = next(i for i, v in enumerate(ints) if abs(v) >= _INT64_LIMIT)
+            raise PopulationDataError(
+                f"Row {start + row + 1} has the amount {present[row]}, too large to store "
+                "exactly; check the value."
+            )
         parts.append((np.array(ints, dtype=np.int64), scale))
     scale = max((s for _, s in parts), default=0)
     units = np.concatenate([_rescale(a, scale - s) for a, s in parts] or [np.zeros(0, np.int64)])

@@ -332,3 +332,12 @@ def test_hypergeometric_limit_falls_back_when_the_guess_is_wrong(
     right = upper_deviation_limit(60, 1, 0.95, population_size=1000)
     monkeypatch.setattr(attribute, "_approximate_hypergeometric", lambda *args: 0.0)
     assert upper_deviation_limit(60, 1, 0.95, population_size=1000) == right
+
+
+def test_hypergeometric_cdf_paths_agree_with_scipy() -> None:
+    cdf = attribute._hypergeometric_cdf(1000, 40)
+    ns = np.array([60, 60, 990, 500, 148, 1000])
+    ks = np.array([1, 40, 0, 30, 2, 40])
+    # exact integers; k >= min(n, M); k below the support; scipy; exact; whole population
+    expected = stats.hypergeom.cdf(ks, 1000, 40, ns)
+    assert cdf(ns, ks) == pytest.approx(expected, rel=1e-12, abs=1e-300)

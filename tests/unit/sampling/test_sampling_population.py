@@ -172,12 +172,19 @@ def test_amount_inputs() -> None:
 
 def test_amounts_converted_in_chunks_keep_one_scale(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(population_module, "DIGEST_CHUNK", 2)
-    population = Population.from_columns(["a", "b", "c", "d", "e"], None, [1, 2, "0.5", 4, "0.25"])
-    assert population.amount_scale == 2
+    population = Population.from_columns(["a", "b", "c", "d", "e"], None, [1, 2, "0.5", 4, "0.125"])
+    assert population.amount_scale == 3
     assert population.amount_units is not None
-    assert population.amount_units.tolist() == [100, 200, 50, 400, 25]
+    assert population.amount_units.tolist() == [1000, 2000, 500, 4000, 125]
     with pytest.raises(PopulationDataError, match="more digits than exact 64-bit storage"):
-        Population.from_columns(["a", "b", "c"], None, ["1e17", "1", "0.01"])
+        Population.from_columns(["a", "b", "c"], None, ["1e16", "1", "0.001"])
+    with pytest.raises(PopulationDataError, match="Row 2 has the amount 1E\\+17, too large"):
+        Population.from_columns(["a", "b"], None, [Decimal(1), Decimal("1e17")])
+    with pytest.raises(PopulationDataError, match="Row 2 has the amount Decimal\\('NaN'\\)"):
+        Population.from_columns(["a", "b"], None, [Decimal(1), Decimal("NaN")])
+    decimals = Population.from_columns(["a", "b"], None, [Decimal("0.125"), None])
+    assert decimals.amount_scale == 3
+    assert decimals.amount_missing is not None
 
 
 @pytest.mark.parametrize(
