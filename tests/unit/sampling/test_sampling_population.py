@@ -36,6 +36,7 @@ def test_documented_example_digest() -> None:
         ["A", "B"], [dt.date(2025, 1, 31), "2025-02-28"], [Decimal("12.5"), 3]
     )
     expected = _reference_digest(1, [("A", "2025-01-31", "125"), ("B", "2025-02-28", "30")])
+    assert expected == "d2dd9ae6faeaa61ecaa80a0878250267cb27959ea002575b7c202dccb32a4c92"
     assert population.digest == expected
     assert population_digest(population) == expected
     assert population.amount_scale == 1
