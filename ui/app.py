@@ -109,7 +109,7 @@ def render_to_png(window: QWidget, path: str | Path) -> QImage:
     image = window.grab().toImage()
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    if not image.save(str(target), "PNG"):
+    if not image.save(str(target), "PNG"):  # type: ignore[call-overload]  # the stub says bytes; str works
         raise OSError(f"Could not write {target}.")
     return image
 

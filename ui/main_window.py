@@ -211,7 +211,7 @@ class MainWindow(QMainWindow):
         action = QAction(text, self)
         if shortcut is not None:
             action.setShortcut(QKeySequence(shortcut))  # type: ignore[call-overload]
-        action.triggered.connect(slot)  # type: ignore[arg-type]
+        action.triggered.connect(slot)
         self.addAction(action)  # shortcuts work even with the menu bar hidden (offscreen, kiosk)
         return action
 

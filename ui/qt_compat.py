@@ -40,6 +40,6 @@ EMIT_DROPS_REFERENCE = _emit_drops_a_reference()
 
 def emit(signal: SignalInstance, *args: Any) -> None:
     """``signal.emit(*args)``, safe on releases whose emit leaks a reference."""
-    result = signal.emit(*args)
+    result: object = signal.emit(*args)  # type: ignore[func-returns-value]  # 6.12 returns a bool
     if EMIT_DROPS_REFERENCE and isinstance(result, bool):
         ctypes.pythonapi.Py_IncRef(ctypes.py_object(result))

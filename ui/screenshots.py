@@ -37,7 +37,7 @@ def _controls_with_plan(window: MainWindow) -> None:
     view = window.current_view()
     if view is not None and hasattr(view, "tabs"):
         view.tabs.setCurrentIndex(2)  # the test plan editor
-    return None
+    return
 
 
 @dataclass(frozen=True, slots=True)

@@ -185,12 +185,13 @@ class SaveCuecCommand(ServiceCommand):
     def __init__(self, ctx: AppContext, before: Cuec | None, ref: str, text: str, criteria: tuple[str, ...]):
         super().__init__(ctx, f"Save CUEC {ref.strip()}")
         self.before = before
-        self.ref, self.text, self.criteria = ref, text, criteria
+        # Not self.text: that would hide QUndoCommand.text().
+        self.ref, self.body, self.criteria = ref, text, criteria
         self.saved: Cuec | None = None
 
     def apply(self) -> None:
         self.saved = description_actions.save_cuec(
-            ctx=self.ctx, ref=self.ref, description=self.text, criteria=self.criteria,
+            ctx=self.ctx, ref=self.ref, description=self.body, criteria=self.criteria,
             cuec_id=self.before.id if self.before else None,
         )
         self.ctx.notify(Topic.DESCRIPTION)

@@ -160,7 +160,7 @@ class ProgressTask(QObject):
         if cancellable:
             dialog.canceled.connect(self.cancel)
         else:
-            dialog.setCancelButton(None)  # type: ignore[arg-type]
+            dialog.setCancelButton(None)
         return dialog
 
     def start(self) -> ProgressTask:

@@ -76,12 +76,16 @@ def test_wizard_control_mapping_plan_undo_redo(window: MainWindow, qtbot) -> Non
     controls.details.save_button.click()
     assert [c.ref for c in services.list_controls(store.reader(), "ACME-24")] == ["AC-01"]
     assert controls.model.rowCount() == 1
-    assert controls.selected() is not None and controls.selected().ref == "AC-01"  # type: ignore[union-attr]
+    selected = controls.selected()
+    assert selected is not None
+    assert selected.ref == "AC-01"
 
     # Map it to CC6.1 with the catalog tree (only in-scope criteria are offered).
     controls.tabs.setCurrentWidget(controls.mapping)
     offered = {c.id for g in controls.mapping.model.groups() for c in g.children}
-    assert "CC6.1" in offered and "A1.1" in offered and "C1.1" not in offered
+    assert "CC6.1" in offered
+    assert "A1.1" in offered
+    assert "C1.1" not in offered
     controls.mapping.check("CC6.1")
     assert controls.mapping.save_button.isEnabled()
     controls.mapping.save_button.click()
@@ -102,7 +106,8 @@ def test_wizard_control_mapping_plan_undo_redo(window: MainWindow, qtbot) -> Non
 
     # Coverage and dashboard show the new state.
     covered = _coverage_of(window, "CC6.1")
-    assert covered.covered and covered.controls == ("AC-01",)
+    assert covered.covered
+    assert covered.controls == ("AC-01",)
     overview = _overview(window)
     assert overview.controls_card.value == "1"
     assert overview.coverage_chart.values() == {COVERED: 1, UNCOVERED: in_scope - 1}
@@ -142,7 +147,8 @@ def test_renaming_a_control_keeps_its_mapping_and_undo_restores_the_ref(demo_win
     assert controls.selected().ref == "CE-01A"  # type: ignore[union-attr]
     demo_window.undo_action.trigger()
     assert services.get_control(store.reader(), "DEMO", "CE-01").criteria == before.criteria
-    assert controls.model.row_of_ref("CE-01") >= 0 and controls.model.row_of_ref("CE-01A") < 0
+    assert controls.model.row_of_ref("CE-01") >= 0
+    assert controls.model.row_of_ref("CE-01A") < 0
 
 
 def test_delete_control_and_undo_restores_plan(demo_window: MainWindow) -> None:
@@ -183,7 +189,8 @@ def test_filter_and_key_only(demo_window: MainWindow, qtbot) -> None:  # type: i
     qtbot.keyClicks(controls.filter_edit, "cc6.1")
     shown = {controls.proxy.index(r, 0).data() for r in range(controls.proxy.rowCount())}
     expected = {c.ref for c in controls.model.records() if "CC6.1" in c.criteria or "cc6.1" in c.description.lower()}
-    assert shown == expected and 0 < len(shown) < total
+    assert shown == expected
+    assert 0 < len(shown) < total
     controls.filter_edit.clear()
     controls.key_only.setChecked(True)
     assert controls.proxy.rowCount() == sum(1 for c in controls.model.records() if c.key)

@@ -55,7 +55,8 @@ def test_view_and_wizard_shortcuts(demo_window: MainWindow, qtbot) -> None:  # t
     assert isinstance(demo_window.current_view(), CoverageView)
     assert demo_window.nav_list.currentItem().text() == "Criteria coverage"
     _press(qtbot, demo_window, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
-    assert isinstance(demo_window.wizard, NewEngagementWizard) and demo_window.wizard.isVisible()
+    assert isinstance(demo_window.wizard, NewEngagementWizard)
+    assert demo_window.wizard.isVisible()
     demo_window.wizard.reject()
     demo_window.nav_list.setCurrentRow(0)
     assert demo_window.current_view_name == "engagements"
@@ -64,7 +65,8 @@ def test_view_and_wizard_shortcuts(demo_window: MainWindow, qtbot) -> None:  # t
 def test_settings_dialog_saves_the_profile(demo_window: MainWindow, qtbot) -> None:  # type: ignore[no-untyped-def]
     _press(qtbot, demo_window, Qt.Key.Key_Comma, Qt.KeyboardModifier.ControlModifier)
     dialog = demo_window.settings_dialog
-    assert isinstance(dialog, SettingsDialog) and dialog.isVisible()
+    assert isinstance(dialog, SettingsDialog)
+    assert dialog.isVisible()
     dialog.name_edit.setText("Jordan Ellis")
     dialog.initials_edit.setText("je")
     dialog.role_combo.setCurrentIndex(dialog.role_combo.findData(Role.MANAGER))
@@ -169,7 +171,8 @@ def test_cancelling_the_first_start_demo_leaves_the_store_empty(
     )
     assert launcher.start()
     window, task = launcher.window, launcher.task
-    assert window is not None and task is not None
+    assert window is not None
+    assert task is not None
     qtbot.addWidget(window)
     qtbot.waitUntil(lambda: task.last_progress is not None, timeout=10_000)
     task.cancel()
@@ -199,7 +202,8 @@ def test_unexpected_error_writes_a_log_and_offers_the_details(qtbot, monkeypatch
         raise RuntimeError("something the code did not expect")
     except RuntimeError as exc:
         path = crash.report_exception(type(exc), exc, exc.__traceback__)
-    assert path is not None and path.parent == config.log_dir()
+    assert path is not None
+    assert path.parent == config.log_dir()
     assert "something the code did not expect" in path.read_text(encoding="utf-8")
     dialog = shown[0]
     qtbot.addWidget(dialog)
@@ -223,5 +227,6 @@ def test_excepthook_routes_to_the_crash_report(monkeypatch) -> None:  # type: ig
 
 def test_log_file_is_set_up_in_the_log_folder() -> None:
     path = crash.setup_logging()
-    assert path.parent == config.log_dir() and path.name == "auditdesk.log"
+    assert path.parent == config.log_dir()
+    assert path.name == "auditdesk.log"
     pytest.importorskip("logging").getLogger("auditdesk.ui").info("hello from the test")

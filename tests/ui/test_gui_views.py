@@ -33,7 +33,9 @@ def test_later_screens_say_plainly_they_are_not_there_yet(demo_window: MainWindo
     view = demo_window.show_view(name)
     assert isinstance(view, PlaceholderView)
     assert view.message == f"Coming with the [{issue}] issue — not yet available."
-    assert not view.findChildren(QTableView) and not view.findChildren(QTreeView)  # no made-up data
+    # No tables or trees: nothing that could pass for data.
+    assert not view.findChildren(QTableView)
+    assert not view.findChildren(QTreeView)
     item = next(demo_window.nav_list.item(r) for r in range(demo_window.nav_list.count())
                 if demo_window.nav_list.item(r).data(Qt.ItemDataRole.UserRole) == name)
     assert "not yet available" in item.toolTip()
@@ -57,7 +59,8 @@ def test_coverage_highlights_uncovered_criteria(ctx: AppContext, window: MainWin
     view = window.current_view()
     assert isinstance(view, CoverageView)
     leaves = {c.criterion_id: c for c in view.model.leaves()}
-    assert leaves["CC6.1"].covered and not leaves["CC6.2"].covered
+    assert leaves["CC6.1"].covered
+    assert not leaves["CC6.2"].covered
     index = view.model.leaf_index("CC6.2", 3)
     assert view.model.data(index) == NOT_COVERED
     assert view.model.data(index, Qt.ItemDataRole.BackgroundRole) is not None
@@ -66,7 +69,8 @@ def test_coverage_highlights_uncovered_criteria(ctx: AppContext, window: MainWin
     view.uncovered_only.setChecked(True)
     shown = [view.proxy.index(r, 0, view.proxy.index(g, 0)).data(RECORD_ROLE)
              for g in range(view.proxy.rowCount()) for r in range(view.proxy.rowCount(view.proxy.index(g, 0)))]
-    assert len(shown) == 32 and all(not c.covered for c in shown)
+    assert len(shown) == 32
+    assert all(not c.covered for c in shown)
     # Selecting a criterion describes it in the right-hand panel.
     view.tree.setCurrentIndex(view.proxy.mapFromSource(view.model.leaf_index("CC6.2")))
     assert window.detail_panel.selection_title.text().startswith("CC6.2")
@@ -171,7 +175,8 @@ def test_team_and_staff_edits(demo_window: MainWindow) -> None:
     view.team_table.setCurrentIndex(view.team_model.index(row, 0))
     view.remove_button.click()
     assert "JE" not in {m.initials for m in services.get_engagement(store.reader(), "DEMO").team}
-    assert demo_window.ctx.engagement is not None and len(demo_window.ctx.engagement.team) == 5
+    assert demo_window.ctx.engagement is not None
+    assert len(demo_window.ctx.engagement.team) == 5
 
 
 def test_engagement_list_opens_an_engagement(demo_ctx: AppContext, qtbot) -> None:  # type: ignore[no-untyped-def]
@@ -182,11 +187,13 @@ def test_engagement_list_opens_an_engagement(demo_ctx: AppContext, qtbot) -> Non
     assert isinstance(view, EngagementListView)
     assert view.model.rowCount() == 1
     progress = view.model.record(0)
-    assert progress.engagement.ref == "DEMO" and 0 < progress.readiness <= 1
+    assert progress.engagement.ref == "DEMO"
+    assert 0 < progress.readiness <= 1
     index = view.proxy.index(0, 0)
     view.table.setCurrentIndex(index)
     assert window.detail_panel.selection_title.text() == "DEMO: Northwind Analytics, Inc."
     emit(view.table.doubleClicked, index)
-    assert window.ctx.engagement is not None and window.ctx.engagement.ref == "DEMO"
+    assert window.ctx.engagement is not None
+    assert window.ctx.engagement.ref == "DEMO"
     assert window.current_view_name == "overview"
     demo_ctx.notify(Topic.ENGAGEMENTS)

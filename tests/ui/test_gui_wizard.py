@@ -54,7 +54,8 @@ def test_invalid_dates_stop_on_the_dates_page(
         set_date(page.end_edit, end)
     wizard.next()
     assert wizard.currentPage() is page
-    assert page.error.isVisible() and sentence in page.error.text()
+    assert page.error.isVisible()
+    assert sentence in page.error.text()
     assert services.list_engagements(window.ctx.store.reader()) == ()
 
 
@@ -101,7 +102,8 @@ def test_type1_with_team_creates_the_engagement(demo_window: MainWindow, qtbot) 
     with qtbot.waitSignal(wizard.engagement_created):
         _finish(wizard)
     created = services.get_engagement(demo_window.ctx.store.reader(), "CONTOSO-T1")
-    assert created.as_of_date == dt.date(2025, 6, 30) and created.period_start is None
+    assert created.as_of_date == dt.date(2025, 6, 30)
+    assert created.period_start is None
     assert {(m.initials, m.role) for m in created.team} == {("PR", Role.SENIOR), ("DW", Role.PARTNER)}
     assert demo_window.ctx.engagement == created
     # The new engagement shows in the list with its progress.

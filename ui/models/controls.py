@@ -35,18 +35,23 @@ def _plan_color(control: Control) -> QColor | None:
     return colors.warning if status == PLAN_INCOMPLETE else colors.neutral
 
 
-def _ref_key(ref: str) -> tuple[str, int, str]:
-    """Natural order for refs like CC-2 < CC-10."""
+def natural_key(ref: str) -> str:
+    """A text key in natural order: 'CC-2' sorts before 'CC-10'."""
     head = ref.rstrip("0123456789")
     tail = ref[len(head):]
-    return (head.casefold(), int(tail) if tail else -1, ref)
+    return f"{head.casefold()}\x00{tail.zfill(12)}\x00{ref}"
+
+
+def criteria_key(ids: tuple[str, ...]) -> str:
+    """Catalog order of a list of criteria as text ('CC1.1, CC9.2' < 'CC2.1')."""
+    return ",".join(f"{sort_key(c)[0]:04d}" for c in ids) or "~"  # unmapped last
 
 
 NATURE_LABELS = {"manual": "Manual", "automated": "Automated", "it-dependent manual": "IT-dependent"}
 
 
 CONTROL_COLUMNS: tuple[Column[Control], ...] = (
-    Column("Ref", lambda c: c.ref, sort_key=lambda c: _ref_key(c.ref), font=lambda c: bold_font() if c.key else None,
+    Column("Ref", lambda c: c.ref, sort_key=lambda c: natural_key(c.ref), font=lambda c: bold_font() if c.key else None,
            width=76),
     Column("Description", lambda c: c.description, tooltip=lambda c: c.description, width=360),
     Column("Owner", lambda c: c.owner, tooltip=lambda c: c.owner, width=124),
@@ -54,9 +59,9 @@ CONTROL_COLUMNS: tuple[Column[Control], ...] = (
            width=96),
     Column("Nature", lambda c: NATURE_LABELS.get(c.nature.value, c.nature.value), tooltip=lambda c: c.nature.value,
            width=96),
-    Column("Key", lambda c: "Key" if c.key else "", sort_key=lambda c: not c.key, alignment=CENTER, width=42,
+    Column("Key", lambda c: "Key" if c.key else "", sort_key=lambda c: 0 if c.key else 1, alignment=CENTER, width=42,
            header_tip="Key controls are tested for every criterion they address"),
-    Column("Criteria", lambda c: ", ".join(c.criteria), sort_key=lambda c: [sort_key(x) for x in c.criteria],
+    Column("Criteria", lambda c: ", ".join(c.criteria), sort_key=lambda c: criteria_key(c.criteria),
            tooltip=lambda c: ", ".join(c.criteria) or "Not mapped to any criterion", width=118),
     Column("Test plan", plan_status, foreground=_plan_color,
            tooltip=lambda c: " ".join(plan_warnings(c.test_plan)) or "Procedures and attributes are set.",
@@ -81,7 +86,7 @@ class ControlTableModel(RecordTableModel[Control]):
 SeriesGroup = Group[str, Criterion]
 
 CRITERION_COLUMNS: tuple[Column[Criterion], ...] = (
-    Column("Criterion", lambda c: c.id, sort_key=lambda c: sort_key(c.id), width=110),
+    Column("Criterion", lambda c: c.id, sort_key=lambda c: sort_key(c.id)[0], width=110),
     Column("Title", lambda c: c.title, tooltip=lambda c: c.title, width=420),
 )
 SERIES_COLUMNS: tuple[Column[SeriesGroup], ...] = (

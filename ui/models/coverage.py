@@ -35,7 +35,7 @@ def _covered_count(g: SeriesCoverage) -> int:
 
 
 COVERAGE_COLUMNS: tuple[Column[CriterionCoverage], ...] = (
-    Column("Criterion", lambda c: c.criterion_id, sort_key=lambda c: sort_key(c.criterion_id),
+    Column("Criterion", lambda c: c.criterion_id, sort_key=lambda c: sort_key(c.criterion_id)[0],
            background=_uncovered_background, width=130),
     Column("Title", lambda c: c.title, tooltip=lambda c: c.title, background=_uncovered_background, width=420),
     Column("Controls", lambda c: ", ".join(c.controls) or "—", tooltip=lambda c: ", ".join(c.controls),

@@ -35,6 +35,9 @@ class RecordTableModel(QAbstractTableModel, Generic[R]):
         super().__init__(parent)
         self.columns: tuple[Column[R], ...] = tuple(columns)
         self._records: list[R] = list(records)
+        # The text a filter matches, built once per record: filtering thousands
+        # of rows should not rebuild every row's text on each keystroke.
+        self._filter_text: list[str | None] = [None] * len(self._records)
         self._key = key
 
     # ---- reading -------------------------------------------------------
@@ -52,7 +55,11 @@ class RecordTableModel(QAbstractTableModel, Generic[R]):
         if role == RECORD_ROLE:
             return record
         if role == FILTER_ROLE:
-            return " ".join(c.display(record) for c in self.columns).casefold()
+            text = self._filter_text[index.row()]
+            if text is None:
+                text = " ".join(c.display(record) for c in self.columns).casefold()
+                self._filter_text[index.row()] = text
+            return text
         return self.columns[index.column()].value(record, int(role))
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
@@ -90,6 +97,7 @@ class RecordTableModel(QAbstractTableModel, Generic[R]):
     def set_records(self, records: Iterable[R]) -> None:
         self.beginResetModel()
         self._records = list(records)
+        self._filter_text = [None] * len(self._records)
         self.endResetModel()
 
     def upsert(self, record: R) -> int:
@@ -99,6 +107,7 @@ class RecordTableModel(QAbstractTableModel, Generic[R]):
         if row < 0:
             return self.append(record)
         self._records[row] = record
+        self._filter_text[row] = None
         emit(self.dataChanged, self.index(row, 0), self.index(row, len(self.columns) - 1))
         return row
 
@@ -106,17 +115,20 @@ class RecordTableModel(QAbstractTableModel, Generic[R]):
         row = len(self._records)
         self.beginInsertRows(QModelIndex(), row, row)
         self._records.append(record)
+        self._filter_text.append(None)
         self.endInsertRows()
         return row
 
     def insert(self, row: int, record: R) -> None:
         self.beginInsertRows(QModelIndex(), row, row)
         self._records.insert(row, record)
+        self._filter_text.insert(row, None)
         self.endInsertRows()
 
     def remove_row(self, row: int) -> R:
         self.beginRemoveRows(QModelIndex(), row, row)
         record = self._records.pop(row)
+        self._filter_text.pop(row)
         self.endRemoveRows()
         return record
 
@@ -132,6 +144,7 @@ class RecordTableModel(QAbstractTableModel, Generic[R]):
         # Qt counts the destination before the move: moving down targets to+1.
         self.beginMoveRows(QModelIndex(), row, row, QModelIndex(), to + 1 if to > row else to)
         self._records.insert(to, self._records.pop(row))
+        self._filter_text.insert(to, self._filter_text.pop(row))
         self.endMoveRows()
 
     def setData(self, index: Index, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:
@@ -142,6 +155,7 @@ class RecordTableModel(QAbstractTableModel, Generic[R]):
             return False
         row = index.row()
         self._records[row] = column.edit(self._records[row], value)
-        emit(self.dataChanged, index.siblingAtColumn(0), index.siblingAtColumn(len(self.columns) - 1))
+        self._filter_text[row] = None
+        emit(self.dataChanged, self.index(row, 0), self.index(row, len(self.columns) - 1))
         emit(self.edited)
         return True

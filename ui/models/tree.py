@@ -118,9 +118,9 @@ class GroupedTreeModel(QAbstractItemModel, Generic[G, R]):
         return self.leaf_columns[index.column()].value(record, int(role))
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            if 0 <= section < len(self.leaf_columns):
-                return self.leaf_columns[section].header
+        horizontal = orientation == Qt.Orientation.Horizontal
+        if horizontal and role == Qt.ItemDataRole.DisplayRole and 0 <= section < len(self.leaf_columns):
+            return self.leaf_columns[section].header
         return None
 
     def flags(self, index: Index) -> Qt.ItemFlag:
@@ -156,7 +156,7 @@ class GroupedTreeModel(QAbstractItemModel, Generic[G, R]):
         on = Qt.CheckState(value) == Qt.CheckState.Checked if isinstance(value, int) else (
             value == Qt.CheckState.Checked
         )
-        key = self._key(self.record_at(index))  # type: ignore[arg-type]
+        key = self._key(self.record_at(index))
         if on:
             self._checked.add(key)
         else:
@@ -170,7 +170,7 @@ class GroupedTreeModel(QAbstractItemModel, Generic[G, R]):
         emit(self.dataChanged, group_index, group_index, [Qt.ItemDataRole.CheckStateRole])
         count = len(self._groups[group_row].children)
         if count:
-            emit(self.dataChanged, 
+            emit(self.dataChanged,
                 self.index(0, 0, group_index), self.index(count - 1, 0, group_index), [Qt.ItemDataRole.CheckStateRole]
             )
 

@@ -273,7 +273,7 @@ class TestPlanEditor(QWidget):
 
     @staticmethod
     def _draft_table(model: ProcedureDraftModel | AttributeDraftModel, stretch: int) -> QTableView:
-        table = make_table(model, stretch=stretch, sortable=False)  # type: ignore[arg-type]
+        table = make_table(model, stretch=stretch, sortable=False)
         table.setEditTriggers(QAbstractItemView.EditTrigger.DoubleClicked
                               | QAbstractItemView.EditTrigger.EditKeyPressed
                               | QAbstractItemView.EditTrigger.AnyKeyPressed)

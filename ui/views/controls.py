@@ -130,7 +130,8 @@ class ControlsView(WorkspaceView):
 
     def selected(self) -> Control | None:
         index = self.table.currentIndex()
-        return index.data(RECORD_ROLE) if index.isValid() else None
+        control: Control | None = index.data(RECORD_ROLE) if index.isValid() else None
+        return control
 
     def select(self, ref: str) -> bool:
         row = self.model.row_of_ref(ref)

@@ -230,7 +230,7 @@ class SubserviceEditor(QWidget):
         self.method_combo.currentIndexChanged.connect(
             lambda _i: self.method_help.setText(_METHOD_HELP[SubserviceMethod(self.method_combo.currentData())]))
         self.csocs = CsocDraftModel(self)
-        self.csoc_table = make_table(self.csocs, stretch=0, sortable=False)  # type: ignore[arg-type]
+        self.csoc_table = make_table(self.csocs, stretch=0, sortable=False)
         self.csoc_table.setEditTriggers(QAbstractItemView.EditTrigger.DoubleClicked
                                         | QAbstractItemView.EditTrigger.EditKeyPressed
                                         | QAbstractItemView.EditTrigger.AnyKeyPressed)

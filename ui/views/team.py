@@ -114,7 +114,8 @@ class TeamView(WorkspaceView):
 
     def _selected_member(self) -> TeamMember | None:
         index = self.team_table.currentIndex()
-        return index.data(RECORD_ROLE) if index.isValid() else None
+        member: TeamMember | None = index.data(RECORD_ROLE) if index.isValid() else None
+        return member
 
     def _member_selected(self, *_args: object) -> None:
         member = self._selected_member()

@@ -269,11 +269,12 @@ class PeriodTimelineWidget(ChartWidget):
 
     def _month_ticks(self, painter: QPainter, bar: QRectF, metrics: QFontMetrics) -> None:
         """A tick at each month start, the month's name centred in its span."""
-        assert self.start is not None and self.end is not None
+        assert self.start is not None
+        assert self.end is not None
         days = (self.end - self.start).days or 1
 
         def x_of(day: dt.date) -> float:
-            return bar.left() + bar.width() * min(max((day - self.start).days / days, 0.0), 1.0)  # type: ignore[operator]
+            return bar.left() + bar.width() * min(max((day - self.start).days / days, 0.0), 1.0)
 
         month = dt.date(self.start.year, self.start.month, 1)
         last_right = -1e9

@@ -57,13 +57,6 @@ class RecordFilterProxy(QSortFilterProxyModel):
                 return False
         return super().filterAcceptsRow(source_row, source_parent)
 
-    def lessThan(self, left: Index, right: Index) -> bool:
-        a, b = left.data(SORT_ROLE), right.data(SORT_ROLE)
-        try:
-            return bool(a < b)
-        except TypeError:  # mixed types (e.g. None): compare as text
-            return str(a) < str(b)
-
 
 def apply_widths(view: QTableView | QTreeView, columns: tuple[Column[Any], ...], stretch: int | None) -> None:
     header = view.horizontalHeader() if isinstance(view, QTableView) else view.header()
@@ -106,13 +99,13 @@ class ProgressBarDelegate(QStyledItemDelegate):
             super().paint(painter, option, index)
             return
         # Background and selection as usual, then our bar and text on top.
-        style = option.widget.style() if option.widget is not None else None  # type: ignore[union-attr]
+        style = option.widget.style() if option.widget is not None else None
         opt = QStyleOptionViewItem(option)
         self.initStyleOption(opt, index)
         opt.text = ""
         if style is not None:
-            style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, option.widget)  # type: ignore[attr-defined]
-        rect = QRectF(option.rect.adjusted(8, 0, -8, 0))  # type: ignore[attr-defined]
+            style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, option.widget)
+        rect = QRectF(option.rect.adjusted(8, 0, -8, 0))
         bar = QRectF(rect.left(), rect.center().y() - 3, rect.width() * 0.62, 6)
         colors = theme.colors()
         painter.save()

@@ -1,0 +1,74 @@
+"""Cold start of the desktop app to a shown main window ([gui] issue).
+
+Ours: `auditdesk --db DEMO --screenshot OUT.png` in a fresh process: imports,
+opening the demo store, the main window with the overview, one rendered frame.
+Floor, in the same run: a bare PySide6 script that starts a QApplication,
+shows an empty QMainWindow of the same size and renders one frame to PNG.
+Both run offscreen, several times, alternating; medians are compared.
+Goal: under 3x.
+
+Run: QT_QPA_PLATFORM=offscreen .venv/bin/python tests/bench/bench_gui_start.py
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROUNDS = 5
+
+BARE = r"""
+import sys
+from PySide6.QtWidgets import QApplication, QMainWindow
+app = QApplication(sys.argv[:1])
+window = QMainWindow()
+window.setWindowTitle("bare")
+window.resize(1440, 900)
+window.show()
+app.processEvents()
+window.grab().save(sys.argv[1], "PNG")
+"""
+
+
+def _run(command: list[str], env: dict[str, str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(command, env=env, check=True, capture_output=True)
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory(prefix="bench-gui-start-") as tmp:
+        folder = Path(tmp)
+        env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "AUDITDESK_DATA_DIR": str(folder / "data"),
+               "AUDITDESK_CONFIG_DIR": str(folder / "config")}
+        env.pop("AUDITDESK_DB", None)
+        store = folder / "demo.sqlite"
+        subprocess.run([sys.executable, "-m", "ui.launcher", "--db", str(store), "demo"], env=env, check=True,
+                       capture_output=True)
+        bare_script = folder / "bare.py"
+        bare_script.write_text(BARE, encoding="utf-8")
+        ours_cmd = [sys.executable, "-m", "ui.launcher", "--db", str(store), "--screenshot", str(folder / "o.png")]
+        bare_cmd = [sys.executable, str(bare_script), str(folder / "b.png")]
+        core_cmd = [sys.executable, "-c", "import auditdesk.cli, auditdesk.services"]
+        # One warm-up each, so the file cache is equally warm for both.
+        _run(bare_cmd, env)
+        _run(ours_cmd, env)
+        ours, bare, core = [], [], []
+        for _ in range(ROUNDS):
+            bare.append(_run(bare_cmd, env))
+            ours.append(_run(ours_cmd, env))
+            core.append(_run(core_cmd, env))
+    m_ours, m_bare, m_core = statistics.median(ours), statistics.median(bare), statistics.median(core)
+    print(f"bare PySide6 QMainWindow start (floor): median {m_bare * 1000:.0f} ms over {ROUNDS} runs")
+    print(f"auditdesk --screenshot (demo store):    median {m_ours * 1000:.0f} ms over {ROUNDS} runs")
+    print(f"  of which importing the core CLI and services alone: median {m_core * 1000:.0f} ms")
+    print(f"RESULT gui cold start: {m_ours / m_bare:.2f}x the bare Qt start (goal: under 3x)")
+
+
+if __name__ == "__main__":
+    main()
