@@ -587,9 +587,12 @@ class PopulationReader:
 
     ``reader = PopulationReader(path, mapping, period_start, period_end)``, then
     ``for batch in reader.batches(): ...`` and, once the batches are exhausted,
-    ``reader.report``.  Raises :class:`FileFormatError` (when iteration starts) for a
-    file that cannot be read, and :class:`ValidationError` (at once) for a mapping
-    that cannot work (same column twice, an unusable date format, a reversed period).
+    ``reader.report``.  Each call of :meth:`batches` reads the file afresh; one
+    reader serves one thread at a time.
+
+    Raises :class:`FileFormatError` (when iteration starts) for a file that cannot be
+    read, and :class:`ValidationError` (at once) for a mapping that cannot work (same
+    column twice, an unusable date format, a reversed period).
     """
 
     def __init__(
@@ -660,8 +663,12 @@ class PopulationReader:
     def batches(self) -> Generator[RowBatch, None, None]:
         """Yield the rows in batches of at most ``batch_size``; the last has done == total."""
         label = f"Reading {self.name}"
-        for rows, done, total in self._run(keep=True):
-            yield RowBatch(rows, done, total, label)
+        runs = self._run(keep=True)
+        try:
+            for rows, done, total in runs:
+                yield RowBatch(rows, done, total, label)
+        finally:
+            runs.close()
 
     # -- state ---------------------------------------------------------------
 
@@ -682,9 +689,10 @@ class PopulationReader:
         self._formulas: FormulaCells = {}
         self._first_column = 0
         self._prefix = "Line"
+        self._csv = True
         self._chunk_rows = _CHUNK_ROWS
 
-    def _run(self, keep: bool) -> Iterator[tuple[list[PopulationRow], int, int]]:
+    def _run(self, keep: bool) -> Generator[tuple[list[PopulationRow], int, int], None, None]:
         """Yield (rows, done, total) per batch; rows stay empty unless ``keep``."""
         self._reset()
         kind, _ = _detect_kind(self.path, self.name)
@@ -989,7 +997,11 @@ class PopulationReader:
             joined = "\x00".join(column)
             self._check_text(column, joined, lines, index)
             if keep:
-                if not joined.isascii() or joined.encode("ascii").translate(None, _JSON_SAFE):
+                if (
+                    not joined.isascii()
+                    or joined.encode("ascii").translate(None, _JSON_SAFE)
+                    or (not self._csv and joined.count("\x00") >= len(column))
+                ):
                     column = [encode_basestring(value)[1:-1] for value in column]
                 escaped.append(column)
         if escaped:
@@ -1237,6 +1249,10 @@ def validate_population_file(
     """
     reader = PopulationReader(path, mapping, period_start, period_end)
     label = f"Checking {reader.name}"
-    for _, done, total in reader._run(keep=False):
-        yield Progress(done, total, label)
+    runs = reader._run(keep=False)
+    try:
+        for _, done, total in runs:
+            yield Progress(done, total, label)
+    finally:
+        runs.close()
     return reader.report

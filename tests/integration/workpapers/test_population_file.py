@@ -857,3 +857,19 @@ def test_xlsx_that_calamine_cannot_open(tmp_path: Path) -> None:
         _refused(path)
         == "The workbook garbage.xlsx cannot be read; it may be damaged or incomplete."
     )
+
+
+def test_xlsx_control_characters_stay_valid_json(tmp_path: Path) -> None:
+    book = openpyxl.Workbook()
+    book.active.append(["Key", "Date", "Note"])
+    book.active.append(["A", "2025-01-01", "aXb"])
+    book.save(tmp_path / "plain.xlsx")
+    path = _rewrite(
+        tmp_path / "plain.xlsx",
+        tmp_path / "escaped.xlsx",
+        "xl/worksheets/sheet1.xml",
+        {b"aXb": b"a_x0000_b_x0001_"},  # how Excel stores control characters
+    )
+    rows, _ = _read(path, ColumnMapping(key="Key", date="Date"))
+    assert rows[0][4] == '{"Note":"a\\u0000b\\u0001"}'
+    assert json.loads(rows[0][4] or "") == {"Note": "a\x00b\x01"}
