@@ -637,6 +637,11 @@ class PopulationReader:
     # -- public --------------------------------------------------------------
 
     @property
+    def size(self) -> int:
+        """The file's size in bytes (recorded with an imported population)."""
+        return self.path.stat().st_size
+
+    @property
     def finished(self) -> bool:
         """True once a run of :meth:`batches` has read the whole file."""
         return self._finished
