@@ -97,16 +97,10 @@ def build_parser() -> argparse.ArgumentParser:
         prog="auditdesk",
         description="AuditDesk: SOC 2 workpapers. Without a command, opens the desktop app.",
     )
-    parser.add_argument(
-        "--db", metavar="PATH_OR_URL", help="workpaper store (else AUDITDESK_DB, else the default)"
-    )
-    parser.add_argument(
-        "--as", dest="actor", metavar="INITIALS", help="the person acting (else AUDITDESK_USER)"
-    )
+    parser.add_argument("--db", metavar="PATH_OR_URL", help="workpaper store (else AUDITDESK_DB, else the default)")
+    parser.add_argument("--as", dest="actor", metavar="INITIALS", help="the person acting (else AUDITDESK_USER)")
     parser.add_argument("--json", action="store_true", help="machine-readable output: one JSON document")
-    parser.add_argument(
-        "--screenshot", metavar="PNG", help="render the main window offscreen to PNG and exit"
-    )
+    parser.add_argument("--screenshot", metavar="PNG", help="render the main window offscreen to PNG and exit")
     parser.add_argument("--view", default="overview", help="view for --screenshot (default: overview)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (configure, _handler, help_text) in _COMMANDS.items():
@@ -129,9 +123,7 @@ def main(
     args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
     if args.command is None:
         if gui is None:
-            err.write(
-                "The desktop app is started with the 'auditdesk' command; give a command to use the CLI.\n"
-            )
+            err.write("The desktop app is started with the 'auditdesk' command; give a command to use the CLI.\n")
             return EXIT_USAGE
         return gui(GuiOptions(args.db, args.actor, args.screenshot, args.view))
     ctx = Context(args, out)

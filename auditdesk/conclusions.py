@@ -210,9 +210,7 @@ def conclude_criterion(controls: Iterable[MappedControl]) -> tuple[CriterionConc
         return CriterionConclusion.MET, "The mapped controls did not need to operate in the period."
     failing = [c for c in operating if c.final is ControlConclusion.NOT_EFFECTIVE]
     effective = [
-        c
-        for c in operating
-        if c.final in (ControlConclusion.EFFECTIVE, ControlConclusion.EFFECTIVE_WITH_EXCEPTIONS)
+        c for c in operating if c.final in (ControlConclusion.EFFECTIVE, ControlConclusion.EFFECTIVE_WITH_EXCEPTIONS)
     ]
     if failing:
         refs = ", ".join(c.ref for c in failing)
@@ -257,27 +255,19 @@ def _pervasive(not_met: Sequence[str], in_scope: int) -> bool:
     return len(series) >= 3 or (in_scope > 0 and len(not_met) * 4 >= in_scope)
 
 
-def propose_opinion(
-    criteria: Sequence[tuple[str, CriterionConclusion]], matters: Sequence[Matter]
-) -> OpinionProposal:
+def propose_opinion(criteria: Sequence[tuple[str, CriterionConclusion]], matters: Sequence[Matter]) -> OpinionProposal:
     """Suggest the opinion from criterion conclusions and recorded matters."""
-    not_met = [
-        cid for cid, c in criteria if c in (CriterionConclusion.NOT_MET, CriterionConclusion.NOT_ADDRESSED)
-    ]
+    not_met = [cid for cid, c in criteria if c in (CriterionConclusion.NOT_MET, CriterionConclusion.NOT_ADDRESSED)]
     pending = sum(1 for _, c in criteria if c is CriterionConclusion.PENDING)
     reasons: list[str] = []
     scope = [m for m in matters if m.kind is MatterKind.SCOPE_LIMITATION and m.material]
     misstatements = [m for m in matters if m.kind is MatterKind.DESCRIPTION_MISSTATEMENT and m.material]
     if any(m.pervasive for m in scope):
-        reasons += [
-            f"Scope limitation, material and pervasive: {m.description}" for m in scope if m.pervasive
-        ]
+        reasons += [f"Scope limitation, material and pervasive: {m.description}" for m in scope if m.pervasive]
         return OpinionProposal(Opinion.DISCLAIMER, tuple(reasons), pending)
     pervasive_failures = _pervasive(not_met, len(criteria))
     if any(m.pervasive for m in misstatements) or (not_met and pervasive_failures):
-        reasons += [
-            f"Description misstatement, pervasive: {m.description}" for m in misstatements if m.pervasive
-        ]
+        reasons += [f"Description misstatement, pervasive: {m.description}" for m in misstatements if m.pervasive]
         if not_met and pervasive_failures:
             reasons.append(f"Criteria not met across the system: {', '.join(not_met)}")
         return OpinionProposal(Opinion.ADVERSE, tuple(reasons), pending)

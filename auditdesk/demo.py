@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
+import hashlib
+import json
 import random
-import tempfile
 from collections.abc import Iterator
-from pathlib import Path
+from dataclasses import dataclass, field
 
 from auditdesk import demo_data, services
 from auditdesk.domain import Role
 from auditdesk.progress import Progress
+from auditdesk.services.populations import SourceRow
 from auditdesk.storage.uow import SqlUnitOfWork, Store
-from workpapers.population_file import ColumnMapping
 
 DEMO_PEOPLE = (
     ("Dana Whitfield", "DW", Role.PARTNER),
@@ -107,26 +107,70 @@ def iter_build_demo(store: Store, actor: str | None = None) -> Iterator[Progress
     yield Progress(steps, steps, ref)
 
 
-def _write_change_file(folder: Path, start: dt.date, end: dt.date) -> Path:
-    """A client's change-ticket extract for the period (deterministic)."""
-    rng = random.Random(20250101)
-    days = (end - start).days + 1
-    path = folder / "northwind-change-tickets.csv"
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["Ticket", "Deployed on", "Service", "Requested by", "Approved by"])
+@dataclass(frozen=True, slots=True)
+class _Columns:
+    key: str
+    date: str
+    amount: str | None = None
+    sheet: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Batch:
+    rows: list[SourceRow]
+    done: int
+    total: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Report:
+    rows: int
+    sha256: str
+    headers: tuple[str, ...]
+    issue_counts: dict[str, int] = field(default_factory=dict)
+    issues: tuple[services.PopulationIssueLike, ...] = ()
+
+    @property
+    def issue_count(self) -> int:
+        return 0
+
+
+class _ChangeExtract:
+    """The client's change-ticket extract, made up in memory (deterministic)."""
+
+    name = "northwind-change-tickets.csv"
+    mapping: services.PopulationMapping = _Columns(key="Ticket", date="Deployed on")
+    headers = ("Ticket", "Deployed on", "Service", "Requested by", "Approved by")
+
+    def __init__(self, start: dt.date, end: dt.date) -> None:
+        self.period_start: dt.date | None = start
+        self.period_end: dt.date | None = end
+        rng = random.Random(20250101)
+        days = (end - start).days + 1
+        self._rows: list[SourceRow] = []
+        lines = [",".join(self.headers)]
         for i in range(1, 1201):
             day = start + dt.timedelta(days=rng.randrange(days))
-            writer.writerow(
-                [
-                    f"CHG-{i:05d}",
-                    day.isoformat(),
-                    rng.choice(_SERVICES),
-                    f"dev{rng.randrange(40):02d}",
-                    f"lead{rng.randrange(8)}",
-                ]
+            service, requester, approver = (
+                rng.choice(_SERVICES),
+                f"dev{rng.randrange(40):02d}",
+                f"lead{rng.randrange(8)}",
             )
-    return path
+            extra = json.dumps({"Service": service, "Requested by": requester, "Approved by": approver})
+            self._rows.append((i + 1, f"CHG-{i:05d}", day, None, extra))
+            lines.append(f"CHG-{i:05d},{day.isoformat()},{service},{requester},{approver}")
+        self._text = ("\n".join(lines) + "\n").encode("utf-8")
+
+    @property
+    def size(self) -> int:
+        return len(self._text)
+
+    def batches(self) -> Iterator[_Batch]:
+        yield _Batch(self._rows, len(self._rows), len(self._rows))
+
+    @property
+    def report(self) -> _Report:
+        return _Report(len(self._rows), hashlib.sha256(self._text).hexdigest(), self.headers)
 
 
 _SERVICES = ("api", "ingest", "dashboards", "billing", "auth")
@@ -134,11 +178,9 @@ _SERVICES = ("api", "ingest", "dashboards", "billing", "auth")
 
 def _fieldwork(uow: SqlUnitOfWork, ref: str, start: dt.date, end: dt.date) -> Iterator[Progress]:
     """Populations, samples, results and exceptions for three controls."""
-    with tempfile.TemporaryDirectory(prefix="auditdesk-demo-") as folder:
-        path = _write_change_file(Path(folder), start, end)
-        changes = yield from services.iter_import_population(
-            uow, ref, path, ColumnMapping(key="Ticket", date="Deployed on"), name="Change tickets (client extract)"
-        )
+    changes = yield from services.iter_import_population(
+        uow, ref, _ChangeExtract(start, end), name="Change tickets (client extract)"
+    )
     # CM-01: statistical, stratified by month, every item passes.
     cm = services.select_sample(
         uow,

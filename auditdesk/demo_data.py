@@ -7,9 +7,7 @@ procedures [(type, text)], attributes [questions].
 
 from __future__ import annotations
 
-DemoControl = tuple[
-    str, str, str, str, str, str, bool, tuple[str, ...], tuple[tuple[str, str], ...], tuple[str, ...]
-]
+DemoControl = tuple[str, str, str, str, str, str, bool, tuple[str, ...], tuple[tuple[str, str], ...], tuple[str, ...]]
 
 _INSPECT_POLICY = (
     ("inquiry", "Discuss the process with the control owner."),

@@ -157,9 +157,7 @@ def verify(uow: SqlUnitOfWork, *, batch: int = 5000) -> TrailCheck:
     return TrailCheck(True, count, None)
 
 
-def events(
-    uow: SqlUnitOfWork, *, engagement_id: int | None = None, limit: int = 200
-) -> tuple[TrailEvent, ...]:
+def events(uow: SqlUnitOfWork, *, engagement_id: int | None = None, limit: int = 200) -> tuple[TrailEvent, ...]:
     """Most recent events first."""
     query = select(TrailEventRow).order_by(TrailEventRow.id.desc()).limit(limit)
     if engagement_id is not None:

@@ -22,9 +22,7 @@ def _eng_arg(parser: argparse.ArgumentParser) -> None:
 def demo(ctx: Context) -> None:
     actor = ctx.args.actor.upper() if ctx.args.actor else None
     ref = build_demo(ctx.store, actor)
-    ctx.emit(
-        {"engagement": ref, "store": ctx.store.label}, f"Created demo engagement {ref} in {ctx.store.label}"
-    )
+    ctx.emit({"engagement": ref, "store": ctx.store.label}, f"Created demo engagement {ref} in {ctx.store.label}")
 
 
 def _engagement_json(e: Engagement) -> dict[str, object]:
@@ -51,10 +49,7 @@ def engagements(ctx: Context) -> None:
         if not items:
             return "No engagements yet; 'auditdesk demo' creates one."
         lines = [f"{'REF':<12} {'TYPE':<7} {'PERIOD':<26} {'PHASE':<10} CLIENT"]
-        lines += [
-            f"{e.ref:<12} {e.type.label:<7} {e.period_label:<26} {e.phase.value:<10} {e.client}"
-            for e in items
-        ]
+        lines += [f"{e.ref:<12} {e.type.label:<7} {e.period_label:<26} {e.phase.value:<10} {e.client}" for e in items]
         return "\n".join(lines)
 
     ctx.emit([_engagement_json(e) for e in items], text)
@@ -79,10 +74,7 @@ def controls(ctx: Context) -> None:
     ctx.emit(
         document,
         lambda: (
-            "\n".join(
-                f"{c.ref:<8} {c.frequency.value:<15} {', '.join(c.criteria):<24} {c.description}"
-                for c in items
-            )
+            "\n".join(f"{c.ref:<8} {c.frequency.value:<15} {', '.join(c.criteria):<24} {c.description}" for c in items)
             or "No controls yet."
         ),
     )
@@ -118,9 +110,7 @@ def trail_cmd(ctx: Context) -> None:
     check = services.verify_trail(ctx.store.reader())
     document = {"ok": check.ok, "events": check.events, "first_broken": check.first_broken}
     if not check.ok:
-        raise CommandFailed(
-            f"The audit trail is broken at event {check.first_broken}: {check.reason}.", document
-        )
+        raise CommandFailed(f"The audit trail is broken at event {check.first_broken}: {check.reason}.", document)
     ctx.emit(document, f"The audit trail is intact: {check.events} events, chain verified.")
 
 

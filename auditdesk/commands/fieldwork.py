@@ -10,7 +10,7 @@ from auditdesk import services
 from auditdesk.cli import CommandFailed, Context, command
 from auditdesk.errors import ValidationError
 from auditdesk.services.populations import PopulationIssuesError
-from workpapers.population_file import ColumnMapping
+from workpapers.population_file import ColumnMapping, PopulationReader
 
 
 def _eng(parser: argparse.ArgumentParser) -> None:
@@ -105,12 +105,13 @@ def _issue_json(issue: object) -> dict[str, object]:
 def import_population(ctx: Context) -> None:
     a = ctx.args
     mapping = ColumnMapping(key=a.key, date=a.date, amount=a.amount, sheet=a.sheet, date_format=a.date_format)
+    start, end = services.import_period(ctx.store.reader(), a.engagement)
+    reader = PopulationReader(Path(a.file), mapping, period_start=start, period_end=end)
     try:
         pop = services.import_population(
             ctx.store.uow(ctx.actor),
             a.engagement,
-            Path(a.file),
-            mapping,
+            reader,
             name=a.name,
             accept_issues=a.accept_issues,
         )
@@ -175,9 +176,7 @@ def _select_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("control", metavar="CTRL")
     parser.add_argument("--population", required=True, metavar="ID")
     parser.add_argument("--method", required=True, choices=["random", "systematic", "stratified", "pps"])
-    parser.add_argument(
-        "--size", type=int, help="sample size (else planned from the rates or the frequency table)"
-    )
+    parser.add_argument("--size", type=int, help="sample size (else planned from the rates or the frequency table)")
     parser.add_argument("--confidence")
     parser.add_argument("--tolerable")
     parser.add_argument("--expected", default="0")
@@ -234,9 +233,7 @@ def _sample_arg(parser: argparse.ArgumentParser) -> None:
 @command("reperform", "re-perform a sample's selection from its receipt")(_sample_arg)
 def reperform(ctx: Context) -> None:
     a = ctx.args
-    result = services.reperform_sample(
-        ctx.store.uow(ctx.actor), a.engagement, _int(a.sample, "The sample id")
-    )
+    result = services.reperform_sample(ctx.store.uow(ctx.actor), a.engagement, _int(a.sample, "The sample id"))
     ctx.emit({"identical": result.identical, "reason": result.reason}, result.reason)
 
 
@@ -322,8 +319,7 @@ def conclusions(ctx: Context) -> None:
     def text() -> str:
         lines = ["Controls:"]
         lines += [
-            f"  {s.ref:<8} {s.final.label}" + (" (override)" if s.final is not s.computed else "")
-            for s in c.controls
+            f"  {s.ref:<8} {s.final.label}" + (" (override)" if s.final is not s.computed else "") for s in c.controls
         ]
         not_met = [k.id for k in c.criteria if k.final.value in ("not_met", "not_addressed")]
         lines.append(f"Criteria: {len(c.criteria)} in scope; not met: {', '.join(not_met) or 'none'}")
@@ -355,9 +351,7 @@ def conclude(ctx: Context) -> None:
         s = services.set_control_conclusion(
             ctx.store.uow(ctx.actor), a.engagement, a.control, a.conclusion, rationale=a.rationale
         )
-    ctx.emit(
-        {"ref": s.ref, "computed": s.computed.value, "final": s.final.value}, f"{s.ref}: {s.final.label}"
-    )
+    ctx.emit({"ref": s.ref, "computed": s.computed.value, "final": s.final.value}, f"{s.ref}: {s.final.label}")
 
 
 def _opinion_args(parser: argparse.ArgumentParser) -> None:
@@ -396,8 +390,7 @@ def exceptions(ctx: Context) -> None:
             for e in items
         ],
         lambda: (
-            "\n".join(f"{e.id:>4}  {e.control_ref:<8} {e.status:<8} {e.description}" for e in items)
-            or "No exceptions."
+            "\n".join(f"{e.id:>4}  {e.control_ref:<8} {e.status:<8} {e.description}" for e in items) or "No exceptions."
         ),
     )
 
@@ -417,9 +410,7 @@ def rollforward(ctx: Context) -> None:
         end = dt.date.fromisoformat(a.end) if a.end else None
     except ValueError as exc:
         raise ValidationError(f"Dates are written like 2026-01-31: {exc}.") from None
-    e = services.roll_forward(
-        ctx.store.uow(ctx.actor), a.engagement, ref=a.ref, period_start=start, period_end=end
-    )
+    e = services.roll_forward(ctx.store.uow(ctx.actor), a.engagement, ref=a.ref, period_start=start, period_end=end)
     ctx.emit(
         {"engagement": e.ref, "period_start": str(e.period_start), "period_end": str(e.period_end)},
         f"Created {e.ref} ({e.period_label}) from {a.engagement}.",

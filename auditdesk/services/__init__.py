@@ -59,14 +59,22 @@ from auditdesk.services.populations import (
     Population,
     PopulationIssuesError,
     PopulationItem,
+    PopulationSource,
     delete_population,
     generate_population,
     get_population,
+    import_period,
     import_population,
     iter_import_population,
     list_populations,
     monthly_density,
     population_items,
+)
+from auditdesk.services.populations import (
+    SourceIssue as PopulationIssueLike,
+)
+from auditdesk.services.populations import (
+    SourceMapping as PopulationMapping,
 )
 from auditdesk.services.rollforward import roll_forward
 from auditdesk.services.samples import (
@@ -116,6 +124,9 @@ __all__ = [
     "Population",
     "PopulationIssuesError",
     "PopulationItem",
+    "PopulationIssueLike",
+    "PopulationMapping",
+    "PopulationSource",
     "RecordedOpinion",
     "Reperformance",
     "Result",
@@ -148,6 +159,7 @@ __all__ = [
     "get_firm",
     "get_population",
     "get_sample",
+    "import_period",
     "import_population",
     "iter_import_population",
     "iter_select_sample",

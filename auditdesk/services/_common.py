@@ -69,9 +69,7 @@ def engagement_row(uow: SqlUnitOfWork, engagement: str | int) -> EngagementRow:
     if row is None and str(engagement).isdigit():
         row = session.get(EngagementRow, int(engagement))
     if row is None:
-        raise NotFoundError(
-            f"There is no engagement '{engagement}' in this store; 'auditdesk engagements' lists them."
-        )
+        raise NotFoundError(f"There is no engagement '{engagement}' in this store; 'auditdesk engagements' lists them.")
     return row
 
 
@@ -101,9 +99,7 @@ def check_criteria(row: EngagementRow, ids: Iterable[str]) -> tuple[str, ...]:
     for raw in ids:
         cid = raw.strip().upper()
         if cid not in catalog:
-            raise ValidationError(
-                f"'{raw}' is not a Trust Services Criterion; IDs look like CC6.1, A1.2 or P4.1."
-            )
+            raise ValidationError(f"'{raw}' is not a Trust Services Criterion; IDs look like CC6.1, A1.2 or P4.1.")
         if cid not in in_scope:
             raise ValidationError(
                 f"{cid} belongs to {catalog[cid].category.label}, which is not in scope for "
@@ -127,9 +123,7 @@ def engagement_record(row: EngagementRow) -> Engagement:
         phase=Phase(row.phase),
         categories=categories_of(row),
         team=tuple(
-            TeamMember(
-                person_id=m.person_id, name=m.person.name, initials=m.person.initials, role=Role(m.role)
-            )
+            TeamMember(person_id=m.person_id, name=m.person.name, initials=m.person.initials, role=Role(m.role))
             for m in row.team
         ),
     )
@@ -149,8 +143,7 @@ def control_record(row: ControlRow) -> Control:
         criteria=tuple(sorted((c.criterion_id for c in row.criteria), key=sort_key)),
         test_plan=TestPlan(
             procedures=tuple(
-                Procedure(p.seq, ProcedureType(p.type), p.description, p.expected_evidence)
-                for p in row.procedures
+                Procedure(p.seq, ProcedureType(p.type), p.description, p.expected_evidence) for p in row.procedures
             ),
             attributes=tuple(Attribute(a.letter, a.question) for a in row.attributes),
         ),

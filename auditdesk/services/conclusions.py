@@ -108,9 +108,7 @@ def _now() -> str:
 def _tallies(uow: SqlUnitOfWork, eng: EngagementRow) -> dict[int, list[SampleTally]]:
     """Per control id, a tally of each of its samples."""
     session = uow.session
-    samples = session.scalars(
-        select(SampleRow).where(SampleRow.engagement_id == eng.id).order_by(SampleRow.id)
-    ).all()
+    samples = session.scalars(select(SampleRow).where(SampleRow.engagement_id == eng.id).order_by(SampleRow.id)).all()
     if not samples:
         return {}
     sizes = dict(
@@ -138,9 +136,7 @@ def _tallies(uow: SqlUnitOfWork, eng: EngagementRow) -> dict[int, list[SampleTal
     ).all():
         attributes[cid].append((letter, question))
     population_sizes = dict(
-        session.execute(
-            select(PopulationRow.id, PopulationRow.rows).where(PopulationRow.engagement_id == eng.id)
-        ).all()
+        session.execute(select(PopulationRow.id, PopulationRow.rows).where(PopulationRow.engagement_id == eng.id)).all()
     )
     result: dict[int, list[SampleTally]] = defaultdict(list)
     for s in samples:
@@ -151,9 +147,7 @@ def _tallies(uow: SqlUnitOfWork, eng: EngagementRow) -> dict[int, list[SampleTal
             passed = counts.get((s.id, letter, "pass"), 0)
             deviations = counts.get((s.id, letter, "deviation"), 0)
             na = counts.get((s.id, letter, "na"), 0)
-            tallies.append(
-                AttributeTally(letter, question, passed, deviations, na, size - passed - deviations - na)
-            )
+            tallies.append(AttributeTally(letter, question, passed, deviations, na, size - passed - deviations - na))
         result[s.control_id].append(
             SampleTally(
                 sample_id=s.id,
@@ -237,16 +231,12 @@ def _criterion_statuses(
         mapped[criterion_id].append(cid)
     overrides = {
         r.criterion_id: r
-        for r in session.scalars(
-            select(CriterionConclusionRow).where(CriterionConclusionRow.engagement_id == eng.id)
-        )
+        for r in session.scalars(select(CriterionConclusionRow).where(CriterionConclusionRow.engagement_id == eng.id))
     }
     out: list[CriterionStatus] = []
     for criterion in criteria_in_scope(categories_of(eng)):
         ids = sorted(mapped.get(criterion.id, []), key=lambda i: by_id[i].ref)
-        computed, why = conclude_criterion(
-            MappedControl(by_id[i].ref, by_id[i].final, compensated[i]) for i in ids
-        )
+        computed, why = conclude_criterion(MappedControl(by_id[i].ref, by_id[i].final, compensated[i]) for i in ids)
         override = overrides.get(criterion.id)
         out.append(
             CriterionStatus(
@@ -262,9 +252,7 @@ def _criterion_statuses(
 
 
 def _matters(uow: SqlUnitOfWork, eng_id: int) -> tuple[MatterRecord, ...]:
-    rows = uow.session.scalars(
-        select(MatterRow).where(MatterRow.engagement_id == eng_id).order_by(MatterRow.id)
-    )
+    rows = uow.session.scalars(select(MatterRow).where(MatterRow.engagement_id == eng_id).order_by(MatterRow.id))
     return tuple(MatterRecord(r.id, MatterKind(r.kind), r.description, r.material, r.pervasive) for r in rows)
 
 
@@ -280,9 +268,7 @@ def _conclusions(uow: SqlUnitOfWork, eng: EngagementRow) -> EngagementConclusion
     recorded = (
         None
         if row is None
-        else RecordedOpinion(
-            Opinion(row.opinion), Opinion(row.proposed), row.basis, row.decided_by, row.decided_at
-        )
+        else RecordedOpinion(Opinion(row.opinion), Opinion(row.proposed), row.basis, row.decided_by, row.decided_at)
     )
     return EngagementConclusions(controls, criteria, proposal, recorded, matters)
 
@@ -394,9 +380,7 @@ def set_criterion_conclusion(
             row.decided_at = _now()
             row.decided_by = uow.actor
             after = {"conclusion": chosen.value, "rationale": rationale}
-        trail.record(
-            uow, "criterion.conclusion", "criterion", cid, engagement_id=eng.id, before=before, after=after
-        )
+        trail.record(uow, "criterion.conclusion", "criterion", cid, engagement_id=eng.id, before=before, after=after)
         uow.session.flush()
         result = next(c for c in _conclusions(uow, eng).criteria if c.id == cid)
         uow.commit()
@@ -478,8 +462,6 @@ def record_opinion(
         row.decided_at = _now()
         row.decided_by = uow.actor
         record = RecordedOpinion(chosen, proposal.opinion, basis, uow.actor, row.decided_at)
-        trail.record(
-            uow, "opinion.record", "opinion", eng.id, engagement_id=eng.id, before=before, after=record
-        )
+        trail.record(uow, "opinion.record", "opinion", eng.id, engagement_id=eng.id, before=before, after=record)
         uow.commit()
     return record

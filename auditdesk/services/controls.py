@@ -126,16 +126,12 @@ def add_controls(uow: SqlUnitOfWork, engagement: str | int, items: Sequence[Cont
             row.criteria = [ControlCriterionRow(criterion_id=c) for c in check_criteria(eng, data.criteria)]
             uow.session.add(row)
             uow.session.flush()
-            trail.record(
-                uow, "control.add", "control", row.id, engagement_id=eng.id, after=control_record(row)
-            )
+            trail.record(uow, "control.add", "control", row.id, engagement_id=eng.id, after=control_record(row))
         uow.commit()
     return len(items)
 
 
-def update_control(
-    uow: SqlUnitOfWork, engagement: str | int, control: str | int, data: ControlInput
-) -> Control:
+def update_control(uow: SqlUnitOfWork, engagement: str | int, control: str | int, data: ControlInput) -> Control:
     """Replace a control's fields and mapping."""
     with uow:
         eng = engagement_row(uow, engagement)
@@ -146,9 +142,7 @@ def update_control(
         _set_criteria(row, criteria)
         uow.session.flush()
         after = control_record(row)
-        trail.record(
-            uow, "control.update", "control", row.id, engagement_id=eng.id, before=before, after=after
-        )
+        trail.record(uow, "control.update", "control", row.id, engagement_id=eng.id, before=before, after=after)
         uow.commit()
     return after
 
@@ -160,9 +154,7 @@ def _set_criteria(row: ControlRow, criteria: Iterable[str]) -> None:
     ]
 
 
-def map_criteria(
-    uow: SqlUnitOfWork, engagement: str | int, control: str | int, criteria: Sequence[str]
-) -> Control:
+def map_criteria(uow: SqlUnitOfWork, engagement: str | int, control: str | int, criteria: Sequence[str]) -> Control:
     """Set the criteria a control addresses (replaces the mapping)."""
     with uow:
         eng = engagement_row(uow, engagement)
@@ -228,17 +220,13 @@ def set_test_plan(
         row.attributes = []
         uow.session.flush()
         row.procedures = [
-            ProcedureRow(
-                seq=p.seq, type=p.type.value, description=p.description, expected_evidence=p.expected_evidence
-            )
+            ProcedureRow(seq=p.seq, type=p.type.value, description=p.description, expected_evidence=p.expected_evidence)
             for p in new_procedures
         ]
         row.attributes = [AttributeRow(letter=a.letter, question=a.question) for a in new_attributes]
         uow.session.flush()
         after = control_record(row)
-        trail.record(
-            uow, "control.test_plan", "control", row.id, engagement_id=eng.id, before=before, after=after
-        )
+        trail.record(uow, "control.test_plan", "control", row.id, engagement_id=eng.id, before=before, after=after)
         uow.commit()
     return after
 

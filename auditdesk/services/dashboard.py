@@ -110,9 +110,7 @@ def _plan_status(
     return PlanStatusCounts(no_plan, incomplete, planned)
 
 
-def _plan_parts(
-    uow: SqlUnitOfWork, engagement_ids: list[int]
-) -> tuple[dict[int, list[ProcedureType]], dict[int, int]]:
+def _plan_parts(uow: SqlUnitOfWork, engagement_ids: list[int]) -> tuple[dict[int, list[ProcedureType]], dict[int, int]]:
     procedures: dict[int, list[ProcedureType]] = defaultdict(list)
     for cid, kind in uow.session.execute(
         select(ProcedureRow.control_id, ProcedureRow.type)
@@ -152,9 +150,7 @@ def engagement_overview(uow: SqlUnitOfWork, engagement: str | int) -> Engagement
         row = engagement_row(uow, engagement)
         session = uow.session
         controls = list(
-            session.execute(
-                select(ControlRow.id, ControlRow.key).where(ControlRow.engagement_id == row.id)
-            )
+            session.execute(select(ControlRow.id, ControlRow.key).where(ControlRow.engagement_id == row.id))
         )
         procedures, attributes = _plan_parts(uow, [row.id])
         in_scope = [c.id for c in criteria_in_scope(categories_of(row))]
@@ -164,9 +160,7 @@ def engagement_overview(uow: SqlUnitOfWork, engagement: str | int) -> Engagement
             .select_from(DescriptionSectionRow)
             .where(DescriptionSectionRow.engagement_id == row.id, func.trim(DescriptionSectionRow.body) != "")
         )
-        cuecs = session.scalar(
-            select(func.count()).select_from(CuecRow).where(CuecRow.engagement_id == row.id)
-        )
+        cuecs = session.scalar(select(func.count()).select_from(CuecRow).where(CuecRow.engagement_id == row.id))
         orgs = session.scalar(
             select(func.count()).select_from(SubserviceOrgRow).where(SubserviceOrgRow.engagement_id == row.id)
         )

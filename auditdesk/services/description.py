@@ -88,9 +88,7 @@ def _cuec(row: CuecRow) -> Cuec:
 def list_cuecs(uow: SqlUnitOfWork, engagement: str | int) -> tuple[Cuec, ...]:
     with uow:
         eng = engagement_row(uow, engagement)
-        rows = uow.session.scalars(
-            select(CuecRow).where(CuecRow.engagement_id == eng.id).order_by(CuecRow.ref)
-        )
+        rows = uow.session.scalars(select(CuecRow).where(CuecRow.engagement_id == eng.id).order_by(CuecRow.ref))
         return tuple(_cuec(r) for r in rows)
 
 
@@ -155,9 +153,7 @@ def list_subservice_orgs(uow: SqlUnitOfWork, engagement: str | int) -> tuple[Sub
     with uow:
         eng = engagement_row(uow, engagement)
         rows = uow.session.scalars(
-            select(SubserviceOrgRow)
-            .where(SubserviceOrgRow.engagement_id == eng.id)
-            .order_by(SubserviceOrgRow.name)
+            select(SubserviceOrgRow).where(SubserviceOrgRow.engagement_id == eng.id).order_by(SubserviceOrgRow.name)
         )
         return tuple(_subservice(r) for r in rows)
 
@@ -182,9 +178,7 @@ def save_subservice_org(
         name = require_text(name, "subservice organization name")
         kind = parse_enum(SubserviceMethod, method, "subservice method")
         clash = uow.session.scalars(
-            select(SubserviceOrgRow.id).where(
-                SubserviceOrgRow.engagement_id == eng.id, SubserviceOrgRow.name == name
-            )
+            select(SubserviceOrgRow.id).where(SubserviceOrgRow.engagement_id == eng.id, SubserviceOrgRow.name == name)
         ).first()
         if clash is not None and clash != subservice_id:
             raise DuplicateError(f"{name} is already listed as a subservice organization.")
@@ -209,9 +203,7 @@ def save_subservice_org(
         ]
         uow.session.flush()
         after = _subservice(row)
-        trail.record(
-            uow, "subservice.save", "subservice_org", row.id, engagement_id=eng.id, before=before, after=after
-        )
+        trail.record(uow, "subservice.save", "subservice_org", row.id, engagement_id=eng.id, before=before, after=after)
         uow.commit()
     return after
 
@@ -222,9 +214,7 @@ def delete_subservice_org(uow: SqlUnitOfWork, engagement: str | int, subservice_
         row = _get(uow, SubserviceOrgRow, subservice_id, eng.id, "subservice organization")
         before = _subservice(row)
         uow.session.delete(row)
-        trail.record(
-            uow, "subservice.delete", "subservice_org", subservice_id, engagement_id=eng.id, before=before
-        )
+        trail.record(uow, "subservice.delete", "subservice_org", subservice_id, engagement_id=eng.id, before=before)
         uow.commit()
     return before
 

@@ -88,9 +88,7 @@ def add_person(uow: SqlUnitOfWork, *, name: str, initials: str, role: Role | str
             raise ValidationError(f"Initials '{initials}' must be 1-10 letters or digits.")
         if uow.session.scalars(select(PersonRow).where(PersonRow.initials == initials)).first():
             raise DuplicateError(f"Someone with initials {initials} already exists; choose other initials.")
-        row = PersonRow(
-            name=require_text(name, "name"), initials=initials, role=parse_enum(Role, role, "role").value
-        )
+        row = PersonRow(name=require_text(name, "name"), initials=initials, role=parse_enum(Role, role, "role").value)
         uow.session.add(row)
         uow.session.flush()
         person = _person(row)
@@ -121,8 +119,7 @@ def check_dates(
             raise ValidationError("A Type 1 engagement needs the as-of date of the description.")
         if period_start is not None or period_end is not None:
             raise ValidationError(
-                "A Type 1 engagement is as of a single date and has no period; "
-                "clear the period or choose Type 2."
+                "A Type 1 engagement is as of a single date and has no period; clear the period or choose Type 2."
             )
         return
     if period_start is None or period_end is None:
@@ -141,9 +138,7 @@ def check_dates(
 def _categories(categories: Iterable[Category | str]) -> tuple[Category, ...]:
     chosen = {parse_enum(Category, c, "category") for c in categories}
     if not chosen:
-        raise ValidationError(
-            "Choose the categories in scope; Security (the common criteria) is always included."
-        )
+        raise ValidationError("Choose the categories in scope; Security (the common criteria) is always included.")
     chosen.add(Category.SECURITY)
     return tuple(c for c in Category if c in chosen)
 
@@ -179,9 +174,7 @@ def create_engagement(
         check_dates(kind, as_of_date, period_start, period_end)
         cats = _categories(categories)
         if uow.session.scalars(select(EngagementRow).where(EngagementRow.ref == ref)).first():
-            raise DuplicateError(
-                f"An engagement with reference {ref} already exists; choose another reference."
-            )
+            raise DuplicateError(f"An engagement with reference {ref} already exists; choose another reference.")
         row = EngagementRow(
             ref=ref,
             client=require_text(client, "service organization name"),
@@ -239,9 +232,7 @@ def update_engagement(
             row.period_end = period_end or row.period_end
         check_dates(before.type, row.as_of_date, row.period_start, row.period_end)
         after = engagement_record(row)
-        trail.record(
-            uow, "engagement.update", "engagement", row.id, engagement_id=row.id, before=before, after=after
-        )
+        trail.record(uow, "engagement.update", "engagement", row.id, engagement_id=row.id, before=before, after=after)
         uow.commit()
     return after
 
@@ -260,9 +251,7 @@ def set_phase(uow: SqlUnitOfWork, engagement: str | int, phase: Phase | str) -> 
         before = engagement_record(row)
         row.phase = new.value
         after = engagement_record(row)
-        trail.record(
-            uow, "engagement.phase", "engagement", row.id, engagement_id=row.id, before=before, after=after
-        )
+        trail.record(uow, "engagement.phase", "engagement", row.id, engagement_id=row.id, before=before, after=after)
         uow.commit()
     return after
 
@@ -282,9 +271,7 @@ def set_team_member(uow: SqlUnitOfWork, engagement: str | int, initials: str, ro
         uow.session.flush()
         uow.session.refresh(row)
         after = engagement_record(row)
-        trail.record(
-            uow, "engagement.team", "engagement", row.id, engagement_id=row.id, before=before, after=after
-        )
+        trail.record(uow, "engagement.team", "engagement", row.id, engagement_id=row.id, before=before, after=after)
         uow.commit()
     return after
 
@@ -300,8 +287,6 @@ def remove_team_member(uow: SqlUnitOfWork, engagement: str | int, initials: str)
         row.team.remove(member)
         uow.session.flush()
         after = engagement_record(row)
-        trail.record(
-            uow, "engagement.team", "engagement", row.id, engagement_id=row.id, before=before, after=after
-        )
+        trail.record(uow, "engagement.team", "engagement", row.id, engagement_id=row.id, before=before, after=after)
         uow.commit()
     return after

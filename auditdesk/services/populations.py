@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 from collections.abc import Generator, Iterable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Connection, func, insert, select
 
@@ -19,9 +17,81 @@ from auditdesk.progress import Progress
 from auditdesk.services._common import control_row, engagement_row, require_text
 from auditdesk.storage.schema import EngagementRow, PopulationItemRow, PopulationRow, SampleRow
 from auditdesk.storage.uow import SqlUnitOfWork
-from workpapers.population_file import ColumnMapping, PopulationReader, ValidationReport
 
 BATCH_LABEL = "Importing the population"
+
+# A population row as a reader hands it over: (line, key, date, amount, extra-columns JSON).
+SourceRow = tuple[int, str, dt.date | None, str | None, str | None]
+
+
+class SourceBatch(Protocol):
+    @property
+    def rows(self) -> Sequence[SourceRow]: ...
+    @property
+    def done(self) -> int: ...
+    @property
+    def total(self) -> int: ...
+
+
+class SourceIssue(Protocol):
+    @property
+    def kind(self) -> str: ...
+    @property
+    def line(self) -> int | None: ...
+    @property
+    def column(self) -> str | None: ...
+    @property
+    def message(self) -> str: ...
+
+
+class SourceReport(Protocol):
+    @property
+    def rows(self) -> int: ...
+    @property
+    def issue_counts(self) -> dict[str, int]: ...
+    @property
+    def issues(self) -> Sequence[SourceIssue]: ...
+    @property
+    def issue_count(self) -> int: ...
+    @property
+    def sha256(self) -> str: ...
+    @property
+    def headers(self) -> Sequence[str]: ...
+
+
+class SourceMapping(Protocol):
+    @property
+    def key(self) -> str: ...
+    @property
+    def date(self) -> str: ...
+    @property
+    def amount(self) -> str | None: ...
+    @property
+    def sheet(self) -> str | None: ...
+
+
+class PopulationSource(Protocol):
+    """What the import needs from a file reader (workpapers.PopulationReader is one).
+
+    The core never opens client files itself: the caller (CLI or GUI) builds the
+    reader with the engagement's period, and the service stores what it yields.
+    """
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def mapping(self) -> SourceMapping: ...
+    @property
+    def period_start(self) -> dt.date | None: ...
+    @property
+    def period_end(self) -> dt.date | None: ...
+    def batches(self) -> Iterable[SourceBatch]: ...
+    @property
+    def report(self) -> SourceReport: ...
+    @property
+    def size(self) -> int: ...
+
+
 _INSERT_SQL = (
     "INSERT INTO population_item (population_id, seq, line, key, date, amount, data) VALUES (?, ?, ?, ?, ?, ?, ?)"
 )
@@ -76,7 +146,7 @@ class PopulationItem:
 class PopulationIssuesError(ValidationError):
     """The file has problems and the user has not chosen to import anyway."""
 
-    def __init__(self, report: ValidationReport) -> None:
+    def __init__(self, report: SourceReport) -> None:
         counts = ", ".join(f"{n} {kind.replace('_', ' ')}" for kind, n in sorted(report.issue_counts.items()))
         super().__init__(
             f"The file has {report.issue_count} problem(s) ({counts}); nothing was imported. "
@@ -190,13 +260,12 @@ def _unique_key(key: str, line: int, seen: set[str], renamed: dict[str, int]) ->
 def iter_import_population(
     uow: SqlUnitOfWork,
     engagement: str | int,
-    path: str | os.PathLike[str],
-    mapping: ColumnMapping,
+    source: PopulationSource,
     *,
     name: str,
     accept_issues: bool = False,
 ) -> Generator[Progress, None, Population]:
-    """Import a CSV/XLSX population in one transaction, yielding progress.
+    """Import a population from a file reader in one transaction, yielding progress.
 
     Nothing is stored unless the whole file is read and either has no issues or
     ``accept_issues`` is set (the issues are then recorded with the population).
@@ -206,9 +275,10 @@ def iter_import_population(
         eng = engagement_row(uow, engagement)
         trail.ensure_writable(uow, eng.id, "population.import")
         name = _check_name(uow, eng, name)
-        period_start = eng.period_start if eng.type == "type2" else None
-        period_end = eng.period_end if eng.type == "type2" else None
-        reader = PopulationReader(path, mapping, period_start=period_start, period_end=period_end)
+        if (source.period_start, source.period_end) != period_of(eng):
+            raise ValidationError("The file was checked against another period than this engagement's; read it again.")
+        mapping = source.mapping
+        reader = source
         row = PopulationRow(
             engagement_id=eng.id,
             name=name,
@@ -237,20 +307,20 @@ def iter_import_population(
         report = reader.report
         # Free the reader's and our key sets before the population is loaded
         # back: a million-row import stays well under 400 MB that way.
-        del reader, seen
+        del seen
         if report.issue_count and not accept_issues:
             raise PopulationIssuesError(report)
         if writer.seq == 0:
-            raise ValidationError(f"{Path(path).name} has no data rows below its header; nothing was imported.")
+            raise ValidationError(f"{source.name} has no data rows below its header; nothing was imported.")
         yield Progress(0, 1, "Computing the population digest")
         uow.session.flush()
         row.amount_column = mapping.amount or ""
         pop = load_population(uow, row.id)
         preview_headers = report.headers
         extras = [h for h in preview_headers if h not in (mapping.key, mapping.date, mapping.amount)]
-        row.file_name = Path(path).name
+        row.file_name = source.name
         row.file_sha256 = report.sha256
-        row.file_size = Path(path).stat().st_size
+        row.file_size = source.size
         row.extra_columns = json.dumps(extras)
         row.rows = len(pop)
         row.digest = pop.digest
@@ -291,16 +361,28 @@ def _summary(p: Population) -> dict[str, object]:
 def import_population(
     uow: SqlUnitOfWork,
     engagement: str | int,
-    path: str | os.PathLike[str],
-    mapping: ColumnMapping,
+    source: PopulationSource,
     *,
     name: str,
     accept_issues: bool = False,
 ) -> Population:
     """Import without progress reporting (scripts, tests)."""
     return sampling.progress.run(
-        iter_import_population(uow, engagement, path, mapping, name=name, accept_issues=accept_issues)
+        iter_import_population(uow, engagement, source, name=name, accept_issues=accept_issues)
     )
+
+
+def period_of(eng: EngagementRow) -> tuple[dt.date | None, dt.date | None]:
+    """The dates a population's items should fall within (none for a Type 1)."""
+    if eng.type == "type2":
+        return eng.period_start, eng.period_end
+    return None, None
+
+
+def import_period(uow: SqlUnitOfWork, engagement: str | int) -> tuple[dt.date | None, dt.date | None]:
+    """The period to build a population reader with, for ``iter_import_population``."""
+    with uow:
+        return period_of(engagement_row(uow, engagement))
 
 
 def generate_population(

@@ -133,9 +133,7 @@ def plan_size(
             text += f"\nThe population has only {population_size} items: test all of them."
         return SamplePlan(n, True, plan.method, text, plan.to_dict(), plan.n >= population_size)
     if confidence is not None or tolerable is not None:
-        raise ValidationError(
-            "A statistical sample needs both the confidence and the tolerable deviation rate."
-        )
+        raise ValidationError("A statistical sample needs both the confidence and the tolerable deviation rate.")
     ns = sampling.nonstatistical_sample_size(frequency, risk, population_size)
     return SamplePlan(ns.n, False, "nonstatistical", ns.rationale(), ns.to_dict(), ns.n >= population_size)
 
@@ -256,9 +254,7 @@ def iter_select_sample(
         ctrl = control_row(uow, eng.id, control)
         pop_row = population_row(uow, eng.id, population_id)
         if method == "pps" and not pop_row.amount_column:
-            raise ValidationError(
-                f"Population '{pop_row.name}' has no amounts; PPS selection needs an amount column."
-            )
+            raise ValidationError(f"Population '{pop_row.name}' has no amounts; PPS selection needs an amount column.")
         yield Progress(0, 3, "Loading the population")
         population = load_population(uow, pop_row.id)
         if population.digest != pop_row.digest:
@@ -293,9 +289,7 @@ def iter_select_sample(
             confidence="" if confidence is None else str(Decimal(str(confidence))),
             tolerable_rate="" if tolerable is None else str(Decimal(str(tolerable))),
             expected_rate="" if confidence is None else str(Decimal(str(expected or 0))),
-            plan_json=json.dumps(
-                {**plan.details, "method": plan.method, "rationale": plan.rationale}, default=str
-            ),
+            plan_json=json.dumps({**plan.details, "method": plan.method, "rationale": plan.rationale}, default=str),
             receipt_json=json.dumps(receipt, default=str),
             strata_json=json.dumps([st.to_dict() for st in selection.strata]),
             selected_at=_now(),

@@ -20,8 +20,6 @@ def verify_trail(uow: SqlUnitOfWork) -> TrailCheck:
         return trail.verify(uow)
 
 
-def recent_events(
-    uow: SqlUnitOfWork, engagement_id: int | None = None, limit: int = 200
-) -> tuple[TrailEvent, ...]:
+def recent_events(uow: SqlUnitOfWork, engagement_id: int | None = None, limit: int = 200) -> tuple[TrailEvent, ...]:
     with uow:
         return trail.events(uow, engagement_id=engagement_id, limit=limit)

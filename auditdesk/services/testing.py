@@ -96,9 +96,7 @@ def _now() -> str:
 def sample_row(uow: SqlUnitOfWork, eng_id: int, sample_id: int) -> SampleRow:
     row = uow.session.get(SampleRow, sample_id)
     if row is None or row.engagement_id != eng_id:
-        raise NotFoundError(
-            f"There is no sample {sample_id} in this engagement; 'auditdesk samples ENG' lists them."
-        )
+        raise NotFoundError(f"There is no sample {sample_id} in this engagement; 'auditdesk samples ENG' lists them.")
     return row
 
 
@@ -184,10 +182,7 @@ def record_results(
         control = uow.session.get(ControlRow, sample.control_id)
         assert control is not None
         letters = {
-            a
-            for a in uow.session.scalars(
-                select(AttributeRow.letter).where(AttributeRow.control_id == control.id)
-            )
+            a for a in uow.session.scalars(select(AttributeRow.letter).where(AttributeRow.control_id == control.id))
         }
         keys = set(uow.session.scalars(select(SampleItemRow.key).where(SampleItemRow.sample_id == sample.id)))
         tickmarks = set(uow.session.scalars(select(TickmarkRow.symbol)))
@@ -199,13 +194,9 @@ def record_results(
                 raise NotFoundError(f"Item '{item.item_key}' is not in sample {sample.id}.")
             if letter not in letters:
                 known = ", ".join(sorted(letters)) or "none yet: write the test plan first"
-                raise ValidationError(
-                    f"Control {control.ref} has no attribute {letter}; its attributes are {known}."
-                )
+                raise ValidationError(f"Control {control.ref} has no attribute {letter}; its attributes are {known}.")
             if item.tickmark and item.tickmark not in tickmarks:
-                raise ValidationError(
-                    f"Tickmark '{item.tickmark}' is not in the firm's legend; add it first."
-                )
+                raise ValidationError(f"Tickmark '{item.tickmark}' is not in the firm's legend; add it first.")
             note = item.note.strip()
             row = uow.session.scalars(
                 select(TestResultRow).where(
@@ -226,9 +217,7 @@ def record_results(
             uow.session.flush()
             _sync_exception(uow, eng.id, control, sample.id, item.item_key, letter, outcome, note)
             after = _result(row)
-            trail.record(
-                uow, "result.record", "test_result", row.id, engagement_id=eng.id, before=before, after=after
-            )
+            trail.record(uow, "result.record", "test_result", row.id, engagement_id=eng.id, before=before, after=after)
             saved.append(after)
         uow.commit()
     return tuple(saved)
@@ -246,9 +235,7 @@ def record_result(
     tickmark: str = "",
 ) -> Result:
     """Record one item x attribute result."""
-    return record_results(
-        uow, engagement, sample_id, [ResultInput(item_key, attribute, outcome, tickmark, note)]
-    )[0]
+    return record_results(uow, engagement, sample_id, [ResultInput(item_key, attribute, outcome, tickmark, note)])[0]
 
 
 def _sync_exception(
@@ -275,9 +262,7 @@ def _sync_exception(
                     AttributeRow.control_id == control.id, AttributeRow.letter == letter
                 )
             )
-            description = (
-                note or f"Item {item_key} did not meet attribute {letter} ({(question or '').rstrip(' ?')})."
-            )
+            description = note or f"Item {item_key} did not meet attribute {letter} ({(question or '').rstrip(' ?')})."
             row = ExceptionRow(
                 engagement_id=eng_id,
                 control_id=control.id,
@@ -412,9 +397,7 @@ def update_exception(
             )
         uow.session.flush()
         after = _exception(row, ctrl.ref)
-        trail.record(
-            uow, "exception.update", "exception", row.id, engagement_id=eng.id, before=before, after=after
-        )
+        trail.record(uow, "exception.update", "exception", row.id, engagement_id=eng.id, before=before, after=after)
         uow.commit()
     return after
 
@@ -468,9 +451,7 @@ def attach_evidence(
             if (
                 item_key is not None
                 and not uow.session.scalars(
-                    select(SampleItemRow.key).where(
-                        SampleItemRow.sample_id == sample_id, SampleItemRow.key == item_key
-                    )
+                    select(SampleItemRow.key).where(SampleItemRow.sample_id == sample_id, SampleItemRow.key == item_key)
                 ).first()
             ):
                 raise NotFoundError(f"Item '{item_key}' is not in sample {sample_id}.")
@@ -494,9 +475,7 @@ def attach_evidence(
     return record
 
 
-def list_evidence(
-    uow: SqlUnitOfWork, engagement: str | int, *, control: str | None = None
-) -> tuple[Evidence, ...]:
+def list_evidence(uow: SqlUnitOfWork, engagement: str | int, *, control: str | None = None) -> tuple[Evidence, ...]:
     with uow:
         eng = engagement_row(uow, engagement)
         query = (

@@ -59,9 +59,7 @@ def check_sqlite_file(path: Path) -> None:
     """Refuse a file that is not a healthy SQLite database, without touching it."""
     if not path.exists():
         if not path.parent.exists():
-            raise StoreError(
-                f"The folder {path.parent} does not exist; create it or choose another store path."
-            )
+            raise StoreError(f"The folder {path.parent} does not exist; create it or choose another store path.")
         return
     if path.is_dir():
         raise StoreError(f"{path} is a folder, not a workpaper store file.")
@@ -112,8 +110,7 @@ def _read_only_check(path: Path, *, quick: bool) -> None:
                 )
     except sqlite3.DatabaseError as exc:
         raise StoreError(
-            f"{path} is damaged or not a database ({exc}); restore it from a backup. "
-            "The file was left unchanged."
+            f"{path} is damaged or not a database ({exc}); restore it from a backup. The file was left unchanged."
         ) from exc
     finally:
         conn.close()
@@ -168,9 +165,7 @@ def open_engine(target: str | os.PathLike[str], *, upgrade: bool = True) -> tupl
         raise StoreError(f"Cannot open the store {location.label}: {exc.orig}.") from exc
     if tables and current is None:
         engine.dispose()
-        raise StoreError(
-            f"{location.label} is a database but not an AuditDesk store; the file was left unchanged."
-        )
+        raise StoreError(f"{location.label} is a database but not an AuditDesk store; the file was left unchanged.")
     if current is not None and not migrate.is_known(current):
         engine.dispose()
         raise StoreVersionError(
@@ -180,8 +175,6 @@ def open_engine(target: str | os.PathLike[str], *, upgrade: bool = True) -> tupl
     if current != migrate.HEAD:
         if not upgrade:
             engine.dispose()
-            raise StoreVersionError(
-                f"The store {location.label} needs an upgrade; run 'auditdesk db upgrade'."
-            )
+            raise StoreVersionError(f"The store {location.label} needs an upgrade; run 'auditdesk db upgrade'.")
         migrate.upgrade(engine)
     return location, engine

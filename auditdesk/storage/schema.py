@@ -75,16 +75,12 @@ class EngagementRow(Base):
     created_at: Mapped[str] = mapped_column(String(40))
     rolled_from_id: Mapped[int | None] = mapped_column(ForeignKey("engagement.id", ondelete="SET NULL"))
 
-    team: Mapped[list[TeamMemberRow]] = relationship(
-        cascade="all, delete-orphan", order_by="TeamMemberRow.person_id"
-    )
+    team: Mapped[list[TeamMemberRow]] = relationship(cascade="all, delete-orphan", order_by="TeamMemberRow.person_id")
 
 
 class TeamMemberRow(Base):
     __tablename__ = "team_member"
-    engagement_id: Mapped[int] = mapped_column(
-        ForeignKey("engagement.id", ondelete="CASCADE"), primary_key=True
-    )
+    engagement_id: Mapped[int] = mapped_column(ForeignKey("engagement.id", ondelete="CASCADE"), primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="RESTRICT"), primary_key=True)
     role: Mapped[str] = mapped_column(String(30))
     person: Mapped[PersonRow] = relationship(lazy="joined")
@@ -107,12 +103,8 @@ class ControlRow(Base):
     criteria: Mapped[list[ControlCriterionRow]] = relationship(
         cascade="all, delete-orphan", order_by="ControlCriterionRow.criterion_id"
     )
-    procedures: Mapped[list[ProcedureRow]] = relationship(
-        cascade="all, delete-orphan", order_by="ProcedureRow.seq"
-    )
-    attributes: Mapped[list[AttributeRow]] = relationship(
-        cascade="all, delete-orphan", order_by="AttributeRow.letter"
-    )
+    procedures: Mapped[list[ProcedureRow]] = relationship(cascade="all, delete-orphan", order_by="ProcedureRow.seq")
+    attributes: Mapped[list[AttributeRow]] = relationship(cascade="all, delete-orphan", order_by="AttributeRow.letter")
 
 
 class ControlCriterionRow(Base):
@@ -244,9 +236,7 @@ class PopulationItemRow(Base):
     __tablename__ = "population_item"
     # No index on key: keys are made unique on import, and a second index
     # would slow million-row imports for lookups that never happen.
-    population_id: Mapped[int] = mapped_column(
-        ForeignKey("population.id", ondelete="CASCADE"), primary_key=True
-    )
+    population_id: Mapped[int] = mapped_column(ForeignKey("population.id", ondelete="CASCADE"), primary_key=True)
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     line: Mapped[int] = mapped_column(Integer)
     key: Mapped[str] = mapped_column(String(200))
@@ -344,9 +334,7 @@ class ControlConclusionRow(Base):
 
 class CriterionConclusionRow(Base):
     __tablename__ = "criterion_conclusion"
-    engagement_id: Mapped[int] = mapped_column(
-        ForeignKey("engagement.id", ondelete="CASCADE"), primary_key=True
-    )
+    engagement_id: Mapped[int] = mapped_column(ForeignKey("engagement.id", ondelete="CASCADE"), primary_key=True)
     criterion_id: Mapped[str] = mapped_column(String(10), primary_key=True)
     conclusion: Mapped[str] = mapped_column(String(30))
     rationale: Mapped[str] = mapped_column(Text)
@@ -369,9 +357,7 @@ class MatterRow(Base):
 
 class OpinionRow(Base):
     __tablename__ = "opinion"
-    engagement_id: Mapped[int] = mapped_column(
-        ForeignKey("engagement.id", ondelete="CASCADE"), primary_key=True
-    )
+    engagement_id: Mapped[int] = mapped_column(ForeignKey("engagement.id", ondelete="CASCADE"), primary_key=True)
     opinion: Mapped[str] = mapped_column(String(20))
     proposed: Mapped[str] = mapped_column(String(20))
     basis: Mapped[str] = mapped_column(Text, default="")

@@ -15,7 +15,6 @@ import json
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 CSV_ROWS = 1_000_000
@@ -51,15 +50,16 @@ print(json.dumps({"seconds": time.perf_counter() - t0,
 OURS = r'''
 import json, resource, sys, time, datetime as dt
 from auditdesk import services
-from workpapers.population_file import ColumnMapping
+from workpapers.population_file import ColumnMapping, PopulationReader
 source, db = sys.argv[1:3]
 store = services.open_store(db)
 services.add_person(store.uow("PR"), name="Bench", initials="PR", role="senior")
 services.create_engagement(store.uow("PR"), ref="B", client="C", system_name="S", engagement_type="type2",
     categories=["security"], period_start=dt.date(2025, 1, 1), period_end=dt.date(2025, 12, 31))
 t0 = time.perf_counter()
-pop = services.import_population(store.uow("PR"), "B", source,
-    ColumnMapping(key="key", date="date", amount="amount"), name="P")
+reader = PopulationReader(source, ColumnMapping(key="key", date="date", amount="amount"),
+    period_start=dt.date(2025, 1, 1), period_end=dt.date(2025, 12, 31))
+pop = services.import_population(store.uow("PR"), "B", reader, name="P")
 print(json.dumps({"seconds": time.perf_counter() - t0, "rows": pop.rows,
                   "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 '''

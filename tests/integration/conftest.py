@@ -54,3 +54,12 @@ def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 120)
     full_env = dict(os.environ)
     full_env.update(env or {})
     return subprocess.run([str(exe), *args], capture_output=True, text=True, env=full_env, timeout=timeout, check=False)
+
+
+def file_source(store: Store, engagement: str, path: Path, mapping: object) -> object:
+    """A workpapers reader for the file, checked against the engagement's period."""
+    from workpapers.population_file import ColumnMapping, PopulationReader
+
+    assert isinstance(mapping, ColumnMapping)
+    start, end = services.import_period(store.reader(), engagement)
+    return PopulationReader(path, mapping, period_start=start, period_end=end)

@@ -13,6 +13,7 @@ from auditdesk.conclusions import ControlConclusion, CriterionConclusion, Opinio
 from auditdesk.demo import build_demo
 from auditdesk.errors import ValidationError
 from auditdesk.storage.uow import Store
+from tests.integration.conftest import file_source
 from workpapers.population_file import ColumnMapping, PopulationReader
 
 
@@ -45,11 +46,13 @@ def test_demo_engagement_from_population_to_opinion(store: Store, tmp_path: Path
     kinds = reader.report.issue_counts
     assert kinds == {"duplicate_key": 1, "blank_row": 1, "outside_period": 1, "bad_amount": 1, "formula": 1}
     with pytest.raises(services.PopulationIssuesError, match="5 problem"):
-        services.import_population(store.uow("PR"), ref, path, mapping, name="New access")
+        services.import_population(store.uow("PR"), ref, file_source(store, ref, path, mapping), name="New access")
     assert [p.name for p in services.list_populations(store.reader(), ref)].count("New access") == 0
 
     # Import anyway, issues recorded with the population.
-    pop = services.import_population(store.uow("PR"), ref, path, mapping, name="New access", accept_issues=True)
+    pop = services.import_population(
+        store.uow("PR"), ref, file_source(store, ref, path, mapping), name="New access", accept_issues=True
+    )
     assert pop.rows == 603
     assert pop.issue_count == 5
     assert len(pop.digest) == 64

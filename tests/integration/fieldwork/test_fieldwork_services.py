@@ -13,7 +13,7 @@ import pytest
 from auditdesk import services
 from auditdesk.errors import DuplicateError, LockedError, NotFoundError, StoreError, ValidationError
 from auditdesk.storage.uow import Store
-from tests.integration.conftest import run_cli
+from tests.integration.conftest import file_source, run_cli
 from workpapers.population_file import ColumnMapping
 
 
@@ -40,8 +40,9 @@ def _csv(path: Path, rows: int, *, amounts: bool = True) -> Path:
 
 
 def _import(store: Store, engagement: str, path: Path, name: str = "Tickets") -> services.Population:
+    mapping = ColumnMapping(key="key", date="date", amount="amount")
     return services.import_population(
-        store.uow("PR"), engagement, path, ColumnMapping(key="key", date="date", amount="amount"), name=name
+        store.uow("PR"), engagement, file_source(store, engagement, path, mapping), name=name
     )
 
 
@@ -68,12 +69,9 @@ def test_xlsx_population_from_a_chosen_sheet(store: Store, engagement: str, tmp_
     for i in range(40):
         sheet.append([1000 + i, dt.datetime(2025, 1 + i % 12, 10)])
     book.save(tmp_path / "hr.xlsx")
+    mapping = ColumnMapping(key="Employee", date="Left on", sheet="Leavers")
     pop = services.import_population(
-        store.uow("PR"),
-        engagement,
-        tmp_path / "hr.xlsx",
-        ColumnMapping(key="Employee", date="Left on", sheet="Leavers"),
-        name="Leavers",
+        store.uow("PR"), engagement, file_source(store, engagement, tmp_path / "hr.xlsx", mapping), name="Leavers"
     )
     assert pop.rows == 40
     assert pop.sheet == "Leavers"

@@ -20,12 +20,12 @@ IMPORTER = textwrap.dedent(
     """
     import sys
     from auditdesk import services
-    from workpapers.population_file import ColumnMapping
+    from workpapers.population_file import ColumnMapping, PopulationReader
     store = services.open_store(sys.argv[1])
-    gen = services.iter_import_population(
-        store.uow("PR"), "ACME-25", sys.argv[2], ColumnMapping(key="id", date="date", amount="amount"),
-        name="Big",
-    )
+    start, end = services.import_period(store.reader(), "ACME-25")
+    reader = PopulationReader(sys.argv[2], ColumnMapping(key="id", date="date", amount="amount"),
+                              period_start=start, period_end=end)
+    gen = services.iter_import_population(store.uow("PR"), "ACME-25", reader, name="Big")
     for progress in gen:
         print(progress.done, progress.total, flush=True)
     """
