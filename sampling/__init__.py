@@ -17,70 +17,141 @@ exact rules:
 
 from __future__ import annotations
 
-from sampling.attribute import (
-    AttributeEvaluation,
-    AttributePlan,
-    attribute_sample_size,
-    evaluate_attribute,
-    round_up_tenth_pct,
-    upper_deviation_limit,
-)
-from sampling.errors import (
-    InvalidParameterError,
-    PopulationDataError,
-    PopulationMismatchError,
-    ReperformanceError,
-    SamplingError,
-)
-from sampling.mus import (
-    MusEvaluation,
-    MusPlan,
-    mus_evaluate,
-    mus_sample_size,
-    reliability_factor,
-    stringer_bound,
-)
-from sampling.nonstatistical import (
-    FREQUENCIES,
-    NonStatisticalPlan,
-    load_guidance,
-    nonstatistical_sample_size,
-    normalise_frequency,
-)
-from sampling.occurrences import generate_occurrences, occurrence_dates
-from sampling.population import (
-    DIGEST_ALGORITHM,
-    DataIssue,
-    Population,
-    PopulationItem,
-    iter_population_digest,
-    population_digest,
-    validate_population,
-)
-from sampling.progress import Progress, ProgressGenerator, run
-from sampling.selection import (
-    ALGORITHMS,
-    LIBRARY_VERSION,
-    Selection,
-    SelectionReceipt,
-    extend_selection,
-    iter_extend_selection,
-    iter_reperform,
-    iter_select_pps,
-    iter_select_random,
-    iter_select_stratified,
-    iter_select_systematic,
-    new_seed,
-    reperform,
-    select_pps,
-    select_random,
-    select_stratified,
-    select_systematic,
-)
-from sampling.strata import StratumReport
-from sampling.stream import STREAM_ALGORITHM, RandomStream
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
 
-__version__ = LIBRARY_VERSION
+if TYPE_CHECKING:
+    from sampling.attribute import (
+        AttributeEvaluation,
+        AttributePlan,
+        attribute_sample_size,
+        evaluate_attribute,
+        round_up_tenth_pct,
+        upper_deviation_limit,
+    )
+    from sampling.errors import (
+        InvalidParameterError,
+        PopulationDataError,
+        PopulationMismatchError,
+        ReperformanceError,
+        SamplingError,
+    )
+    from sampling.mus import (
+        MusEvaluation,
+        MusPlan,
+        mus_evaluate,
+        mus_sample_size,
+        reliability_factor,
+        stringer_bound,
+    )
+    from sampling.nonstatistical import (
+        FREQUENCIES,
+        NonStatisticalPlan,
+        load_guidance,
+        nonstatistical_sample_size,
+        normalise_frequency,
+    )
+    from sampling.occurrences import generate_occurrences, occurrence_dates
+    from sampling.population import (
+        DIGEST_ALGORITHM,
+        DataIssue,
+        Population,
+        PopulationItem,
+        iter_population_digest,
+        population_digest,
+        validate_population,
+    )
+    from sampling.progress import Progress, ProgressGenerator, run
+    from sampling.selection import (
+        ALGORITHMS,
+        LIBRARY_VERSION,
+        Selection,
+        SelectionReceipt,
+        extend_selection,
+        iter_extend_selection,
+        iter_reperform,
+        iter_select_pps,
+        iter_select_random,
+        iter_select_stratified,
+        iter_select_systematic,
+        new_seed,
+        reperform,
+        select_pps,
+        select_random,
+        select_stratified,
+        select_systematic,
+    )
+    from sampling.strata import StratumReport
+    from sampling.stream import STREAM_ALGORITHM, RandomStream
+
+# Names load on first use: scipy's import takes a second, and callers that need
+# only populations, selection or progress (the CLI's start, an import) skip it.
+_SOURCES = {
+    "ALGORITHMS": "sampling.selection",
+    "AttributeEvaluation": "sampling.attribute",
+    "AttributePlan": "sampling.attribute",
+    "DIGEST_ALGORITHM": "sampling.population",
+    "DataIssue": "sampling.population",
+    "FREQUENCIES": "sampling.nonstatistical",
+    "InvalidParameterError": "sampling.errors",
+    "LIBRARY_VERSION": "sampling.selection",
+    "MusEvaluation": "sampling.mus",
+    "MusPlan": "sampling.mus",
+    "NonStatisticalPlan": "sampling.nonstatistical",
+    "Population": "sampling.population",
+    "PopulationDataError": "sampling.errors",
+    "PopulationItem": "sampling.population",
+    "PopulationMismatchError": "sampling.errors",
+    "Progress": "sampling.progress",
+    "ProgressGenerator": "sampling.progress",
+    "RandomStream": "sampling.stream",
+    "ReperformanceError": "sampling.errors",
+    "STREAM_ALGORITHM": "sampling.stream",
+    "SamplingError": "sampling.errors",
+    "Selection": "sampling.selection",
+    "SelectionReceipt": "sampling.selection",
+    "StratumReport": "sampling.strata",
+    "attribute_sample_size": "sampling.attribute",
+    "evaluate_attribute": "sampling.attribute",
+    "extend_selection": "sampling.selection",
+    "generate_occurrences": "sampling.occurrences",
+    "iter_extend_selection": "sampling.selection",
+    "iter_population_digest": "sampling.population",
+    "iter_reperform": "sampling.selection",
+    "iter_select_pps": "sampling.selection",
+    "iter_select_random": "sampling.selection",
+    "iter_select_stratified": "sampling.selection",
+    "iter_select_systematic": "sampling.selection",
+    "load_guidance": "sampling.nonstatistical",
+    "mus_evaluate": "sampling.mus",
+    "mus_sample_size": "sampling.mus",
+    "new_seed": "sampling.selection",
+    "nonstatistical_sample_size": "sampling.nonstatistical",
+    "normalise_frequency": "sampling.nonstatistical",
+    "occurrence_dates": "sampling.occurrences",
+    "population_digest": "sampling.population",
+    "reliability_factor": "sampling.mus",
+    "reperform": "sampling.selection",
+    "round_up_tenth_pct": "sampling.attribute",
+    "run": "sampling.progress",
+    "select_pps": "sampling.selection",
+    "select_random": "sampling.selection",
+    "select_stratified": "sampling.selection",
+    "select_systematic": "sampling.selection",
+    "stringer_bound": "sampling.mus",
+    "upper_deviation_limit": "sampling.attribute",
+    "validate_population": "sampling.population",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name == "__version__":
+        name = "LIBRARY_VERSION"
+    module = _SOURCES.get(name)
+    if module is None:
+        raise AttributeError(f"module 'sampling' has no attribute {name!r}")
+    return getattr(import_module(module), name)
+
 
 __all__ = [
     "ALGORITHMS",
