@@ -248,9 +248,9 @@ def date_parser(fmt: str | None) -> Callable[[str], date]:
 def suggest_date_format(values: Iterable[str]) -> str | None:
     """An explicit format to offer for these sample date texts, or None for automatic.
 
-    Returns ``"%d/%m/%Y"`` (or ``"%d.%m.%Y"`` style stays automatic) when slash dates
-    show a first number above 12 and none with a second number above 12, i.e. the
-    file evidently writes the day first.  Automatic reading handles everything else.
+    Returns ``"%d/%m/%Y"`` when slash dates show a first number above 12 and none a
+    second number above 12, i.e. the file evidently writes the day first; automatic
+    reading handles everything else (dotted dates are always read day first).
     """
     day_first = False
     for text in values:

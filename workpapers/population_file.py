@@ -43,7 +43,13 @@ from python_calamine import CalamineError, CalamineWorkbook, SheetTypeEnum
 from auditdesk.errors import FileFormatError, ValidationError
 from sampling.progress import Progress
 from workpapers._amounts import PLAIN_AMOUNTS, normalize_amount, number_text
-from workpapers._dates import DateTextError, check_date_format, date_parser, parse_date_auto
+from workpapers._dates import (
+    DateTextError,
+    check_date_format,
+    date_parser,
+    parse_date_auto,
+    suggest_date_format,
+)
 from workpapers._textfile import TextSource, open_binary, sniff_delimiter
 from workpapers._xlsx import FormulaCells, column_letters, scan_formulas, worksheet_part
 
@@ -61,6 +67,7 @@ __all__ = [
     "ValidationReport",
     "inspect_population_file",
     "iter_population_rows",
+    "suggest_date_format",
     "validate_population_file",
 ]
 

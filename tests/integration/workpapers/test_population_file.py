@@ -25,6 +25,7 @@ from workpapers.population_file import (
     ValidationReport,
     inspect_population_file,
     iter_population_rows,
+    suggest_date_format,
     validate_population_file,
 )
 
@@ -422,6 +423,8 @@ def test_dates_with_an_explicit_format(tmp_path: Path) -> None:
         tmp_path / "uk.csv",
         [["Key", "Date"], ["A", "03/04/2025"], ["B", "31/01/2025"], ["C", "2025-01-01"]],
     )
+    preview = inspect_population_file(path)
+    assert suggest_date_format(row[1] for row in preview.preview) == "%d/%m/%Y"
     automatic, report = _read(path, ColumnMapping(key="Key", date="Date"))
     assert automatic[0][2] == dt.date(2025, 3, 4)
     assert _kinds(report) == [("bad_date", 3)]
