@@ -7,7 +7,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QAbstractItemModel, Qt
+from PySide6.QtCore import QAbstractItemModel, QPersistentModelIndex, Qt
+from pytestqt.modeltest import ModelTester
 
 from auditdesk import services
 from auditdesk.domain import Attribute, Procedure, ProcedureType
@@ -18,6 +19,8 @@ from ui.models.controls import (
     ControlTableModel,
     CriteriaCheckModel,
     ProcedureDraftModel,
+    criteria_key,
+    natural_key,
 )
 from ui.models.coverage import CoverageTreeModel
 from ui.models.description import (
@@ -131,9 +134,11 @@ def test_model_passes_the_model_tester(name: str, demo_store: services.Store, qt
     qtmodeltester.check(model, force_py=True)
     proxy = RecordFilterProxy()
     proxy.setSourceModel(model)
-    qtmodeltester.check(proxy, force_py=True)
+    # A tester of its own: one tester follows one model's signals.
+    ModelTester(None).check(proxy, force_py=True)
     proxy.sort(0, Qt.SortOrder.DescendingOrder)
     proxy.set_text("a")
+    proxy.set_predicate(lambda record: True)
 
 
 def test_models_change_under_the_tester(demo_store: services.Store, qtmodeltester: Any) -> None:
@@ -179,10 +184,26 @@ def test_models_change_under_the_tester(demo_store: services.Store, qtmodelteste
     assert not criteria.setData(group, Qt.CheckState.Checked, Qt.ItemDataRole.CheckStateRole)
 
 
-def test_sort_keys_order_naturally(demo_store: services.Store) -> None:
+def test_sorting_orders_naturally_and_keeps_the_selection(demo_store: services.Store) -> None:
     controls = _controls(demo_store)
+    assert isinstance(controls, ControlTableModel)
     proxy = RecordFilterProxy()
     proxy.setSourceModel(controls)
+    ModelTester(None).check(proxy, force_py=True)
+    kept = QPersistentModelIndex(controls.index(controls.row_of_ref("CE-04"), 0))
     proxy.sort(6)  # criteria, in catalog order
     keys = [proxy.index(r, 6).data(SORT_ROLE) for r in range(proxy.rowCount())]
     assert keys == sorted(keys)
+    assert controls.record(kept.row()).ref == "CE-04"
+    proxy.sort(0, Qt.SortOrder.DescendingOrder)
+    refs = [proxy.index(r, 0).data() for r in range(proxy.rowCount())]
+    assert refs == sorted(refs, key=natural_key, reverse=True)
+    assert controls.record(kept.row()).ref == "CE-04"
+    proxy.set_text("ce-0")
+    assert {proxy.index(r, 0).data() for r in range(proxy.rowCount())} == {
+        c.ref for c in controls.records() if "ce-0" in controls.filter_text(controls.row_of(c.id))}
+
+
+def test_natural_keys() -> None:
+    assert sorted(["CC-10", "CC-2", "AB-1"], key=natural_key) == ["AB-1", "CC-2", "CC-10"]
+    assert criteria_key(("CC1.1", "CC9.2")) < criteria_key(("CC2.1",)) < criteria_key(())

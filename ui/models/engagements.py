@@ -30,22 +30,22 @@ def _phase_color(p: EngagementProgress) -> QColor | None:
 
 
 ENGAGEMENT_COLUMNS: tuple[Column[EngagementProgress], ...] = (
-    Column("Ref", lambda p: p.engagement.ref, width=110),
-    Column("Client", lambda p: p.engagement.client, width=220),
-    Column("System", lambda p: p.engagement.system_name, width=200),
-    Column("Type", lambda p: p.engagement.type.label, width=70),
+    Column("Ref", lambda p: p.engagement.ref, width=90),
+    Column("Client", lambda p: p.engagement.client, tooltip=lambda p: f"{p.engagement.client}: "
+           f"{p.engagement.system_name}", width=220),
+    Column("Type", lambda p: p.engagement.type.label, width=64),
     Column(
         "Period",
         lambda p: p.engagement.period_label,
         sort_key=lambda p: str(p.engagement.period_end or p.engagement.as_of_date),
-        width=190,
+        width=180,
     ),
     Column(
         "Phase",
         lambda p: p.engagement.phase.value.capitalize() + (" (locked)" if p.engagement.locked else ""),
         sort_key=lambda p: list(type(p.engagement.phase)).index(p.engagement.phase),
         foreground=_phase_color,
-        width=110,
+        width=100,
     ),
     Column(
         "Progress",
@@ -56,15 +56,15 @@ ENGAGEMENT_COLUMNS: tuple[Column[EngagementProgress], ...] = (
             f"test plans complete {p.planned} of {p.controls}. Testing progress joins with [fieldwork]."
         ),
         alignment=CENTER,
-        width=150,
+        width=140,
         header_tip="Planning readiness: the mean of criteria coverage and complete test plans",
     ),
-    Column("Controls", lambda p: f"{p.controls:,}", sort_key=lambda p: p.controls, alignment=RIGHT, width=80),
+    Column("Controls", lambda p: f"{p.controls:,}", sort_key=lambda p: p.controls, alignment=RIGHT, width=76),
 )
 
 
 class EngagementTableModel(RecordTableModel[EngagementProgress]):
-    PROGRESS_COLUMN = 6
+    PROGRESS_COLUMN = 5
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(ENGAGEMENT_COLUMNS, key=lambda p: p.engagement.id, parent=parent)

@@ -7,7 +7,7 @@ from typing import Any, Generic, TypeVar
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 
-from ui.models.columns import FILTER_ROLE, RECORD_ROLE, Column
+from ui.models.columns import FILTER_ROLE, RECORD_ROLE, SORT_ROLE, Column
 from ui.qt_compat import emit
 
 R = TypeVar("R")
@@ -55,11 +55,7 @@ class RecordTableModel(QAbstractTableModel, Generic[R]):
         if role == RECORD_ROLE:
             return record
         if role == FILTER_ROLE:
-            text = self._filter_text[index.row()]
-            if text is None:
-                text = " ".join(c.display(record) for c in self.columns).casefold()
-                self._filter_text[index.row()] = text
-            return text
+            return self.filter_text(index.row())
         return self.columns[index.column()].value(record, int(role))
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
@@ -79,6 +75,31 @@ class RecordTableModel(QAbstractTableModel, Generic[R]):
         if self.columns[index.column()].edit is not None:
             flags |= Qt.ItemFlag.ItemIsEditable
         return flags
+
+    def filter_text(self, row: int) -> str:
+        """All columns' text of a row, lower-cased, built once per record."""
+        text = self._filter_text[row]
+        if text is None:
+            record = self._records[row]
+            text = " ".join(c.display(record) for c in self.columns).casefold()
+            self._filter_text[row] = text
+        return text
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        """Sort the records by the column's sort key, keeping selections on their records."""
+        if not 0 <= column < len(self.columns):
+            return
+        spec = self.columns[column]
+        keys = [spec.value(r, SORT_ROLE) for r in self._records]
+        order_of = sorted(range(len(self._records)), key=keys.__getitem__,
+                          reverse=order == Qt.SortOrder.DescendingOrder)
+        emit(self.layoutAboutToBeChanged)
+        new_row = {old: new for new, old in enumerate(order_of)}
+        self._records = [self._records[i] for i in order_of]
+        self._filter_text = [self._filter_text[i] for i in order_of]
+        for index in self.persistentIndexList():
+            self.changePersistentIndex(index, self.index(new_row[index.row()], index.column()))
+        emit(self.layoutChanged)
 
     def records(self) -> tuple[R, ...]:
         return tuple(self._records)

@@ -26,7 +26,12 @@ Index = QModelIndex | QPersistentModelIndex
 
 
 class RecordFilterProxy(QSortFilterProxyModel):
-    """Sorts by each column's sort key; filters on all columns' text plus an optional predicate."""
+    """Filters on all columns' text plus an optional predicate; sorting is the source's.
+
+    Over a ``RecordTableModel`` both run in plain Python on the records: Qt's
+    own sort would call ``data()`` back into Python for every comparison, which
+    takes seconds for thousands of rows. Over a tree the stock behaviour is kept.
+    """
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
@@ -35,9 +40,11 @@ class RecordFilterProxy(QSortFilterProxyModel):
         self.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         self.setRecursiveFilteringEnabled(True)  # trees: keep a group whose child matches
         self._predicate: Callable[[Any], bool] | None = None
+        self._needle = ""
 
     def set_text(self, text: str) -> None:
-        self.setFilterFixedString(text.strip().casefold())
+        self._needle = text.strip().casefold()
+        self.setFilterFixedString(self._needle)
 
     def set_predicate(self, predicate: Callable[[Any], bool] | None) -> None:
         """Keep only records for which ``predicate(record)`` is true (None: all)."""
@@ -50,12 +57,23 @@ class RecordFilterProxy(QSortFilterProxyModel):
             self.invalidateRowsFilter()
 
     def filterAcceptsRow(self, source_row: int, source_parent: Index) -> bool:
+        source = self.sourceModel()
+        if isinstance(source, RecordTableModel):
+            if self._needle and self._needle not in source.filter_text(source_row):
+                return False
+            return self._predicate is None or self._predicate(source.record(source_row))
         if self._predicate is not None:
-            index = self.sourceModel().index(source_row, 0, source_parent)
-            record = self.sourceModel().data(index, RECORD_ROLE)
+            record = source.data(source.index(source_row, 0, source_parent), RECORD_ROLE)
             if not self._predicate(record):
                 return False
         return super().filterAcceptsRow(source_row, source_parent)
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        source = self.sourceModel()
+        if isinstance(source, RecordTableModel):
+            source.sort(column, order)  # the proxy keeps the source's order
+            return
+        super().sort(column, order)
 
 
 def apply_widths(view: QTableView | QTreeView, columns: tuple[Column[Any], ...], stretch: int | None) -> None:
