@@ -25,8 +25,9 @@ DEMO_PEOPLE = (
 DEMO_ACTOR = "PR"
 
 
-def _free_ref(store: Store, base: str = "DEMO") -> str:
-    taken = {e.ref for e in services.list_engagements(store.reader())}
+def _free_ref(uow: SqlUnitOfWork, base: str = "DEMO") -> str:
+    # Read inside the writing transaction: two demos started at once get DEMO and DEMO-2.
+    taken = {e.ref for e in services.list_engagements(uow)}
     if base not in taken:
         return base
     n = 2
@@ -48,11 +49,11 @@ def iter_build_demo(store: Store, actor: str | None = None) -> Iterator[Progress
     Progress carries the new engagement's reference as its label.
     """
     actor = actor or DEMO_ACTOR
-    ref = _free_ref(store)
     start, end = _period()
     steps = 7
     uow = store.uow(actor)
     with uow:
+        ref = _free_ref(uow)
         yield Progress(0, steps, "Firm and people")
         if services.get_firm(uow) is None:
             services.set_firm(uow, name="Harbor & Finch LLP", city="Boston, Massachusetts", license_number="CPA-00417")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import textwrap
@@ -50,3 +51,19 @@ def test_two_processes_write_concurrently(store: Store, store_path: Path, engage
     assert len(refs) == 2 * count
     check = services.verify_trail(store.reader())
     assert check.ok, check.reason
+
+
+def test_two_demos_at_once_get_distinct_references(tmp_path: Path) -> None:
+    db = str(tmp_path / "demo.sqlite")
+    exe = Path(sys.executable).with_name("auditdesk")
+    procs = [
+        subprocess.Popen(
+            [str(exe), "--db", db, "--json", "demo"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        for _ in range(2)
+    ]
+    outputs = [p.communicate(timeout=300) for p in procs]
+    for proc, (_out, err) in zip(procs, outputs, strict=True):
+        assert proc.returncode == 0, err
+    refs = sorted(json.loads(out)["engagement"] for out, _ in outputs)
+    assert refs == ["DEMO", "DEMO-2"]
