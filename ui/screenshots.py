@@ -71,7 +71,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.environ["AUDITDESK_DATA_DIR"] = str(Path(tmp) / "data")
         os.environ["AUDITDESK_CONFIG_DIR"] = str(Path(tmp) / "config")
         os.environ.pop("AUDITDESK_DB", None)
-        store = str(Path(tmp) / "demo.sqlite")
+        store = str(Path(tmp) / "AuditDesk" / "workpapers.sqlite")
+        (Path(tmp) / "AuditDesk").mkdir()
         for shot in SHOTS:
             target = out / shot.file
             render_screenshot(GuiOptions(db=store, actor=DEMO_ACTOR, screenshot=str(target), view=shot.view),
