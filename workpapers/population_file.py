@@ -645,7 +645,13 @@ class PopulationReader:
 
     @property
     def size(self) -> int:
-        """The file's size in bytes (recorded with an imported population)."""
+        """The file's size in bytes (recorded with an imported population).
+
+        After a complete run, the number of bytes that were read and hashed (so it
+        matches ``report.sha256``); before, the size on disk.
+        """
+        if self._size is not None:
+            return self._size
         return self.path.stat().st_size
 
     @property
@@ -692,6 +698,7 @@ class PopulationReader:
         self._blank_start = 0
         self._blank_run = 0
         self._sha256 = ""
+        self._size: int | None = None
         self._kind: FileKind | None = None
         self._encoding: str | None = None
         self._sheet: str | None = None
@@ -724,6 +731,10 @@ class PopulationReader:
                     batch, counted = [], 0
         finally:
             chunks.close()
+            # The keys seen can take a hundred MB on a million rows: the report
+            # does not need them, so the caller may keep the reader for free.
+            self._seen = set()
+            self._dates = {}
         self._finished = True
         yield batch, total, total
 
@@ -797,6 +808,7 @@ class PopulationReader:
 
     def _finish_csv(self, source: TextSource) -> None:
         self._sha256 = source.sha256
+        self._size = source.bytes_read
         self._encoding = source.encoding
         if source.fallback_offset is not None:
             message = _encoding_note(source)[0]
@@ -824,6 +836,7 @@ class PopulationReader:
         wb = _open_workbook(self.path, self.name)
         try:
             self._sha256 = hashlib.sha256(wb.data).hexdigest()
+            self._size = len(wb.data)
             sheet = _choose_sheet(wb, self.mapping.sheet)
             self._sheet = sheet
             self._prefix = "Row"

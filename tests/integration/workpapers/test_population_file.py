@@ -118,6 +118,11 @@ def test_utf8_csv_preview_and_rows(tmp_path: Path) -> None:
     assert report.sha256 == preview.sha256
     assert (report.kind, report.encoding, report.sheet) == ("csv", "utf-8", None)
     assert report.headers == preview.headers
+    reader = PopulationReader(path, MAPPING)
+    assert reader.size == preview.size  # from the disk before a run
+    for _ in reader.batches():
+        path.write_text("changed", encoding="utf-8")
+    assert reader.size == preview.size  # the bytes read and hashed
 
 
 def test_small_chunks_blank_rows_between_them_and_a_full_last_chunk(
@@ -209,7 +214,9 @@ def test_bytes_invalid_in_every_encoding_are_refused_with_their_offset(tmp_path:
 
 def test_invalid_utf16_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "bad16.csv"
-    path.write_bytes("Key,Date\n".encode("utf-16") + b"\x00\xdc" + "A,2025-01-01\n".encode("utf-16-le"))
+    path.write_bytes(
+        "Key,Date\n".encode("utf-16") + b"\x00\xdc" + "A,2025-01-01\n".encode("utf-16-le")
+    )
     assert "cannot be read as text" in _refused(path, ColumnMapping(key="Key", date="Date"))
 
 
@@ -232,7 +239,9 @@ def test_other_delimiters(tmp_path: Path, delimiter: str, amount: str, expected:
 def test_cr_only_and_crlf_line_ends(tmp_path: Path) -> None:
     for name, end in (("mac.csv", "\r"), ("dos.csv", "\r\n")):
         path = tmp_path / name
-        path.write_text(end.join(["Key,Date", "A,2025-01-01", "B,2025-01-02", ""]), encoding="utf-8")
+        path.write_text(
+            end.join(["Key,Date", "A,2025-01-01", "B,2025-01-02", ""]), encoding="utf-8"
+        )
         rows, report = _read(path, ColumnMapping(key="Key", date="Date"))
         assert [(row[0], row[1]) for row in rows] == [(2, "A"), (3, "B")]
         assert report.issue_count == 0
@@ -303,7 +312,9 @@ def test_deliberate_problems_are_reported_by_kind_and_line(tmp_path: Path) -> No
     _assert_sentences(report)
     messages = {(i.kind, i.line): i.message for i in report.issues}
     assert messages[("bad_date", 4)] == "Line 4: the date '2025-02-30' is not a valid date."
-    assert messages[("duplicate_key", 3)] == ("Line 3: the key 'A-1' already appears on an earlier line.")
+    assert messages[("duplicate_key", 3)] == (
+        "Line 3: the key 'A-1' already appears on an earlier line."
+    )
     assert messages[("outside_period", 7)] == (
         "Line 7: the date 2024-12-31 is outside the period 2025-01-01 to 2025-12-31."
     )
@@ -411,7 +422,9 @@ def test_issue_details_are_capped_but_all_counted(tmp_path: Path) -> None:
 
 def test_many_blank_rows_beyond_the_cap(tmp_path: Path) -> None:
     path = tmp_path / "blank.csv"
-    path.write_text("Key,Date\n" + "\n" * (MAX_ISSUE_DETAILS + 10) + "A,2025-01-01\n", encoding="utf-8")
+    path.write_text(
+        "Key,Date\n" + "\n" * (MAX_ISSUE_DETAILS + 10) + "A,2025-01-01\n", encoding="utf-8"
+    )
     _, report = _read(path, ColumnMapping(key="Key", date="Date"))
     assert report.issue_counts == {"blank_row": MAX_ISSUE_DETAILS + 10}
     assert len(report.issues) == MAX_ISSUE_DETAILS
@@ -455,7 +468,11 @@ def test_batches_progress_and_convenience_functions(tmp_path: Path) -> None:
     assert progress == Progress(path.stat().st_size, path.stat().st_size, "Reading ten.csv")
     assert reader.finished
 
-    same = [row for batch in iter_population_rows(path, MAPPING, START, END, batch_size=4) for row in batch.rows]
+    same = [
+        row
+        for batch in iter_population_rows(path, MAPPING, START, END, batch_size=4)
+        for row in batch.rows
+    ]
     assert same == [row for batch in batches for row in batch.rows]
 
     steps = validate_population_file(path, MAPPING, START, END)
@@ -483,7 +500,9 @@ def _open_descriptors(path: Path) -> int:
 def test_stopping_early_closes_the_file(tmp_path: Path) -> None:
     data = [["Key", "Date"]] + [[f"K{i}", "2025-06-01"] for i in range(5000)]
     path = _csv(tmp_path / "long.csv", data).resolve()
-    batches = PopulationReader(path, ColumnMapping(key="Key", date="Date"), batch_size=100).batches()
+    batches = PopulationReader(
+        path, ColumnMapping(key="Key", date="Date"), batch_size=100
+    ).batches()
     next(batches)
     assert _open_descriptors(path) == 1
     batches.close()
@@ -554,7 +573,9 @@ def test_a_mapped_column_missing_from_the_file(tmp_path: Path) -> None:
     assert inspect_population_file(path).headers == ("Key", "When")
     with pytest.raises(FileFormatError) as error:
         _read(path, ColumnMapping(key="Key", date="Date"))
-    assert str(error.value) == ("The file missing.csv has no column named 'Date'; its columns are: Key, When.")
+    assert str(error.value) == (
+        "The file missing.csv has no column named 'Date'; its columns are: Key, When."
+    )
 
 
 def test_bad_csv_syntax_is_refused(tmp_path: Path) -> None:
@@ -617,7 +638,9 @@ def _workbook(path: Path) -> Path:
     sheet.cell(10, 2, "K-10")
     sheet.cell(10, 3, dt.date(2025, 4, 1))
     sheet.cell(10, 6, "stray")  # a value right of the header
-    for column, value in enumerate(("K-11", dt.date(2025, 4, 2), "12.50", dt.timedelta(hours=5)), 2):
+    for column, value in enumerate(
+        ("K-11", dt.date(2025, 4, 2), "12.50", dt.timedelta(hours=5)), 2
+    ):
         sheet.cell(11, column, value)
     sheet.cell(12, 7, "=1+1")  # a formula right of the header, past the data
     book.save(path)
@@ -669,13 +692,19 @@ def test_xlsx_chosen_sheet_with_formulas_and_dates(tmp_path: Path) -> None:
     _assert_sentences(report)
     messages = {(i.kind, i.line): i.message for i in report.issues}
     assert messages[("formula", 5)] == (
-        "Row 5: the cell D5 in column 'Amount' is a formula (=D4*2), so its last calculated value was read."
+        "Row 5: the cell D5 in column 'Amount' is a formula (=D4*2), so its last calculated "
+        "value was read."
     )
-    assert messages[("bad_date", 8)] == ("Row 8: the date cell holds a number (45000) rather than a date.")
+    assert messages[("bad_date", 8)] == (
+        "Row 8: the date cell holds a number (45000) rather than a date."
+    )
     assert messages[("extra_cells", 10)].startswith("Row 10: the cell F10 has a value")
     assert "starts with '='" in messages[("formula", 10)]
     assert report.sheet == "Tickets"
     assert report.sha256 == preview.sha256
+    sized = PopulationReader(path, mapping)
+    assert [row for batch in sized.batches() for row in batch.rows] == rows
+    assert sized.size == path.stat().st_size
     small_rows, small_report = _read(path, mapping, batch_size=2)
     assert (small_rows, small_report) == (rows, report)
 
@@ -693,8 +722,13 @@ def test_xlsx_first_worksheet_by_default_and_unknown_sheet(tmp_path: Path) -> No
     rows, _ = _read(path, ColumnMapping(key="Key", date="Date"))
     assert rows == [(2, "A", dt.date(2025, 5, 1), None, None)]
     message = _refused(path, ColumnMapping(key="Key", date="Date", sheet="Nope"))
-    assert message == "The workbook first.xlsx has no sheet named 'Nope'; its sheets are: Chart, Sheet."
-    assert "is a chart or macro sheet" in _refused(path, ColumnMapping(key="Key", date="Date", sheet="Chart"))
+    assert (
+        message
+        == "The workbook first.xlsx has no sheet named 'Nope'; its sheets are: Chart, Sheet."
+    )
+    assert "is a chart or macro sheet" in _refused(
+        path, ColumnMapping(key="Key", date="Date", sheet="Chart")
+    )
 
 
 def test_xlsx_sheet_problems(tmp_path: Path) -> None:
@@ -707,7 +741,8 @@ def test_xlsx_sheet_problems(tmp_path: Path) -> None:
     assert "has no header row" in _refused(path, ColumnMapping(key="Key", date="Date"))
     message = _refused(path, ColumnMapping(key="Key", date="Date", sheet="Blank header"))
     assert message == (
-        "Column B of the header row in the sheet 'Blank header' in odd.xlsx has no name; give every column a name."
+        "Column B of the header row in the sheet 'Blank header' in odd.xlsx has no name; "
+        "give every column a name."
     )
 
 
@@ -727,7 +762,10 @@ def test_damaged_and_foreign_workbooks_are_refused(tmp_path: Path) -> None:
     good = _workbook(tmp_path / "good.xlsx").read_bytes()
     truncated = tmp_path / "truncated.xlsx"
     truncated.write_bytes(good[: len(good) // 2])
-    assert _refused(truncated) == "The workbook truncated.xlsx cannot be read; it may be damaged or incomplete."
+    assert (
+        _refused(truncated)
+        == "The workbook truncated.xlsx cannot be read; it may be damaged or incomplete."
+    )
     archive = tmp_path / "archive.xlsx"
     with zipfile.ZipFile(archive, "w") as zf:
         zf.writestr("readme.txt", "hello")
@@ -789,11 +827,14 @@ def test_xlsx_formula_cells_written_by_excel(tmp_path: Path) -> None:
     assert _kinds(report) == [("formula", None), ("formula", 2)]
     assert report.issues[1].value == '="="&"x"'
     assert report.issues[0].message == (
-        "The sheet 'Sheet' has 1 formula cells without a cell reference; their last calculated values were read."
+        "The sheet 'Sheet' has 1 formula cells without a cell reference; their last "
+        "calculated values were read."
     )
 
 
-def test_xlsx_without_a_findable_worksheet_part(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_xlsx_without_a_findable_worksheet_part(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import workpapers.population_file as module
 
     path = _workbook(tmp_path / "book.xlsx")
@@ -812,7 +853,9 @@ def test_xlsx_without_worksheets_or_header(tmp_path: Path) -> None:
     spaces.active["B2"] = " "
     spaces.active["C3"] = "  "
     spaces.save(tmp_path / "spaces.xlsx")
-    assert _refused(tmp_path / "spaces.xlsx") == ("The sheet 'Sheet' in spaces.xlsx has no header row; it is empty.")
+    assert _refused(tmp_path / "spaces.xlsx") == (
+        "The sheet 'Sheet' in spaces.xlsx has no header row; it is empty."
+    )
 
 
 def test_xlsx_that_calamine_cannot_open(tmp_path: Path) -> None:
@@ -820,7 +863,10 @@ def test_xlsx_that_calamine_cannot_open(tmp_path: Path) -> None:
     with zipfile.ZipFile(path, "w") as zf:
         zf.writestr("[Content_Types].xml", "<Types/>")
         zf.writestr("xl/workbook.xml", "this is not xml")
-    assert _refused(path) == "The workbook garbage.xlsx cannot be read; it may be damaged or incomplete."
+    assert (
+        _refused(path)
+        == "The workbook garbage.xlsx cannot be read; it may be damaged or incomplete."
+    )
 
 
 def test_xlsx_control_characters_stay_valid_json(tmp_path: Path) -> None:

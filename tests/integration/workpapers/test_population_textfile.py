@@ -23,7 +23,9 @@ def _lines(path: Path) -> tuple[list[str], TextSource]:
 
 
 @pytest.mark.parametrize("chunk", [1, 2, 3, 7, 64])
-def test_tiny_chunks_split_nothing_wrongly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int) -> None:
+def test_tiny_chunks_split_nothing_wrongly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int
+) -> None:
     monkeypatch.setattr(textfile, "CHUNK_SIZE", chunk)
     text = 'Key,Note\r\nA,"x\r\ny"\r\nB,Zoë €\rC,\u2028sep\nD,form\x0cfeed\n\nE,end'
     path = tmp_path / "t.csv"
@@ -39,7 +41,9 @@ def test_tiny_chunks_split_nothing_wrongly(tmp_path: Path, monkeypatch: pytest.M
 
 
 @pytest.mark.parametrize("chunk", [1, 5, 4096])
-def test_cp1252_fallback_in_tiny_chunks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int) -> None:
+def test_cp1252_fallback_in_tiny_chunks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int
+) -> None:
     monkeypatch.setattr(textfile, "CHUNK_SIZE", chunk)
     text = "Key,Note\nA,plain\nB,café crème\nC,naïve\n"
     path = tmp_path / "w.csv"

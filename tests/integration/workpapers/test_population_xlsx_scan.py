@@ -55,13 +55,17 @@ CELLS = FILLER + (
     '<row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1"><f>SUM(A2:A9)</f><v>3</v></c></row>'
     '<row r="2"><c r="A2" s="1"><f t="shared" ref="A2:A3" si="0">B2&amp;"x"</f><v>1</v></c>'
     '<c r="AB2"><f t="shared" si="0"/><v>2</v></c><c r="C2"><v>5</v></c></row>'
-    '<row r="3"><c r="A3"/><c><f>1+1</f><v>2</v></c><c r="D3"><f>LONG' + "X" * 300 + "</f></c></row>"
+    '<row r="3"><c r="A3"/><c><f>1+1</f><v>2</v></c><c r="D3"><f>LONG'
+    + "X" * 300
+    + "</f></c></row>"
 )
 
 
 @pytest.mark.parametrize("chunk", [7, 64, 1 << 20])
 @pytest.mark.parametrize("prefix", ["", "x:"])
-def test_scan_finds_every_formula(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int, prefix: str) -> None:
+def test_scan_finds_every_formula(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int, prefix: str
+) -> None:
     monkeypatch.setattr(xlsx, "_CHUNK", chunk)
     monkeypatch.setattr(xlsx, "_MAX_FORMULA", 200)
     cells = CELLS.replace("<", "<" + prefix).replace("<" + prefix + "/", "</" + prefix)
