@@ -7,12 +7,18 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 APT_PACKAGES := libgl1 libegl1 libxkbcommon0 libfontconfig1 libdbus-1-3 libglib2.0-0 fonts-dejavu-core
-export QT_QPA_PLATFORM ?= $(if $(DISPLAY)$(WAYLAND_DISPLAY),,offscreen)
+# Qt's xcb platform (a real X11 desktop) needs these too; only `make run` asks for them.
+DESKTOP_PACKAGES := libxcb-cursor0 libxkbcommon-x11-0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 \
+	libxcb-xinerama0 libxcb-randr0 libxcb-render-util0 libxcb-image0
+HEADLESS := $(if $(DISPLAY)$(WAYLAND_DISPLAY),,yes)
 
 .PHONY: run test lint bench screenshots sysdeps setup clean
 
 run: setup
-	$(BIN)/auditdesk
+	@if [ -n "$(HEADLESS)" ]; then \
+	  echo "No display found: rendering AuditDesk's main window offscreen to auditdesk-run.png instead."; \
+	  QT_QPA_PLATFORM=offscreen $(BIN)/auditdesk --screenshot auditdesk-run.png && echo "Wrote auditdesk-run.png"; \
+	else $(MAKE) --no-print-directory sysdeps APT_PACKAGES="$(DESKTOP_PACKAGES)" && $(BIN)/auditdesk; fi
 
 test: setup
 	$(BIN)/ruff check .
