@@ -45,7 +45,7 @@ class FontError(RuntimeError):
 
 
 def application(argv: list[str] | None = None) -> QApplication:
-    """The QApplication, created once with the app's names and font checks."""
+    """The QApplication, created once, with the names QSettings and dialogs use."""
     existing = QApplication.instance()
     if isinstance(existing, QApplication):
         return existing
@@ -256,10 +256,9 @@ class GuiLauncher:
 def run_gui(options: GuiOptions) -> int:
     """The desktop app (or, with --screenshot, one rendered picture of it)."""
     if options.screenshot:
-        if not os.environ.get("QT_QPA_PLATFORM") and not os.environ.get("DISPLAY") and sys.platform.startswith(
-            "linux"
-        ) and not os.environ.get("WAYLAND_DISPLAY"):
-            os.environ["QT_QPA_PLATFORM"] = "offscreen"  # no display needed for a picture
+        # A picture needs no display: render offscreen unless the caller chose a platform.
+        if QApplication.instance() is None:
+            os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
         return screenshot(options)
     setup_logging()
     install_excepthook()

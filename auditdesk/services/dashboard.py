@@ -213,3 +213,13 @@ def engagement_progress(uow: SqlUnitOfWork) -> tuple[EngagementProgress, ...]:
                 )
             )
         return tuple(result)
+
+
+def control_count(uow: SqlUnitOfWork, engagement: str | int) -> int:
+    """How many controls the engagement has (cheap; decides how the GUI loads them)."""
+    with uow:
+        row = engagement_row(uow, engagement)
+        count = uow.session.scalar(
+            select(func.count()).select_from(ControlRow).where(ControlRow.engagement_id == row.id)
+        )
+        return int(count or 0)

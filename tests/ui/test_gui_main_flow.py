@@ -195,3 +195,22 @@ def test_filter_and_key_only(demo_window: MainWindow, qtbot) -> None:  # type: i
     controls.key_only.setChecked(True)
     assert controls.proxy.rowCount() == sum(1 for c in controls.model.records() if c.key)
     assert "shown" in controls.count_label.text()
+
+
+def test_big_engagements_load_their_controls_in_the_background(
+    demo_window: MainWindow, qtbot, monkeypatch  # type: ignore[no-untyped-def]
+) -> None:
+    import ui.views.controls as controls_module
+
+    monkeypatch.setattr(controls_module, "BACKGROUND_LOAD_FROM", 10)  # the demo's 43 count as many
+    controls = demo_window.show_view("controls")
+    assert isinstance(controls, ControlsView)
+    assert controls.loading
+    assert controls.count_label.text().startswith("Loading 43 controls")
+    # A change announced while the read runs makes the view read again when it is done.
+    demo_window.ctx.announce_control_removed("CE-01")
+    with qtbot.waitSignal(controls.loaded, timeout=20_000):
+        pass
+    assert not controls.loading
+    assert controls.model.rowCount() == 43
+    assert controls.selected() is not None

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Generator
 from dataclasses import replace
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt
+import shiboken6
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QHBoxLayout,
@@ -18,6 +20,8 @@ from PySide6.QtWidgets import (
 
 from auditdesk import services
 from auditdesk.domain import Control
+from auditdesk.progress import Progress
+from auditdesk.services.dashboard import control_count
 from ui import feedback
 from ui.context import AppContext, Topic
 from ui.models.columns import RECORD_ROLE
@@ -35,6 +39,10 @@ from ui.views.base import WorkspaceView
 from ui.views.control_editor import ControlDetailsForm, CriteriaMappingEditor, TestPlanEditor
 from ui.widgets.detail_panel import Detail
 from ui.widgets.tables import RecordFilterProxy, make_table
+from ui.workers import ProgressTask, run_with_progress
+
+# From this many controls on, the view reads them on the thread pool.
+BACKGROUND_LOAD_FROM = 1_000
 
 
 class ControlsView(WorkspaceView):
@@ -46,6 +54,8 @@ class ControlsView(WorkspaceView):
     """
 
     topics = frozenset({Topic.ENGAGEMENT})  # scope changes re-filter the catalog tree
+    #: the table holds the engagement's controls (after a load, also a background one)
+    loaded = Signal()
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, "Controls", parent=parent)
@@ -95,6 +105,10 @@ class ControlsView(WorkspaceView):
         splitter.setChildrenCollapsible(False)
         self.layout_.addWidget(splitter, 1)
 
+        self._generation = 0
+        self.loading = False
+        self._changed_while_loading = False
+        self.load_task: ProgressTask | None = None
         ctx.control_saved.connect(self._control_saved)
         ctx.control_removed.connect(self._control_removed)
         self._show(None)
@@ -105,17 +119,51 @@ class ControlsView(WorkspaceView):
         engagement = self.ctx.engagement
         if engagement is None:
             return
-        current = self.selected()
-        self.model.set_records(services.list_controls(self.ctx.store.reader(), engagement.ref))
+        self._generation += 1
         self.mapping.set_scope(engagement.categories)
-        self._update_count()
-        if current is not None and self.select(current.ref):
+        reader = self.ctx.store.reader
+        count = control_count(reader(), engagement.ref)
+        if count < BACKGROUND_LOAD_FROM:
+            self._fill(services.list_controls(reader(), engagement.ref))
             return
-        # Open on the first control, so the editors show what they are for.
-        if self.proxy.rowCount():
-            self.table.setCurrentIndex(self.proxy.index(0, 0))
-        else:
-            self._show(None)
+        # Thousands of controls take a while to read: read them on the pool and
+        # keep the window usable meanwhile.
+        generation, ref, store = self._generation, engagement.ref, self.ctx.store
+
+        def read() -> Generator[Progress, None, tuple[Control, ...]]:
+            yield Progress(0, 1, f"Reading {count:,} controls")
+            return services.list_controls(store.reader(), ref)
+
+        self.loading = True
+        self.model.set_records(())
+        self._show(None)
+        self.count_label.setText(f"Loading {count:,} controls…")
+        self.load_task = run_with_progress(self, "Loading controls", read, show_dialog=False,
+                                           on_success=lambda records: self._read_done(generation, records))
+
+    def _read_done(self, generation: int, records: tuple[Control, ...]) -> None:
+        if not shiboken6.isValid(self) or generation != self._generation:
+            return  # the view is gone, or another engagement was opened meanwhile
+        self.loading = False
+        if self._changed_while_loading:
+            # An undo or redo changed controls after the read began: read again.
+            self._changed_while_loading = False
+            self.stale = True
+            self.refresh_if_needed()
+            return
+        self._fill(records)
+
+    def _fill(self, records: tuple[Control, ...]) -> None:
+        current = self.selected()
+        self.model.set_records(records)
+        self._update_count()
+        if current is None or not self.select(current.ref):
+            # Open on the first control, so the editors show what they are for.
+            if self.proxy.rowCount():
+                self.table.setCurrentIndex(self.proxy.index(0, 0))
+            else:
+                self._show(None)
+        emit(self.loaded)
 
     def _update_count(self) -> None:
         total, shown = self.model.rowCount(), self.proxy.rowCount()
@@ -255,6 +303,9 @@ class ControlsView(WorkspaceView):
     # ---- changes announced by commands ---------------------------------
 
     def _control_saved(self, previous_ref: str, control: Control) -> None:
+        if self.loading:
+            self._changed_while_loading = True
+            return
         if self.stale:
             return  # a full load is due anyway
         selected = self.selected()
@@ -268,6 +319,9 @@ class ControlsView(WorkspaceView):
             emit(self.detail_changed, self.current_detail())
 
     def _control_removed(self, ref: str) -> None:
+        if self.loading:
+            self._changed_while_loading = True
+            return
         if self.stale:
             return
         row = self.model.row_of_ref(ref)
