@@ -6,6 +6,7 @@ command, so the editors themselves never call a service.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
 from PySide6.QtCore import QModelIndex, Qt, Signal
@@ -280,7 +281,8 @@ class TestPlanEditor(QWidget):
         return table
 
     @staticmethod
-    def _section(title: str, table: QTableView, add: object, remove: object, move: object) -> QWidget:
+    def _section(title: str, table: QTableView, add: Callable[[], None], remove: Callable[[], None],
+                 move: Callable[[int], None]) -> QWidget:
         box = QWidget()
         layout = QVBoxLayout(box)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -289,8 +291,9 @@ class TestPlanEditor(QWidget):
         heading.setObjectName("sectionHeading")
         row.addWidget(heading)
         row.addStretch(1)
-        for text, handler in (("Add", add), ("Remove", remove), ("Up", lambda: move(-1)),  # type: ignore[operator]
-                              ("Down", lambda: move(1))):  # type: ignore[operator]
+        handlers: tuple[tuple[str, Callable[[], None]], ...] = (
+            ("Add", add), ("Remove", remove), ("Up", lambda: move(-1)), ("Down", lambda: move(1)))
+        for text, handler in handlers:
             button = QPushButton(text)
             button.setObjectName(f"{title.lower()}{text}")
             button.clicked.connect(handler)
