@@ -183,6 +183,8 @@ class ProgressTask(QObject):
     @Slot(object)
     def _on_progress(self, step: Progress) -> None:
         self.last_progress = step
+        # Tell listeners first: the dialog update below may run later signals re-entrantly.
+        emit(self.progress, step)
         dialog = self.dialog
         if dialog is not None and shiboken6.isValid(dialog) and not self.worker.cancel_requested:
             dialog.setLabelText(step.label)
@@ -190,7 +192,6 @@ class ProgressTask(QObject):
             # Last: a modal dialog's setValue() processes events, so the outcome
             # (and _close_dialog) may run inside this call.
             dialog.setValue(min(step.done, step.total) if step.total > 0 else 0)
-        emit(self.progress, step)
 
     @Slot(object)
     def _on_succeeded(self, value: object) -> None:
