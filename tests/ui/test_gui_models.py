@@ -207,3 +207,12 @@ def test_sorting_orders_naturally_and_keeps_the_selection(demo_store: services.S
 def test_natural_keys() -> None:
     assert sorted(["CC-10", "CC-2", "AB-1"], key=natural_key) == ["AB-1", "CC-2", "CC-10"]
     assert criteria_key(("CC1.1", "CC9.2")) < criteria_key(("CC2.1",)) < criteria_key(())
+
+
+def test_a_reload_keeps_the_chosen_order(demo_store: services.Store) -> None:
+    controls = _controls(demo_store)
+    assert isinstance(controls, ControlTableModel)
+    controls.sort(0, Qt.SortOrder.DescendingOrder)
+    controls.set_records(services.list_controls(demo_store.reader(), "DEMO"))
+    refs = [controls.record(r).ref for r in range(controls.rowCount())]
+    assert refs == sorted(refs, key=natural_key, reverse=True)

@@ -39,6 +39,7 @@ class RecordTableModel(QAbstractTableModel, Generic[R]):
         # of rows should not rebuild every row's text on each keystroke.
         self._filter_text: list[str | None] = [None] * len(self._records)
         self._key = key
+        self._sorted_by: tuple[int, Qt.SortOrder] | None = None  # kept across reloads
 
     # ---- reading -------------------------------------------------------
 
@@ -85,14 +86,24 @@ class RecordTableModel(QAbstractTableModel, Generic[R]):
             self._filter_text[row] = text
         return text
 
+    def _sorted_rows(self, records: list[R]) -> list[int]:
+        if self._sorted_by is None:
+            return list(range(len(records)))
+        column, order = self._sorted_by
+        spec = self.columns[column]
+        keys = [spec.value(r, SORT_ROLE) for r in records]
+        return sorted(range(len(records)), key=keys.__getitem__, reverse=order == Qt.SortOrder.DescendingOrder)
+
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
-        """Sort the records by the column's sort key, keeping selections on their records."""
+        """Sort the records by the column's sort key, keeping selections on their records.
+
+        Later reloads keep this order; a row edited in place stays where it is
+        until the next sort, so it does not jump away while being worked on.
+        """
         if not 0 <= column < len(self.columns):
             return
-        spec = self.columns[column]
-        keys = [spec.value(r, SORT_ROLE) for r in self._records]
-        order_of = sorted(range(len(self._records)), key=keys.__getitem__,
-                          reverse=order == Qt.SortOrder.DescendingOrder)
+        self._sorted_by = (column, order)
+        order_of = self._sorted_rows(self._records)
         emit(self.layoutAboutToBeChanged)
         new_row = {old: new for new, old in enumerate(order_of)}
         self._records = [self._records[i] for i in order_of]
@@ -117,7 +128,8 @@ class RecordTableModel(QAbstractTableModel, Generic[R]):
 
     def set_records(self, records: Iterable[R]) -> None:
         self.beginResetModel()
-        self._records = list(records)
+        fresh = list(records)
+        self._records = [fresh[i] for i in self._sorted_rows(fresh)]
         self._filter_text = [None] * len(self._records)
         self.endResetModel()
 
