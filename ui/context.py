@@ -26,6 +26,12 @@ class Topic(StrEnum):
     PEOPLE = "people"  # the firm's staff list
     CONTROLS = "controls"  # controls, mapping, test plans
     DESCRIPTION = "description"  # DC 200 sections, CUECs, subservice orgs
+    POPULATIONS = "populations"  # imported and generated populations
+    SAMPLES = "samples"  # selected, extended and re-performed samples
+    RESULTS = "results"  # test results and the tickmark legend
+    EVIDENCE = "evidence"  # evidence files attached to controls and items
+    EXCEPTIONS = "exceptions"  # exception records
+    CONCLUSIONS = "conclusions"  # control, criterion and opinion conclusions, matters
 
 
 class AppContext(QObject):

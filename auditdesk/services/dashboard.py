@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 
 from auditdesk.catalog import criteria_in_scope
+from auditdesk.conclusions import ControlConclusion
 from auditdesk.domain import (
     DESCRIPTION_SECTIONS,
     Attribute,
@@ -22,6 +23,7 @@ from auditdesk.domain import (
     TestPlan,
 )
 from auditdesk.services._common import categories_of, engagement_record, engagement_row
+from auditdesk.services.conclusions import engagement_conclusions
 from auditdesk.services.controls import plan_warnings
 from auditdesk.storage.schema import (
     AttributeRow,
@@ -48,6 +50,32 @@ class PlanStatusCounts:
     @property
     def total(self) -> int:
         return self.no_plan + self.incomplete + self.planned
+
+
+@dataclass(frozen=True, slots=True)
+class FieldworkStatusCounts:
+    """Controls by where their test stands: planning stages, then the final conclusion.
+
+    A control concluded by the auditor (or computed as concluded) counts under
+    its conclusion whatever its plan; the others under their plan status, a
+    planned control split by whether a sample has been drawn for it yet.
+    """
+
+    no_plan: int = 0
+    incomplete: int = 0
+    planned: int = 0  # planned, no sample drawn yet
+    in_testing: int = 0  # sampled, results still to record
+    exceptions_noted: int = 0  # non-statistical deviations: the auditor concludes
+    effective: int = 0
+    effective_with_exceptions: int = 0
+    not_effective: int = 0
+    not_tested: int = 0
+    sampled: int = 0  # controls with at least one sample (any status)
+
+    @property
+    def total(self) -> int:
+        return (self.no_plan + self.incomplete + self.planned + self.in_testing + self.exceptions_noted
+                + self.effective + self.effective_with_exceptions + self.not_effective + self.not_tested)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +112,7 @@ class EngagementOverview:
     cuecs: int
     subservice_orgs: int
     csocs: int
+    test_status: FieldworkStatusCounts = FieldworkStatusCounts()
 
 
 def _plan_status(
@@ -108,6 +137,41 @@ def _plan_status(
         else:
             planned += 1
     return PlanStatusCounts(no_plan, incomplete, planned)
+
+
+_CONCLUDED = {
+    ControlConclusion.EXCEPTIONS_NOTED: "exceptions_noted",
+    ControlConclusion.EFFECTIVE: "effective",
+    ControlConclusion.EFFECTIVE_WITH_EXCEPTIONS: "effective_with_exceptions",
+    ControlConclusion.NOT_EFFECTIVE: "not_effective",
+    ControlConclusion.NOT_TESTED: "not_tested",
+}
+
+
+def _test_status(
+    uow: SqlUnitOfWork,
+    engagement_id: int,
+    controls: list[tuple[int, str]],
+    procedures: dict[int, list[ProcedureType]],
+    attributes: dict[int, int],
+) -> FieldworkStatusCounts:
+    """Each control's final conclusion (services.engagement_conclusions), else its plan status."""
+    statuses = {c.ref: c for c in engagement_conclusions(uow, engagement_id).controls}
+    counts = dict.fromkeys(("no_plan", "incomplete", "planned", "in_testing", *_CONCLUDED.values()), 0)
+    sampled = 0
+    for cid, ref in controls:
+        status = statuses.get(ref)
+        has_samples = status is not None and bool(status.samples)
+        sampled += has_samples
+        if status is not None and status.final in _CONCLUDED:
+            counts[_CONCLUDED[status.final]] += 1
+            continue
+        plan = _plan_status([cid], procedures, attributes)
+        if plan.no_plan or plan.incomplete:
+            counts["no_plan" if plan.no_plan else "incomplete"] += 1
+        else:
+            counts["in_testing" if has_samples else "planned"] += 1
+    return FieldworkStatusCounts(**counts, sampled=sampled)
 
 
 def _plan_parts(uow: SqlUnitOfWork, engagement_ids: list[int]) -> tuple[dict[int, list[ProcedureType]], dict[int, int]]:
@@ -150,7 +214,9 @@ def engagement_overview(uow: SqlUnitOfWork, engagement: str | int) -> Engagement
         row = engagement_row(uow, engagement)
         session = uow.session
         controls = list(
-            session.execute(select(ControlRow.id, ControlRow.key).where(ControlRow.engagement_id == row.id))
+            session.execute(
+                select(ControlRow.id, ControlRow.key, ControlRow.ref).where(ControlRow.engagement_id == row.id)
+            )
         )
         procedures, attributes = _plan_parts(uow, [row.id])
         in_scope = [c.id for c in criteria_in_scope(categories_of(row))]
@@ -173,8 +239,8 @@ def engagement_overview(uow: SqlUnitOfWork, engagement: str | int) -> Engagement
         return EngagementOverview(
             engagement=engagement_record(row),
             controls=len(controls),
-            key_controls=sum(1 for _, key in controls if key),
-            plan_status=_plan_status((cid for cid, _ in controls), procedures, attributes),
+            key_controls=sum(1 for _, key, _ in controls if key),
+            plan_status=_plan_status((cid for cid, _, _ in controls), procedures, attributes),
             criteria_in_scope=len(in_scope),
             criteria_covered=sum(1 for c in in_scope if c in mapped),
             uncovered=tuple(c for c in in_scope if c not in mapped),
@@ -183,6 +249,7 @@ def engagement_overview(uow: SqlUnitOfWork, engagement: str | int) -> Engagement
             cuecs=int(cuecs or 0),
             subservice_orgs=int(orgs or 0),
             csocs=int(csocs or 0),
+            test_status=_test_status(uow, row.id, [(cid, ref) for cid, _, ref in controls], procedures, attributes),
         )
 
 

@@ -66,10 +66,7 @@ class OverviewView(WorkspaceView):
         self.uncovered_label = QLabel()
         self.uncovered_label.setWordWrap(True)
         self.uncovered_label.setObjectName("warningLabel")
-        self.note = QLabel(
-            "Testing results, exceptions and sign-offs join this dashboard with the [fieldwork] and "
-            "[review] issues."
-        )
+        self.note = QLabel("Sign-offs and review notes join this dashboard with the [review] issue.")
         self.note.setObjectName("hintLabel")
         self.note.setWordWrap(True)
 
@@ -116,11 +113,29 @@ class OverviewView(WorkspaceView):
         self.subservice_card.set_value(str(o.subservice_orgs), f"{o.csocs} CSOCs")
 
         c = theme.colors()
-        self.status_chart.set_items((
-            ChartItem(NO_PLAN, plans.no_plan, c.neutral),
-            ChartItem(INCOMPLETE, plans.incomplete, c.warning),
-            ChartItem(PLANNED, plans.planned, c.good),
-        ))
+        tests = o.test_status
+        if not tests.sampled and tests.total == tests.no_plan + tests.incomplete + tests.planned:
+            # Before fieldwork the chart is about planning only.
+            self.status_chart.title = "Controls by test-plan status"
+            self.status_chart.set_items((
+                ChartItem(NO_PLAN, plans.no_plan, c.neutral),
+                ChartItem(INCOMPLETE, plans.incomplete, c.warning),
+                ChartItem(PLANNED, plans.planned, c.good),
+            ))
+        else:
+            self.status_chart.title = "Controls by test status"
+            self.status_chart.set_items((
+                ChartItem(NO_PLAN, tests.no_plan, c.neutral),
+                ChartItem(INCOMPLETE, tests.incomplete, c.warning),
+                ChartItem("Planned, not sampled", tests.planned, c.track.darker(125)),
+                ChartItem("Testing in progress", tests.in_testing, c.accent),
+                ChartItem("Exceptions: to conclude", tests.exceptions_noted, c.warning),
+                ChartItem("Effective", tests.effective, c.good),
+                ChartItem("Effective, with exceptions", tests.effective_with_exceptions, c.good.lighter(130)),
+                ChartItem("Not effective", tests.not_effective, c.bad),
+                ChartItem("Not tested", tests.not_tested, c.neutral),
+            ))
+        self.status_chart.updateGeometry()  # more bars: a taller chart
         self.coverage_chart.set_items((
             ChartItem(COVERED, o.criteria_covered, c.good),
             ChartItem(UNCOVERED, o.criteria_in_scope - o.criteria_covered, c.bad),

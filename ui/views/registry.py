@@ -46,38 +46,10 @@ WORKSPACE_VIEWS: tuple[ViewSpec, ...] = (
     ViewSpec("description", "System description", "ui.views.description:DescriptionView", shortcut="Ctrl+3"),
     ViewSpec("controls", "Controls", "ui.views.controls:ControlsView", shortcut="Ctrl+4"),
     ViewSpec("coverage", "Criteria coverage", "ui.views.coverage:CoverageView", shortcut="Ctrl+5"),
-    ViewSpec(
-        "populations", "Populations & samples", PLACEHOLDER,
-        {
-            "title": "Populations & samples",
-            "issue": "fieldwork",
-            "what": "Import a client's population (CSV or XLSX) with its SHA-256 digest, or generate "
-            "occurrences from a control's frequency over the period; then draw a statistical sample "
-            "across the period with a recorded seed that anyone can re-perform.",
-        },
-        shortcut="Ctrl+6",
-    ),
-    ViewSpec(
-        "testing", "Testing", PLACEHOLDER,
-        {
-            "title": "Testing",
-            "issue": "fieldwork",
-            "what": "Record each sampled item against the test plan's attributes (pass, deviation or "
-            "n/a) with tickmarks and hashed evidence files, and conclude on each control from the "
-            "upper deviation limit against the tolerable rate.",
-        },
-        shortcut="Ctrl+7",
-    ),
-    ViewSpec(
-        "exceptions", "Exceptions", PLACEHOLDER,
-        {
-            "title": "Exceptions",
-            "issue": "fieldwork",
-            "what": "Deviations found in testing, with their cause and management's response, "
-            "carried into the control and criterion conclusions.",
-        },
-        shortcut="Ctrl+8",
-    ),
+    ViewSpec("populations", "Populations & samples", "ui.views.populations:PopulationsView", shortcut="Ctrl+6"),
+    ViewSpec("testing", "Testing", "ui.views.testing:TestingView", shortcut="Ctrl+7"),
+    ViewSpec("exceptions", "Exceptions", "ui.views.exceptions:ExceptionsView", shortcut="Ctrl+8"),
+    ViewSpec("conclusions", "Conclusions & opinion", "ui.views.conclusions:ConclusionsView"),
     ViewSpec(
         "review", "Review notes", PLACEHOLDER,
         {

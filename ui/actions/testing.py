@@ -1,0 +1,59 @@
+"""Testing actions: results, the tickmark legend, evidence files, exceptions."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from auditdesk import services
+from ui.context import AppContext
+
+
+def record_results(
+    *, ctx: AppContext, sample_id: int, results: Sequence[services.ResultInput]
+) -> tuple[services.Result, ...]:
+    """Save grid cells in one transaction; deviations open exceptions, reverting clears them."""
+    return services.record_results(ctx.store.uow(ctx.actor), ctx.engagement_ref, sample_id, list(results))
+
+
+def save_tickmark(*, ctx: AppContext, symbol: str, meaning: str) -> services.Tickmark:
+    return services.save_tickmark(ctx.store.uow(ctx.actor), symbol, meaning)
+
+
+def attach_evidence(
+    *, ctx: AppContext, control_ref: str, path: Path, sample_id: int | None = None, item_key: str | None = None
+) -> services.Evidence:
+    return services.attach_evidence(
+        ctx.store.uow(ctx.actor), ctx.engagement_ref, control_ref, path, sample_id=sample_id, item_key=item_key
+    )
+
+
+def export_evidence(*, ctx: AppContext, evidence_id: int, folder: Path) -> Path:
+    """Write the stored copy out after re-checking its SHA-256 (StoreError when altered)."""
+    return services.export_evidence(ctx.store.reader(), ctx.engagement_ref, evidence_id, folder)
+
+
+def update_exception(
+    *,
+    ctx: AppContext,
+    exception_id: int,
+    description: str,
+    root_cause: str,
+    management_response: str,
+    compensating_control: str,
+    compensating_note: str,
+) -> services.ExceptionRecord:
+    return services.update_exception(
+        ctx.store.uow(ctx.actor),
+        ctx.engagement_ref,
+        exception_id,
+        description=description,
+        root_cause=root_cause,
+        management_response=management_response,
+        compensating_control=compensating_control,
+        compensating_note=compensating_note,
+    )
+
+
+def add_exception(*, ctx: AppContext, control_ref: str, description: str) -> services.ExceptionRecord:
+    return services.add_exception(ctx.store.uow(ctx.actor), ctx.engagement_ref, control_ref, description=description)

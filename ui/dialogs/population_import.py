@@ -1,0 +1,516 @@
+"""The population import wizard: file, column mapping, validation report, import.
+
+Nothing is stored before the last step. Reading the file (for the preview and
+its SHA-256), validating it and importing it each run on the thread pool; the
+import runs in one transaction, so Cancel leaves the store as it was.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+    QWizard,
+    QWizardPage,
+)
+
+from auditdesk import services
+from auditdesk.errors import AuditDeskError
+from auditdesk.progress import Progress
+from ui.actions import populations as population_actions
+from ui.context import AppContext
+from ui.models.populations import (
+    ROLE_AMOUNT,
+    ROLE_DATE,
+    ROLE_KEY,
+    FilePreviewModel,
+    IssueCountModel,
+    IssueTableModel,
+    issue_label,
+)
+from ui.qt_compat import emit
+from ui.widgets.plain_table import make_plain_table
+from ui.widgets.tables import make_table
+from ui.workers import ProgressTask, run_with_progress
+from workpapers.population_file import ColumnMapping, PopulationFilePreview, PopulationReader, ValidationReport
+
+NO_AMOUNT = "(no amount column)"
+AUTOMATIC = "Automatic (ISO, US month/day, and others)"
+DATE_FORMATS = (
+    (AUTOMATIC, None),
+    ("Day/month/year (31/12/2025)", "%d/%m/%Y"),
+    ("Month/day/year (12/31/2025)", "%m/%d/%Y"),
+    ("Year-month-day (2025-12-31)", "%Y-%m-%d"),
+    ("Day.month.year (31.12.2025)", "%d.%m.%Y"),
+)
+IMPORT = "Import"
+IMPORT_ANYWAY = "Import anyway, issues recorded"
+
+
+def _error_label() -> QLabel:
+    label = QLabel()
+    label.setObjectName("errorLabel")
+    label.setWordWrap(True)
+    label.hide()
+    return label
+
+
+def _show_error(label: QLabel, text: str) -> None:
+    label.setText(text)
+    label.setVisible(bool(text))
+
+
+def _size_text(size: int) -> str:
+    if size >= 1024 * 1024:
+        return f"{size / (1024 * 1024):.1f} MB"
+    return f"{size / 1024:.1f} KB" if size >= 1024 else f"{size} bytes"
+
+
+def guess_mapping(headers: tuple[str, ...]) -> tuple[str, str, str | None]:
+    """A first guess at the key, date and amount columns from their names."""
+
+    def find(words: tuple[str, ...], taken: tuple[str, ...]) -> str | None:
+        for word in words:
+            for header in headers:
+                name = header.casefold()
+                if header not in taken and (name == word or word in name.replace("_", " ").split()
+                                            or (len(word) > 3 and word in name)):
+                    return header
+        return None
+
+    key = find(("key", "id", "ticket", "number", "ref", "reference", "invoice", "no", "#"), ()) or (
+        headers[0] if headers else "")
+    date = find(("date", "deployed", "created", "posted", "when", "time", "day"), (key,)) or next(
+        (h for h in headers if h != key), "")
+    amount = find(("amount", "value", "total", "price", "sum", "usd", "eur"), (key, date))
+    return key, date, amount
+
+
+# ---- pages -----------------------------------------------------------------
+
+
+class FilePage(QWizardPage):
+    """Choose the file (and sheet) and name the population."""
+
+    inspected = Signal(object)  # PopulationFilePreview | None
+
+    def __init__(self, ctx: AppContext) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.setTitle("Population file")
+        self.setSubTitle("A CSV or XLSX table from the client with a header row. Its SHA-256, name and size are "
+                         "recorded with the population.")
+        self.preview: PopulationFilePreview | None = None
+        self.path: Path | None = None
+        self.task: ProgressTask | None = None
+        self.path_edit = QLineEdit()
+        self.path_edit.setReadOnly(True)
+        self.path_edit.setPlaceholderText("Choose a .csv or .xlsx file")
+        self.browse_button = QPushButton("Choose file…")
+        self.browse_button.clicked.connect(self.browse)
+        row = QHBoxLayout()
+        row.addWidget(self.path_edit, 1)
+        row.addWidget(self.browse_button)
+        self.sheet_combo = QComboBox()
+        self.sheet_combo.setEnabled(False)
+        self.sheet_combo.activated.connect(self._sheet_chosen)
+        self.name_edit = QLineEdit()
+        self.name_edit.setMaxLength(200)
+        self.name_edit.setPlaceholderText("e.g. Change tickets (client extract)")
+        self.name_edit.textChanged.connect(self.completeChanged)
+        self.facts = QLabel()
+        self.facts.setObjectName("hintLabel")
+        self.facts.setWordWrap(True)
+        self.facts.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.notes = QLabel()
+        self.notes.setObjectName("warningLabel")
+        self.notes.setWordWrap(True)
+        self.error = _error_label()
+        form = QFormLayout()
+        form.addRow("File", row)
+        form.addRow("Sheet", self.sheet_combo)
+        form.addRow("Population name", self.name_edit)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.facts)
+        layout.addWidget(self.notes)
+        layout.addWidget(self.error)
+        layout.addStretch(1)
+
+    def browse(self) -> None:
+        path, _filter = QFileDialog.getOpenFileName(
+            self, "Population file", str(self.path.parent if self.path else Path.home()),
+            "Population files (*.csv *.txt *.xlsx);;All files (*)")
+        if path:
+            self.set_path(Path(path))
+
+    def set_path(self, path: Path, sheet: str | None = None) -> ProgressTask:
+        """Read the file for the preview on the thread pool; ``inspected`` says when it is done."""
+        self.path = path
+        self.path_edit.setText(str(path))
+        self.preview = None
+        _show_error(self.error, "")
+        self.completeChanged.emit()
+        if not self.name_edit.isModified():  # the user's own name stays
+            self.name_edit.setText(path.stem.replace("_", " ").replace("-", " ").strip().capitalize())
+        task = ProgressTask(lambda: population_actions.inspect_file_job(path=path, sheet=sheet),
+                            title=f"Reading {path.name}", parent=self, show_errors=False)
+        task.succeeded.connect(self._inspected)
+        task.failed.connect(self._failed)
+        self.task = task
+        return task.start()
+
+    def _sheet_chosen(self, _index: int) -> None:
+        if self.path is not None and self.preview is not None and self.sheet_combo.currentText() != self.preview.sheet:
+            self.set_path(self.path, self.sheet_combo.currentText())
+
+    def _inspected(self, preview: PopulationFilePreview) -> None:
+        self.preview = preview
+        self.sheet_combo.clear()
+        self.sheet_combo.addItems(list(preview.sheets))
+        if preview.sheet:
+            self.sheet_combo.setCurrentText(preview.sheet)
+        self.sheet_combo.setEnabled(preview.kind == "xlsx" and len(preview.sheets) > 1)
+        about = [f"{preview.kind.upper()}, {_size_text(preview.size)}"]
+        if preview.approx_rows is not None:
+            about.append(f"about {preview.approx_rows:,} rows")
+        if preview.encoding:
+            about.append(f"encoding {preview.encoding}")
+        if preview.delimiter:
+            about.append(f"separated by {'a tab' if preview.delimiter == chr(9) else repr(preview.delimiter)}")
+        about.append(f"{len(preview.headers)} columns")
+        self.facts.setText(f"{', '.join(about)}.\nSHA-256 {preview.sha256}")
+        self.notes.setText("\n".join(preview.notes))
+        self.completeChanged.emit()
+        emit(self.inspected, preview)
+
+    def _failed(self, error: Exception) -> None:
+        self.preview = None
+        self.facts.setText("")
+        _show_error(self.error, str(error))
+        self.completeChanged.emit()
+        emit(self.inspected, None)
+
+    def isComplete(self) -> bool:
+        return self.preview is not None and bool(self.name_edit.text().strip())
+
+    def validatePage(self) -> bool:
+        name = self.name_edit.text().strip()
+        taken = {p.name for p in services.list_populations(self.ctx.store.reader(), self.ctx.engagement_ref)}
+        if name in taken:
+            _show_error(self.error, f"A population named '{name}' already exists in this engagement; "
+                                    "choose another name.")
+            return False
+        return True
+
+
+class MappingPage(QWizardPage):
+    """Which columns hold the key, the date and the amount; the others are kept as item data."""
+
+    def __init__(self, file_page: FilePage) -> None:
+        super().__init__()
+        self.file_page = file_page
+        self.setTitle("Map the columns")
+        self.setSubTitle("Choose the column that identifies each item, the one with its date and, for monetary "
+                         "populations, the amount. Every other column is kept with each item.")
+        self.key_combo = QComboBox()
+        self.date_combo = QComboBox()
+        self.amount_combo = QComboBox()
+        self.format_combo = QComboBox()
+        self.format_combo.setEditable(True)
+        for label, fmt in DATE_FORMATS:
+            self.format_combo.addItem(label, fmt)
+        self.format_combo.setToolTip("Automatic reads ISO dates, US month/day and others; choose a format when the "
+                                     "file writes day/month, or type a strptime format such as %d-%b-%Y.")
+        for combo in (self.key_combo, self.date_combo, self.amount_combo):
+            combo.currentIndexChanged.connect(self._mapping_changed)
+        self.kept = QLabel()
+        self.kept.setObjectName("hintLabel")
+        self.kept.setWordWrap(True)
+        self.error = _error_label()
+        self.preview_model = FilePreviewModel(self)
+        self.preview_table = make_plain_table(self.preview_model)
+        self.preview_table.setSelectionMode(self.preview_table.SelectionMode.NoSelection)
+        form = QFormLayout()
+        form.addRow("Item key", self.key_combo)
+        form.addRow("Date", self.date_combo)
+        form.addRow("Amount", self.amount_combo)
+        form.addRow("Date format", self.format_combo)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.kept)
+        layout.addWidget(self.error)
+        heading = QLabel("First rows of the file")
+        heading.setObjectName("sectionHeading")
+        layout.addWidget(heading)
+        layout.addWidget(self.preview_table, 1)
+
+    def initializePage(self) -> None:
+        preview = self.file_page.preview
+        assert preview is not None
+        headers = preview.headers
+        key, date, amount = guess_mapping(headers)
+        for combo, choice, extra in ((self.key_combo, key, ()), (self.date_combo, date, ()),
+                                     (self.amount_combo, amount or NO_AMOUNT, (NO_AMOUNT,))):
+            combo.blockSignals(True)
+            combo.clear()
+            combo.addItems([*extra, *headers])
+            combo.setCurrentText(choice)
+            combo.blockSignals(False)
+        self.preview_model.set_preview(headers, preview.preview)
+        for column in range(len(headers)):
+            self.preview_table.setColumnWidth(column, 130)
+        _show_error(self.error, "")
+        self._mapping_changed()
+
+    def mapping(self) -> ColumnMapping:
+        amount = self.amount_combo.currentText()
+        text = self.format_combo.currentText().strip()
+        index = self.format_combo.findText(text)
+        date_format = self.format_combo.itemData(index) if index >= 0 else (text or None)
+        preview = self.file_page.preview
+        return ColumnMapping(
+            key=self.key_combo.currentText(),
+            date=self.date_combo.currentText(),
+            amount=None if amount == NO_AMOUNT else amount,
+            sheet=preview.sheet if preview is not None and preview.kind == "xlsx" else None,
+            date_format=date_format,
+        )
+
+    def _mapping_changed(self) -> None:
+        mapping = self.mapping()
+        roles = {mapping.key: ROLE_KEY, mapping.date: ROLE_DATE}
+        if mapping.amount:
+            roles[mapping.amount] = ROLE_AMOUNT
+        self.preview_model.set_roles(roles)
+        preview = self.file_page.preview
+        extras = [h for h in (preview.headers if preview else ()) if h not in roles]
+        self.kept.setText(("Kept with each item as data: " + ", ".join(extras) + ".") if extras
+                          else "No other columns: only the key, date and amount are kept.")
+        self.completeChanged.emit()
+
+    def isComplete(self) -> bool:
+        return bool(self.key_combo.currentText() and self.date_combo.currentText())
+
+    def validatePage(self) -> bool:
+        assert self.file_page.path is not None
+        try:
+            PopulationReader(self.file_page.path, self.mapping())  # checks the mapping without reading
+        except AuditDeskError as exc:
+            _show_error(self.error, str(exc))
+            return False
+        _show_error(self.error, "")
+        return True
+
+
+class ValidationPage(QWizardPage):
+    """The whole file checked against the period; the report before anything is stored."""
+
+    validated = Signal(object)  # ValidationReport | None
+
+    def __init__(self, ctx: AppContext, file_page: FilePage, mapping_page: MappingPage) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.file_page = file_page
+        self.mapping_page = mapping_page
+        self.setTitle("Validation report")
+        self.setSubTitle("Every row is checked: duplicate keys, missing or unreadable dates, dates outside the "
+                         "period, blank rows, amounts that are not numbers, formula cells and encoding problems.")
+        self.report: ValidationReport | None = None
+        self.task: ProgressTask | None = None
+        self.progress = QProgressBar()
+        self.progress.setTextVisible(False)
+        self.status = QLabel()
+        self.status.setWordWrap(True)
+        self.status.setObjectName("panelTitle")
+        self.error = _error_label()
+        self.count_model = IssueCountModel(self)
+        self.count_table = make_table(self.count_model, sortable=False, stretch=0)
+        self.count_table.setMaximumWidth(320)
+        self.issue_model = IssueTableModel(self)
+        self.issue_table = make_table(self.issue_model, sortable=False, stretch=4)
+        self.accept_box = QCheckBox("Import anyway, with these issues recorded with the population")
+        self.accept_box.toggled.connect(self._accept_toggled)
+        self.truncated = QLabel()
+        self.truncated.setObjectName("hintLabel")
+        tables = QSplitter(Qt.Orientation.Horizontal)
+        tables.addWidget(self.count_table)
+        tables.addWidget(self.issue_table)
+        tables.setStretchFactor(1, 1)
+        tables.setSizes([250, 650])
+        self.tables = tables
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.status)
+        layout.addWidget(self.error)
+        layout.addWidget(tables, 1)
+        layout.addWidget(self.truncated)
+        layout.addWidget(self.accept_box)
+
+    def initializePage(self) -> None:
+        self.cancel()
+        self.report = None
+        self.accept_box.setChecked(False)
+        self.accept_box.hide()
+        self.tables.hide()
+        self.truncated.hide()
+        _show_error(self.error, "")
+        self.progress.show()
+        self.progress.setRange(0, 0)
+        path = self.file_page.path
+        assert path is not None
+        mapping = self.mapping_page.mapping()
+        self.status.setText(f"Checking {path.name}…")
+        task = ProgressTask(lambda: population_actions.validate_file_job(ctx=self.ctx, path=path, mapping=mapping),
+                            title="Checking the file", parent=self, show_dialog=False, show_errors=False)
+        task.progress.connect(self._progress)
+        task.succeeded.connect(self._validated)
+        task.failed.connect(self._failed)
+        self.task = task
+        task.start()
+        self._update_button()
+
+    def cleanupPage(self) -> None:
+        self.cancel()
+
+    def cancel(self) -> None:
+        if self.task is not None and self.task.running:
+            self.task.cancel()
+
+    def _progress(self, step: Progress) -> None:
+        if step.total > 0:
+            self.progress.setRange(0, 1000)
+            self.progress.setValue(int(1000 * min(step.done, step.total) / step.total))
+
+    def _validated(self, report: ValidationReport) -> None:
+        self.report = report
+        self.progress.hide()
+        counts = [(issue_label(kind), n) for kind, n in report.issue_counts.items()]
+        self.count_model.set_records(counts)
+        self.issue_model.set_records(report.issues)
+        rows = f"{report.rows:,} rows read"
+        if report.issue_count == 0:
+            self.status.setText(f"{rows}: no problems found. The population is ready to import.")
+            self.tables.hide()
+        else:
+            self.status.setText(f"{rows}: {report.issue_count:,} problem(s) found. Fix the file and start again, "
+                                "or import anyway with the issues recorded.")
+            self.tables.show()
+            self.accept_box.show()
+            if report.truncated:
+                self.truncated.setText(f"The first {len(report.issues):,} problems are listed; all "
+                                       f"{report.issue_count:,} are counted and recorded.")
+                self.truncated.show()
+        self._update_button()
+        self.completeChanged.emit()
+        emit(self.validated, report)
+
+    def _failed(self, error: Exception) -> None:
+        self.progress.hide()
+        self.status.setText("The file could not be checked.")
+        _show_error(self.error, str(error))
+        self.completeChanged.emit()
+        emit(self.validated, None)
+
+    def _accept_toggled(self, _on: bool) -> None:
+        self._update_button()
+        self.completeChanged.emit()
+
+    def _update_button(self) -> None:
+        wizard = self.wizard()
+        if wizard is not None:
+            issues = self.report is not None and self.report.issue_count > 0
+            wizard.setButtonText(QWizard.WizardButton.FinishButton, IMPORT_ANYWAY if issues else IMPORT)
+
+    @property
+    def accept_issues(self) -> bool:
+        return self.report is not None and self.report.issue_count > 0 and self.accept_box.isChecked()
+
+    def isComplete(self) -> bool:
+        if self.report is None:
+            return False
+        return self.report.issue_count == 0 or self.accept_box.isChecked()
+
+
+# ---- the wizard --------------------------------------------------------------
+
+
+class PopulationImportWizard(QWizard):
+    """File -> mapping -> validation report -> import (or import anyway, or cancel)."""
+
+    population_imported = Signal(object)  # services.Population
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.setObjectName("populationImportWizard")
+        self.setWindowTitle("Import a population")
+        self.setWizardStyle(QWizard.WizardStyle.ClassicStyle)
+        self.setOption(QWizard.WizardOption.NoBackButtonOnLastPage, False)
+        self.file_page = FilePage(ctx)
+        self.mapping_page = MappingPage(self.file_page)
+        self.validation_page = ValidationPage(ctx, self.file_page, self.mapping_page)
+        for page in (self.file_page, self.mapping_page, self.validation_page):
+            self.addPage(page)
+        self.setButtonText(QWizard.WizardButton.FinishButton, IMPORT)
+        self.import_task: ProgressTask | None = None
+        self.population: services.Population | None = None
+        #: rows per batch of the import (progress and Cancel come between batches)
+        self.batch_size = 20000
+        self.resize(900, 620)
+
+    def accept(self) -> None:
+        """Finish: import on the thread pool; the wizard closes once the population is stored."""
+        if self.import_task is not None and self.import_task.running:
+            return
+        path = self.file_page.path
+        assert path is not None
+        mapping = self.mapping_page.mapping()
+        name = self.file_page.name_edit.text().strip()
+        accept_issues = self.validation_page.accept_issues
+        batch_size = self.batch_size
+        ctx = self.ctx
+        self.setEnabled(False)
+        self.validation_page.status.setText(f"Importing {path.name}…")
+        self.import_task = run_with_progress(
+            self,
+            f"Importing {name}",
+            lambda: population_actions.import_population_job(
+                ctx=ctx, path=path, mapping=mapping, name=name, accept_issues=accept_issues, batch_size=batch_size),
+            on_success=self._imported,
+            on_cancel=self._import_cancelled,
+        )
+        self.import_task.failed.connect(self._import_failed)
+
+    def _imported(self, population: services.Population) -> None:
+        self.population = population
+        self.setEnabled(True)
+        emit(self.population_imported, population)
+        super().accept()
+
+    def _import_cancelled(self) -> None:
+        self.setEnabled(True)
+        self.validation_page.status.setText("Import cancelled: nothing was stored.")
+
+    def _import_failed(self, error: Exception) -> None:
+        self.setEnabled(True)
+        self.validation_page.status.setText(f"Nothing was imported: {error}")
+
+    def reject(self) -> None:
+        for task in (self.file_page.task, self.validation_page.task, self.import_task):
+            if task is not None and task.running:
+                task.cancel()
+        super().reject()

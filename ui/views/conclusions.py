@@ -1,0 +1,526 @@
+"""Conclusions: each control and criterion, computed and decided, and the opinion.
+
+The app computes a conclusion from the evidence (the upper deviation limit
+against the tolerable rate, or "exceptions noted" for non-statistical samples);
+the auditor may conclude otherwise with a rationale. Criteria follow from the
+controls mapped to them; the partner records the opinion the app proposes or
+another one with its basis paragraph.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from auditdesk import services
+from auditdesk.conclusions import AUDITOR_CONCLUSIONS, ControlConclusion, CriterionConclusion, MatterKind, Opinion
+from auditdesk.domain import Role
+from ui import feedback
+from ui.actions import conclusions as conclusion_actions
+from ui.context import AppContext, Topic
+from ui.models.columns import RECORD_ROLE
+from ui.models.conclusions import (
+    CRITERION_LABELS,
+    MATTER_LABELS,
+    OPINION_LABELS,
+    ControlStatusModel,
+    CriterionStatusModel,
+    MatterTableModel,
+    control_color,
+    criterion_color,
+    opinion_color,
+)
+from ui.models.table import RecordTableModel
+from ui.qt_compat import emit
+from ui.views.fieldwork import TYPE1_NOTICE, FieldworkView, card, hint, scrolled
+from ui.widgets.detail_panel import Detail
+from ui.widgets.tables import RecordFilterProxy, make_table
+
+USE_COMPUTED = "Use the computed conclusion"
+# The order an auditor chooses in.
+CHOICES = (ControlConclusion.EFFECTIVE, ControlConclusion.EFFECTIVE_WITH_EXCEPTIONS,
+           ControlConclusion.NOT_EFFECTIVE, ControlConclusion.NOT_TESTED)
+CRITERION_CHOICES = (CriterionConclusion.MET, CriterionConclusion.MET_WITH_EXCEPTIONS, CriterionConclusion.NOT_MET)
+assert set(CHOICES) == set(AUDITOR_CONCLUSIONS)
+
+
+def _rationale_edit(placeholder: str) -> QPlainTextEdit:
+    edit = QPlainTextEdit()
+    edit.setPlaceholderText(placeholder)
+    edit.setTabChangesFocus(True)
+    edit.setFixedHeight(70)
+    return edit
+
+
+def _select_first(table: QTableView, proxy: RecordFilterProxy, model: RecordTableModel[object], key: object) -> None:
+    row = model.row_of(key) if key is not None else -1
+    if row < 0 and model.rowCount():
+        row = 0
+    if row >= 0:
+        table.selectionModel().setCurrentIndex(
+            proxy.mapFromSource(model.index(row, 0)),
+            QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
+
+
+class ConclusionsView(FieldworkView):
+    topics = frozenset({Topic.ENGAGEMENT, Topic.TEAM, Topic.CONTROLS, Topic.SAMPLES, Topic.RESULTS,
+                        Topic.EXCEPTIONS, Topic.CONCLUSIONS})
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(ctx, "Conclusions & opinion", parent=parent)
+        self.conclusions: services.EngagementConclusions | None = None
+        self.notice = hint(TYPE1_NOTICE, name="warningLabel")
+        self.layout_.addWidget(self.notice)
+        bar = QHBoxLayout()
+        self.summary = hint()
+        self.roll_button = QPushButton("Roll forward to the next period…")
+        self.roll_button.setToolTip("Start next period's engagement from this one's controls, plans and description")
+        self.roll_button.clicked.connect(self.roll_forward)
+        bar.addWidget(self.summary, 1)
+        bar.addWidget(self.roll_button)
+        self.layout_.addLayout(bar)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self._build_controls_tab(), "Controls")
+        self.tabs.addTab(self._build_criteria_tab(), "Criteria")
+        self.tabs.addTab(self._build_opinion_tab(), "Opinion")
+        self.tabs.currentChanged.connect(lambda _i: emit(self.detail_changed, self.current_detail()))
+        self.layout_.addWidget(self.tabs, 1)
+
+    # ---- controls --------------------------------------------------------------
+
+    def _build_controls_tab(self) -> QWidget:
+        self.control_model = ControlStatusModel(self)
+        self.control_proxy = RecordFilterProxy(self)
+        self.control_proxy.setSourceModel(self.control_model)
+        self.control_table = make_table(self.control_model, proxy=self.control_proxy,
+                                        stretch=ControlStatusModel.RESULT_COLUMN)
+        self.control_table.selectionModel().currentRowChanged.connect(self._control_changed)
+        self.control_filter = QLineEdit()
+        self.control_filter.setPlaceholderText("Filter by control or conclusion  (Ctrl+F)")
+        self.control_filter.setClearButtonEnabled(True)
+        self.control_filter.textChanged.connect(self.control_proxy.set_text)
+
+        self.control_title = QLabel()
+        self.control_title.setObjectName("sectionHeading")
+        self.control_computed = QLabel()
+        self.control_computed.setWordWrap(True)
+        self.control_explanation = hint()
+        self.control_combo = QComboBox()
+        self.control_combo.addItem(USE_COMPUTED, None)
+        for choice in CHOICES:
+            self.control_combo.addItem(choice.label, choice)
+        self.control_rationale = _rationale_edit("Your rationale: required when you conclude other than computed, "
+                                                 "and for a control that did not operate in the period")
+        self.control_save = QPushButton("Save conclusion")
+        self.control_save.clicked.connect(self.save_control)
+        self.control_result = QLabel()
+        self.control_result.setWordWrap(True)
+        self.control_result.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        form = QFormLayout()
+        form.addRow("Computed", self.control_computed)
+        form.addRow("", self.control_explanation)
+        form.addRow("Conclusion", self.control_combo)
+        form.addRow("Rationale", self.control_rationale)
+        form.addRow("Section 4", self.control_result)
+        editor = QWidget()
+        layout = QVBoxLayout(editor)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.control_title)
+        layout.addLayout(form)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(self.control_save)
+        layout.addLayout(row)
+        layout.addStretch(1)
+        return self._master_detail(self.control_filter, self.control_table, editor)
+
+    @staticmethod
+    def _master_detail(filter_edit: QWidget | None, table: QWidget, editor: QWidget) -> QWidget:
+        tab = QWidget()
+        layout = QVBoxLayout(tab)
+        layout.setContentsMargins(8, 10, 8, 8)
+        if filter_edit is not None:
+            layout.addWidget(filter_edit)
+        scroll = scrolled(editor)
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(table)
+        splitter.addWidget(card(scroll))
+        splitter.setSizes([360, 330])
+        splitter.setChildrenCollapsible(False)
+        layout.addWidget(splitter, 1)
+        return tab
+
+    def selected_control(self) -> services.ControlStatus | None:
+        index = self.control_table.currentIndex()
+        status: services.ControlStatus | None = index.data(RECORD_ROLE) if index.isValid() else None
+        return status
+
+    def select_control(self, ref: str) -> bool:
+        if self.stale:
+            self.refresh_if_needed()
+        self.tabs.setCurrentIndex(0)
+        self.control_filter.clear()
+        if self.control_model.row_of(ref) < 0:
+            return False
+        _select_first(self.control_table, self.control_proxy, self.control_model, ref)  # type: ignore[arg-type]
+        return True
+
+    def _control_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        self._show_control(current.data(RECORD_ROLE) if current.isValid() else None)
+
+    def _show_control(self, status: services.ControlStatus | None) -> None:
+        for widget in (self.control_combo, self.control_rationale, self.control_save):
+            widget.setEnabled(status is not None)
+        if status is None:
+            self.control_title.setText("No control selected")
+            for label in (self.control_computed, self.control_explanation, self.control_result):
+                label.setText("")
+            self.control_rationale.setPlainText("")
+            emit(self.detail_changed, self.current_detail())
+            return
+        self.control_title.setText(f"{status.ref}: {status.final.label}")
+        self.control_computed.setText(status.computed.label)
+        self.control_computed.setStyleSheet(f"color: {control_color(status.computed).name()}; font-weight: 600;")
+        self.control_explanation.setText(status.explanation)
+        overridden = status.final is not status.computed or bool(status.rationale)
+        self.control_combo.setCurrentIndex(self.control_combo.findData(status.final) if overridden else 0)
+        self.control_rationale.setPlainText(status.rationale)
+        self.control_result.setText(status.result_text)
+        emit(self.detail_changed, self.current_detail())
+
+    def save_control(self) -> services.ControlStatus | None:
+        status = self.selected_control()
+        if status is None:
+            return None
+        chosen = self.control_combo.currentData()
+        rationale = self.control_rationale.toPlainText().strip()
+        if chosen is None:
+            saved = feedback.attempt(self, conclusion_actions.clear_control_conclusion, ctx=self.ctx, ref=status.ref)
+        else:
+            saved = feedback.attempt(self, conclusion_actions.set_control_conclusion, ctx=self.ctx, ref=status.ref,
+                                     conclusion=chosen, rationale=rationale)
+        if saved is not None:
+            self.announce(Topic.CONCLUSIONS)
+            self.load()
+        return saved
+
+    # ---- criteria ----------------------------------------------------------------
+
+    def _build_criteria_tab(self) -> QWidget:
+        self.criterion_model = CriterionStatusModel(self)
+        self.criterion_proxy = RecordFilterProxy(self)
+        self.criterion_proxy.setSourceModel(self.criterion_model)
+        self.criterion_table = make_table(self.criterion_model, proxy=self.criterion_proxy, stretch=4)
+        self.criterion_table.selectionModel().currentRowChanged.connect(self._criterion_changed)
+        self.criterion_title = QLabel()
+        self.criterion_title.setObjectName("sectionHeading")
+        self.criterion_computed = QLabel()
+        self.criterion_explanation = hint()
+        self.criterion_combo = QComboBox()
+        self.criterion_combo.addItem(USE_COMPUTED, None)
+        for choice in CRITERION_CHOICES:
+            self.criterion_combo.addItem(CRITERION_LABELS[choice], choice)
+        self.criterion_rationale = _rationale_edit("Your rationale for concluding other than computed")
+        self.criterion_save = QPushButton("Save conclusion")
+        self.criterion_save.clicked.connect(self.save_criterion)
+        form = QFormLayout()
+        form.addRow("Computed", self.criterion_computed)
+        form.addRow("", self.criterion_explanation)
+        form.addRow("Conclusion", self.criterion_combo)
+        form.addRow("Rationale", self.criterion_rationale)
+        editor = QWidget()
+        layout = QVBoxLayout(editor)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.criterion_title)
+        layout.addLayout(form)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(self.criterion_save)
+        layout.addLayout(row)
+        layout.addStretch(1)
+        return self._master_detail(None, self.criterion_table, editor)
+
+    def selected_criterion(self) -> services.CriterionStatus | None:
+        index = self.criterion_table.currentIndex()
+        status: services.CriterionStatus | None = index.data(RECORD_ROLE) if index.isValid() else None
+        return status
+
+    def _criterion_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        self._show_criterion(current.data(RECORD_ROLE) if current.isValid() else None)
+
+    def _show_criterion(self, status: services.CriterionStatus | None) -> None:
+        for widget in (self.criterion_combo, self.criterion_rationale, self.criterion_save):
+            widget.setEnabled(status is not None)
+        if status is None:
+            self.criterion_title.setText("No criterion selected")
+            self.criterion_computed.setText("")
+            self.criterion_explanation.setText("")
+            return
+        self.criterion_title.setText(f"{status.id}: {CRITERION_LABELS[status.final]}"
+                                     + (f" · controls {', '.join(status.controls)}" if status.controls else ""))
+        self.criterion_computed.setText(CRITERION_LABELS[status.computed])
+        self.criterion_computed.setStyleSheet(f"color: {criterion_color(status.computed).name()}; font-weight: 600;")
+        self.criterion_explanation.setText(status.explanation)
+        self.criterion_combo.setCurrentIndex(self.criterion_combo.findData(status.final) if status.rationale else 0)
+        self.criterion_rationale.setPlainText(status.rationale)
+        emit(self.detail_changed, self.current_detail())
+
+    def save_criterion(self) -> services.CriterionStatus | None:
+        status = self.selected_criterion()
+        if status is None:
+            return None
+        saved = feedback.attempt(self, conclusion_actions.set_criterion_conclusion, ctx=self.ctx,
+                                 criterion_id=status.id, conclusion=self.criterion_combo.currentData(),
+                                 rationale=self.criterion_rationale.toPlainText().strip())
+        if saved is not None:
+            self.announce(Topic.CONCLUSIONS)
+            self.load()
+        return saved
+
+    # ---- opinion ------------------------------------------------------------------
+
+    def _build_opinion_tab(self) -> QWidget:
+        self.proposal_label = QLabel()
+        self.proposal_label.setObjectName("cardValue")
+        self.proposal_reasons = hint()
+        self.proposal_reasons.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.recorded_label = QLabel()
+        self.recorded_label.setWordWrap(True)
+        self.recorded_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        proposal = QWidget()
+        p_layout = QVBoxLayout(proposal)
+        p_layout.setContentsMargins(0, 0, 0, 0)
+        heading = QLabel("PROPOSED BY AUDITDESK")
+        heading.setObjectName("panelHeading")
+        p_layout.addWidget(heading)
+        p_layout.addWidget(self.proposal_label)
+        p_layout.addWidget(self.proposal_reasons)
+        recorded_heading = QLabel("RECORDED BY THE PARTNER")
+        recorded_heading.setObjectName("panelHeading")
+        p_layout.addWidget(recorded_heading)
+        p_layout.addWidget(self.recorded_label)
+        p_layout.addStretch(1)
+
+        self.opinion_combo = QComboBox()
+        for opinion in Opinion:
+            self.opinion_combo.addItem(OPINION_LABELS[opinion], opinion)
+        self.basis_edit = QPlainTextEdit()
+        self.basis_edit.setPlaceholderText("Basis for the modified opinion: the matter, the criteria affected and "
+                                           "why (required unless the opinion is unmodified)")
+        self.basis_edit.setTabChangesFocus(True)
+        self.basis_edit.setFixedHeight(90)
+        self.record_button = QPushButton("Record opinion")
+        self.record_button.clicked.connect(self.record_opinion)
+        self.partner_hint = hint()
+        record = QWidget()
+        r_layout = QVBoxLayout(record)
+        r_layout.setContentsMargins(0, 0, 0, 0)
+        r_heading = QLabel("THE PARTNER'S DECISION")
+        r_heading.setObjectName("panelHeading")
+        r_layout.addWidget(r_heading)
+        r_form = QFormLayout()
+        r_form.addRow("Opinion", self.opinion_combo)
+        r_form.addRow("Basis", self.basis_edit)
+        r_layout.addLayout(r_form)
+        row = QHBoxLayout()
+        row.addWidget(self.partner_hint, 1)
+        row.addWidget(self.record_button)
+        r_layout.addLayout(row)
+        r_layout.addStretch(1)
+
+        top = QSplitter(Qt.Orientation.Horizontal)
+        top.addWidget(card(proposal))
+        top.addWidget(card(record))
+        top.setSizes([420, 480])
+        top.setChildrenCollapsible(False)
+
+        self.matter_model = MatterTableModel(self)
+        self.matter_table = make_table(self.matter_model, sortable=False, stretch=1)
+        self.matter_kind = QComboBox()
+        for kind in MatterKind:
+            self.matter_kind.addItem(MATTER_LABELS[kind], kind)
+        self.matter_description = QLineEdit()
+        self.matter_description.setPlaceholderText("What the description misstates, or what could not be examined")
+        self.matter_material = QCheckBox("Material")
+        self.matter_pervasive = QCheckBox("Pervasive")
+        self.matter_add = QPushButton("Add matter")
+        self.matter_add.clicked.connect(self.add_matter)
+        self.matter_delete = QPushButton("Delete")
+        self.matter_delete.clicked.connect(self.delete_matter)
+        add_row = QHBoxLayout()
+        add_row.addWidget(self.matter_kind)
+        add_row.addWidget(self.matter_description, 1)
+        add_row.addWidget(self.matter_material)
+        add_row.addWidget(self.matter_pervasive)
+        add_row.addWidget(self.matter_add)
+        add_row.addWidget(self.matter_delete)
+        matters = QWidget()
+        m_layout = QVBoxLayout(matters)
+        m_layout.setContentsMargins(0, 0, 0, 0)
+        m_heading = QLabel("Description misstatements and scope limitations")
+        m_heading.setObjectName("sectionHeading")
+        m_layout.addWidget(m_heading)
+        m_layout.addWidget(hint("Recorded by the team; material ones modify the proposed opinion, pervasive ones "
+                                "lead to an adverse opinion or a disclaimer."))
+        m_layout.addWidget(self.matter_table, 1)
+        m_layout.addLayout(add_row)
+
+        tab = QWidget()
+        layout = QVBoxLayout(tab)
+        layout.setContentsMargins(8, 10, 8, 8)
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(top)
+        splitter.addWidget(matters)
+        splitter.setSizes([330, 300])
+        splitter.setChildrenCollapsible(False)
+        layout.addWidget(splitter, 1)
+        return tab
+
+    def _show_opinion(self, conclusions: services.EngagementConclusions) -> None:
+        proposal = conclusions.proposal
+        self.proposal_label.setText(OPINION_LABELS[proposal.opinion])
+        self.proposal_label.setStyleSheet(f"color: {opinion_color(proposal.opinion).name()};")
+        self.proposal_reasons.setText("\n".join(f"• {r}" for r in proposal.reasons)
+                                      or "Every criterion is met and no material matter is recorded.")
+        recorded = conclusions.recorded
+        if recorded is None:
+            self.recorded_label.setText("Not recorded yet.")
+        else:
+            differs = "" if recorded.opinion is recorded.proposed else (
+                f" (AuditDesk proposed {OPINION_LABELS[recorded.proposed].lower()})")
+            self.recorded_label.setText(
+                f"{OPINION_LABELS[recorded.opinion]}{differs}, by {recorded.decided_by} on "
+                f"{recorded.decided_at[:16].replace('T', ' ')} UTC." + (f"\nBasis: {recorded.basis}" if recorded.basis
+                                                                         else ""))
+        if not self.basis_edit.hasFocus():
+            chosen = recorded.opinion if recorded is not None else proposal.opinion
+            self.opinion_combo.setCurrentIndex(self.opinion_combo.findData(chosen))
+            if recorded is not None:
+                self.basis_edit.setPlainText(recorded.basis)
+        engagement = self.ctx.engagement
+        partners = [m.initials for m in engagement.team if m.role is Role.PARTNER] if engagement else []
+        actor = self.ctx.actor
+        self.partner_hint.setText(
+            f"Only the engagement partner ({', '.join(partners) or 'none on the team yet'}) records the opinion"
+            + ("." if actor in partners else f"; you are acting as {actor}."))
+        self.matter_model.set_records(conclusions.matters)
+        self.matter_delete.setEnabled(bool(conclusions.matters))
+
+    def record_opinion(self) -> services.RecordedOpinion | None:
+        recorded = feedback.attempt(self, conclusion_actions.record_opinion, ctx=self.ctx,
+                                    opinion=self.opinion_combo.currentData(),
+                                    basis=self.basis_edit.toPlainText().strip())
+        if recorded is not None:
+            self.announce(Topic.CONCLUSIONS)
+            self.load()
+        return recorded
+
+    def add_matter(self) -> services.MatterRecord | None:
+        added = feedback.attempt(self, conclusion_actions.add_matter, ctx=self.ctx,
+                                 kind=self.matter_kind.currentData(), description=self.matter_description.text(),
+                                 material=self.matter_material.isChecked(),
+                                 pervasive=self.matter_pervasive.isChecked())
+        if added is not None:
+            self.matter_description.clear()
+            self.matter_material.setChecked(False)
+            self.matter_pervasive.setChecked(False)
+            self.announce(Topic.CONCLUSIONS)
+            self.load()
+        return added
+
+    def delete_matter(self) -> None:
+        index = self.matter_table.currentIndex()
+        matter: services.MatterRecord | None = index.data(RECORD_ROLE) if index.isValid() else None
+        if matter is None:
+            return
+        if feedback.confirm(self, f"Delete the {MATTER_LABELS[matter.kind].lower()} '{matter.description}'?",
+                            yes="Delete"):
+            feedback.attempt(self, conclusion_actions.delete_matter, ctx=self.ctx, matter_id=matter.id)
+            self.announce(Topic.CONCLUSIONS)
+            self.load()
+
+    # ---- loading ---------------------------------------------------------------------
+
+    def load(self) -> None:
+        engagement = self.ctx.engagement
+        if engagement is None:
+            return
+        self.notice.setVisible(self.type1)
+        control = self.selected_control()
+        criterion = self.selected_criterion()
+        conclusions = services.engagement_conclusions(self.ctx.store.reader(), engagement.ref)
+        self.conclusions = conclusions
+        self.control_model.set_records(conclusions.controls)
+        self.criterion_model.set_records(conclusions.criteria)
+        _select_first(self.control_table, self.control_proxy, self.control_model,  # type: ignore[arg-type]
+                      control.ref if control else None)
+        _select_first(self.criterion_table, self.criterion_proxy, self.criterion_model,  # type: ignore[arg-type]
+                      criterion.id if criterion else None)
+        self._show_control(self.selected_control())
+        self._show_criterion(self.selected_criterion())
+        self._show_opinion(conclusions)
+        finals = [c.final for c in conclusions.controls]
+        concluded = sum(1 for f in finals if f not in (ControlConclusion.PENDING, ControlConclusion.EXCEPTIONS_NOTED))
+        not_met = sum(1 for c in conclusions.criteria
+                      if c.final in (CriterionConclusion.NOT_MET, CriterionConclusion.NOT_ADDRESSED))
+        criteria = len(conclusions.criteria)
+        self.summary.setText(
+            f"{concluded} of {len(finals)} controls concluded · "
+            f"{criteria - conclusions.proposal.pending_criteria} of {criteria} criteria concluded"
+            + (f", {not_met} not met" if not_met else "")
+            + f" · proposed opinion: {OPINION_LABELS[conclusions.proposal.opinion].lower()}")
+        self.header.set_subtitle("Computed from the evidence; conclude otherwise with your rationale. The partner "
+                                 "records the opinion.")
+
+    def focus_filter(self) -> bool:
+        self.tabs.setCurrentIndex(0)
+        self.control_filter.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.control_filter.selectAll()
+        return True
+
+    def roll_forward(self) -> None:
+        from ui.dialogs.roll_forward import open_roll_forward
+
+        self.roll_dialog = open_roll_forward(self.ctx, self)
+
+    # ---- the right-hand panel ------------------------------------------------------------
+
+    def current_detail(self) -> Detail | None:
+        tab = self.tabs.currentIndex()
+        if tab == 0:
+            c = self.selected_control()
+            if c is None:
+                return None
+            return Detail(title=f"{c.ref}: {c.final.label}",
+                          rows=(("Computed", c.computed.label), ("Samples", str(len(c.samples))),
+                                ("Open exceptions", str(c.exceptions))),
+                          notes=tuple(t for t in (c.explanation, c.rationale) if t))
+        if tab == 1:
+            k = self.selected_criterion()
+            if k is None:
+                return None
+            return Detail(title=f"{k.id}: {CRITERION_LABELS[k.final]}",
+                          rows=(("Computed", CRITERION_LABELS[k.computed]), ("Controls", ", ".join(k.controls) or
+                                                                              "none")),
+                          notes=tuple(t for t in (k.explanation, k.rationale) if t))
+        if self.conclusions is None:
+            return None
+        proposal = self.conclusions.proposal
+        return Detail(title=f"Proposed: {OPINION_LABELS[proposal.opinion]}",
+                      rows=(("Criteria pending", str(proposal.pending_criteria)),
+                            ("Matters", str(len(self.conclusions.matters)))),
+                      notes=proposal.reasons)
