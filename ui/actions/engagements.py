@@ -47,7 +47,3 @@ def set_team_member(*, ctx: AppContext, initials: str, role: Role) -> Engagement
 
 def remove_team_member(*, ctx: AppContext, initials: str) -> Engagement:
     return services.remove_team_member(ctx.store.uow(ctx.actor), ctx.engagement_ref, initials)
-
-
-def update_scope(*, ctx: AppContext, categories: Sequence[Category]) -> Engagement:
-    return services.update_engagement(ctx.store.uow(ctx.actor), ctx.engagement_ref, categories=list(categories))
