@@ -60,7 +60,14 @@ def event_hash(
 
 def ensure_writable(uow: SqlUnitOfWork, engagement_id: int, action: str) -> None:
     """Refuse the write when the engagement is released or archived."""
-    phase = uow.session.scalar(select(EngagementRow.phase).where(EngagementRow.id == engagement_id))
+    cache = uow.cache.setdefault("phase", {})
+    if action == "engagement.phase":
+        cache.pop(engagement_id, None)  # the phase is what changes
+    phase = cache.get(engagement_id)
+    if phase is None:
+        phase = uow.session.scalar(select(EngagementRow.phase).where(EngagementRow.id == engagement_id))
+        if action != "engagement.phase":
+            cache[engagement_id] = phase
     if phase is not None and Phase(phase).locked and action not in ALLOWED_WHEN_LOCKED:
         raise LockedError(
             f"This engagement is {phase} and locked; changes are refused. "
@@ -86,10 +93,12 @@ def record(
     if engagement_id is not None:
         ensure_writable(uow, engagement_id, action)
     session = uow.session
-    session.flush()
-    # FOR UPDATE serialises writers on PostgreSQL; SQLite already holds the
-    # write lock from BEGIN IMMEDIATE.
-    head = session.scalars(select(TrailHeadRow).where(TrailHeadRow.id == 1).with_for_update()).one()
+    head = uow.cache.get("trail_head")
+    if head is None:
+        # FOR UPDATE serialises writers on PostgreSQL; SQLite already holds the
+        # write lock from BEGIN IMMEDIATE. Held for the transaction, so read once.
+        head = session.scalars(select(TrailHeadRow).where(TrailHeadRow.id == 1).with_for_update()).one()
+        uow.cache["trail_head"] = head
     row = TrailEventRow(
         id=head.last_event_id + 1,
         at=_now(),
@@ -107,7 +116,6 @@ def record(
     session.add(row)
     head.last_event_id = row.id
     head.last_hash = row.hash
-    session.flush()
     return row.id
 
 

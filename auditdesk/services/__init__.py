@@ -29,6 +29,7 @@ from auditdesk.services.controls import (
     list_controls,
     map_criteria,
     plan_warnings,
+    restore_control,
     set_test_plan,
     update_control,
 )
@@ -186,6 +187,7 @@ __all__ = [
     "record_result",
     "record_results",
     "remove_team_member",
+    "restore_control",
     "reperform_sample",
     "roll_forward",
     "save_cuec",

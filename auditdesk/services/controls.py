@@ -84,13 +84,7 @@ def get_control(uow: SqlUnitOfWork, engagement: str | int, control: str | int) -
         return control_record(control_row(uow, eng.id, control))
 
 
-def _apply(uow: SqlUnitOfWork, row: ControlRow, data: ControlInput, eng_id: int) -> None:
-    ref = check_ref(data.ref, "control")
-    clash = uow.session.scalars(
-        select(ControlRow.id).where(ControlRow.engagement_id == eng_id, ControlRow.ref == ref)
-    ).first()
-    if clash is not None and clash != row.id:
-        raise DuplicateError(f"Control {ref} already exists in this engagement; choose another reference.")
+def _fill(row: ControlRow, data: ControlInput, ref: str) -> None:
     row.ref = ref
     row.description = require_text(data.description, "control description")
     row.owner = data.owner.strip()
@@ -98,6 +92,16 @@ def _apply(uow: SqlUnitOfWork, row: ControlRow, data: ControlInput, eng_id: int)
     row.nature = parse_enum(Nature, data.nature, "control nature").value
     row.control_type = parse_enum(ControlType, data.control_type, "control type").value
     row.key = bool(data.key)
+
+
+def _apply(uow: SqlUnitOfWork, row: ControlRow, data: ControlInput, eng_id: int) -> None:
+    ref = check_ref(data.ref, "control")
+    clash = uow.session.scalars(
+        select(ControlRow.id).where(ControlRow.engagement_id == eng_id, ControlRow.ref == ref)
+    ).first()
+    if clash is not None and clash != row.id:
+        raise DuplicateError(f"Control {ref} already exists in this engagement; choose another reference.")
+    _fill(row, data, ref)
 
 
 def add_control(uow: SqlUnitOfWork, engagement: str | int, data: ControlInput) -> Control:
@@ -117,18 +121,57 @@ def add_control(uow: SqlUnitOfWork, engagement: str | int, data: ControlInput) -
 
 
 def add_controls(uow: SqlUnitOfWork, engagement: str | int, items: Sequence[ControlInput]) -> int:
-    """Add many controls in one transaction (imports, the demo); all or none."""
+    """Add many controls in one transaction (imports, the demo, roll-forward); all or none."""
     with uow:
         eng = engagement_row(uow, engagement)
+        taken = set(uow.session.scalars(select(ControlRow.ref).where(ControlRow.engagement_id == eng.id)))
+        rows: list[ControlRow] = []
         for data in items:
+            ref = check_ref(data.ref, "control")
+            if ref in taken:
+                raise DuplicateError(f"Control {ref} already exists in this engagement; choose another reference.")
+            taken.add(ref)
             row = ControlRow(engagement_id=eng.id)
-            _apply(uow, row, data, eng.id)
+            _fill(row, data, ref)
             row.criteria = [ControlCriterionRow(criterion_id=c) for c in check_criteria(eng, data.criteria)]
-            uow.session.add(row)
-            uow.session.flush()
+            # Empty collections are known, so building the records below needs no queries.
+            row.procedures = []
+            row.attributes = []
+            rows.append(row)
+        uow.session.add_all(rows)
+        uow.session.flush()
+        for row in rows:
             trail.record(uow, "control.add", "control", row.id, engagement_id=eng.id, after=control_record(row))
         uow.commit()
     return len(items)
+
+
+def restore_control(uow: SqlUnitOfWork, engagement: str | int, control: Control) -> Control:
+    """Put back a deleted control with its mapping and test plan (undo of a delete), in one transaction."""
+    with uow:
+        add_control(
+            uow,
+            engagement,
+            ControlInput(
+                ref=control.ref,
+                description=control.description,
+                owner=control.owner,
+                frequency=control.frequency,
+                nature=control.nature,
+                control_type=control.control_type,
+                key=control.key,
+                criteria=control.criteria,
+            ),
+        )
+        restored = set_test_plan(
+            uow,
+            engagement,
+            control.ref,
+            procedures=[(p.type, p.description, p.expected_evidence) for p in control.test_plan.procedures],
+            attributes=[a.question for a in control.test_plan.attributes],
+        )
+        uow.commit()
+    return restored
 
 
 def update_control(uow: SqlUnitOfWork, engagement: str | int, control: str | int, data: ControlInput) -> Control:

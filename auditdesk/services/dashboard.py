@@ -74,8 +74,17 @@ class FieldworkStatusCounts:
 
     @property
     def total(self) -> int:
-        return (self.no_plan + self.incomplete + self.planned + self.in_testing + self.exceptions_noted
-                + self.effective + self.effective_with_exceptions + self.not_effective + self.not_tested)
+        return (
+            self.no_plan
+            + self.incomplete
+            + self.planned
+            + self.in_testing
+            + self.exceptions_noted
+            + self.effective
+            + self.effective_with_exceptions
+            + self.not_effective
+            + self.not_tested
+        )
 
 
 @dataclass(frozen=True, slots=True)

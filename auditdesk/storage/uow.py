@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from types import TracebackType
+from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
@@ -57,6 +58,8 @@ class SqlUnitOfWork:
         self.read_only = read_only
         self._session: Session | None = None
         self._depth = 0
+        # Facts valid for one transaction only (the trail head, phases checked).
+        self.cache: dict[str, Any] = {}
 
     @property
     def session(self) -> Session:
@@ -68,6 +71,7 @@ class SqlUnitOfWork:
         self._depth += 1
         if self._depth == 1:
             self._session = Session(self._engine, expire_on_commit=False, autoflush=True)
+            self.cache = {}
         return self
 
     def __exit__(
@@ -85,6 +89,7 @@ class SqlUnitOfWork:
         finally:
             session.close()
             self._session = None
+            self.cache = {}
         if isinstance(exc, OperationalError):
             raise StoreError(f"The store could not complete the operation: {exc.orig}.") from exc
 
@@ -96,6 +101,7 @@ class SqlUnitOfWork:
             return
         try:
             self.session.commit()
+            self.cache = {}
         except OperationalError as exc:
             raise StoreError(f"The store could not save the change: {exc.orig}.") from exc
 

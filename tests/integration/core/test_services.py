@@ -220,3 +220,20 @@ def test_nested_services_share_one_transaction(store: Store, engagement: str) ->
     with pytest.raises(ValidationError):
         two_controls_one_invalid()
     assert services.list_controls(store.reader(), engagement) == ()
+
+
+def test_bulk_add_and_restore_control(store: Store, engagement: str) -> None:
+    added = services.add_controls(
+        store.uow("PR"),
+        engagement,
+        [services.ControlInput(ref=f"B-{i}", description=f"bulk {i}", criteria=("CC6.1",)) for i in range(30)],
+    )
+    assert added == 30
+    with pytest.raises(DuplicateError, match="B-3 already exists"):
+        services.add_controls(store.uow("PR"), engagement, [services.ControlInput(ref="B-3", description="x")])
+    services.set_test_plan(store.uow("PR"), engagement, "B-1", procedures=[("inspection", "Look")], attributes=["Q?"])
+    gone = services.delete_control(store.uow("PR"), engagement, "B-1")
+    back = services.restore_control(store.uow("PR"), engagement, gone)
+    assert (back.ref, back.criteria, back.test_plan) == (gone.ref, gone.criteria, gone.test_plan)
+    check = services.verify_trail(store.reader())
+    assert check.ok
