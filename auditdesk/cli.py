@@ -92,16 +92,24 @@ def command(
     return with_configure
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _global_parser(*, add_help: bool = True) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="auditdesk",
         description="AuditDesk: SOC 2 workpapers. Without a command, opens the desktop app.",
+        add_help=add_help,
     )
     parser.add_argument("--db", metavar="PATH_OR_URL", help="workpaper store (else AUDITDESK_DB, else the default)")
     parser.add_argument("--as", dest="actor", metavar="INITIALS", help="the person acting (else AUDITDESK_USER)")
     parser.add_argument("--json", action="store_true", help="machine-readable output: one JSON document")
     parser.add_argument("--screenshot", metavar="PNG", help="render the main window offscreen to PNG and exit")
     parser.add_argument("--view", default="overview", help="view for --screenshot (default: overview)")
+    return parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from auditdesk import commands  # noqa: F401  (registers the subcommands)
+
+    parser = _global_parser()
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (configure, _handler, help_text) in _COMMANDS.items():
         configure(sub.add_parser(name, help=help_text, description=help_text))
@@ -115,12 +123,16 @@ def main(
     out: TextIO | None = None,
     err: TextIO | None = None,
 ) -> int:
-    from auditdesk import commands  # noqa: F401  (registers the subcommands)
-
     out = out or sys.stdout
     err = err or sys.stderr
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if gui is not None and not {"-h", "--help"} & set(arguments):
+        # Without a command the window opens: skip loading every subcommand.
+        known, rest = _global_parser(add_help=False).parse_known_args(arguments)
+        if not rest:
+            return gui(GuiOptions(known.db, known.actor, known.screenshot, known.view))
     parser = build_parser()
-    args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
+    args = parser.parse_args(arguments)
     if args.command is None:
         if gui is None:
             err.write("The desktop app is started with the 'auditdesk' command; give a command to use the CLI.\n")
