@@ -22,14 +22,22 @@ from ui.dialogs.new_engagement import _date_edit, date_of
 from ui.qt_compat import emit
 
 
+def _month_end(year: int, month: int) -> dt.date:
+    following = dt.date(year + month // 12, month % 12 + 1, 1)
+    return following - dt.timedelta(days=1)
+
+
 def next_period(start: dt.date, end: dt.date) -> tuple[dt.date, dt.date]:
-    """The period of the same length that starts the day after ``end`` (a year: the next year)."""
+    """The period of the same length that starts the day after ``end``.
+
+    Whole calendar months stay whole months (1 Apr - 30 Sep is followed by
+    1 Oct - 31 Mar); other periods keep their number of days.
+    """
     new_start = end + dt.timedelta(days=1)
-    if (end - start).days >= 360:
-        try:
-            return new_start, end.replace(year=end.year + 1)
-        except ValueError:  # 29 February
-            return new_start, end.replace(year=end.year + 1, day=28)
+    if start.day == 1 and end == _month_end(end.year, end.month):
+        months = (end.year - start.year) * 12 + end.month - start.month + 1
+        last = new_start.month - 1 + months - 1  # months after January of new_start's year
+        return new_start, _month_end(new_start.year + last // 12, last % 12 + 1)
     return new_start, new_start + (end - start)
 
 

@@ -104,6 +104,7 @@ class PopulationItemsModel(QAbstractTableModel):
         self._headers: tuple[str, ...] = ()
         self._extras: tuple[str, ...] = ()
         self._amounts = False
+        self._fetching = False
 
     def set_population(self, population: services.Population | None, read: PageReader | None) -> None:
         self.beginResetModel()
@@ -133,20 +134,26 @@ class PopulationItemsModel(QAbstractTableModel):
         return 0 if parent.isValid() else len(self._headers)
 
     def canFetchMore(self, parent: Index = QModelIndex()) -> bool:  # noqa: B008
-        return not parent.isValid() and self._read is not None and len(self._items) < self._total
+        return (not parent.isValid() and self._read is not None and not self._fetching
+                and len(self._items) < self._total)
 
     def fetchMore(self, parent: Index = QModelIndex()) -> None:  # noqa: B008
         if not self.canFetchMore(parent):
             return
         assert self._read is not None
-        page = list(self._read(len(self._items), self.PAGE))
-        if not page:
-            self._total = len(self._items)  # fewer items than recorded: stop asking
-            return
-        start = len(self._items)
-        self.beginInsertRows(QModelIndex(), start, start + len(page) - 1)
-        self._items.extend(page)
-        self.endInsertRows()
+        # Views may ask again while the rows are being inserted: one page at a time.
+        self._fetching = True
+        try:
+            page = list(self._read(len(self._items), self.PAGE))
+            if not page:
+                self._total = len(self._items)  # fewer items than recorded: stop asking
+                return
+            start = len(self._items)
+            self.beginInsertRows(QModelIndex(), start, start + len(page) - 1)
+            self._items.extend(page)
+            self.endInsertRows()
+        finally:
+            self._fetching = False
 
     def item(self, row: int) -> services.PopulationItem:
         return self._items[row]

@@ -68,12 +68,10 @@ def _rationale_edit(placeholder: str) -> QPlainTextEdit:
 
 def _select_first(table: QTableView, proxy: RecordFilterProxy, model: RecordTableModel[object], key: object) -> None:
     row = model.row_of(key) if key is not None else -1
-    if row < 0 and model.rowCount():
-        row = 0
-    if row >= 0:
+    index = proxy.mapFromSource(model.index(row, 0)) if row >= 0 else proxy.index(0, 0)
+    if index.isValid():
         table.selectionModel().setCurrentIndex(
-            proxy.mapFromSource(model.index(row, 0)),
-            QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
+            index, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
 
 
 class ConclusionsView(FieldworkView):
@@ -212,7 +210,7 @@ class ConclusionsView(FieldworkView):
             saved = feedback.attempt(self, conclusion_actions.clear_control_conclusion, ctx=self.ctx, ref=status.ref)
         else:
             saved = feedback.attempt(self, conclusion_actions.set_control_conclusion, ctx=self.ctx, ref=status.ref,
-                                     conclusion=chosen, rationale=rationale)
+                                     conclusion=ControlConclusion(chosen), rationale=rationale)
         if saved is not None:
             self.announce(Topic.CONCLUSIONS)
             self.load()
@@ -283,8 +281,10 @@ class ConclusionsView(FieldworkView):
         status = self.selected_criterion()
         if status is None:
             return None
+        chosen = self.criterion_combo.currentData()
         saved = feedback.attempt(self, conclusion_actions.set_criterion_conclusion, ctx=self.ctx,
-                                 criterion_id=status.id, conclusion=self.criterion_combo.currentData(),
+                                 criterion_id=status.id,
+                                 conclusion=None if chosen is None else CriterionConclusion(chosen),
                                  rationale=self.criterion_rationale.toPlainText().strip())
         if saved is not None:
             self.announce(Topic.CONCLUSIONS)
@@ -422,7 +422,7 @@ class ConclusionsView(FieldworkView):
 
     def record_opinion(self) -> services.RecordedOpinion | None:
         recorded = feedback.attempt(self, conclusion_actions.record_opinion, ctx=self.ctx,
-                                    opinion=self.opinion_combo.currentData(),
+                                    opinion=Opinion(self.opinion_combo.currentData()),
                                     basis=self.basis_edit.toPlainText().strip())
         if recorded is not None:
             self.announce(Topic.CONCLUSIONS)
@@ -431,7 +431,8 @@ class ConclusionsView(FieldworkView):
 
     def add_matter(self) -> services.MatterRecord | None:
         added = feedback.attempt(self, conclusion_actions.add_matter, ctx=self.ctx,
-                                 kind=self.matter_kind.currentData(), description=self.matter_description.text(),
+                                 kind=MatterKind(self.matter_kind.currentData()),
+                                 description=self.matter_description.text(),
                                  material=self.matter_material.isChecked(),
                                  pervasive=self.matter_pervasive.isChecked())
         if added is not None:

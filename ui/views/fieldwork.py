@@ -3,6 +3,8 @@ themselves, a card frame, and the notice for Type 1 engagements."""
 
 from __future__ import annotations
 
+from PySide6.QtCore import QTimer
+from PySide6.QtGui import QHideEvent
 from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from auditdesk.domain import EngagementType
@@ -52,6 +54,8 @@ class FieldworkView(WorkspaceView):
     """
 
     _announcing = False
+    #: quiet time before changes made key after key are announced
+    ANNOUNCE_DELAY_MS = 400
 
     def announce(self, *topics: Topic) -> None:
         self._announcing = True
@@ -59,6 +63,32 @@ class FieldworkView(WorkspaceView):
             self.ctx.notify(*topics)
         finally:
             self._announcing = False
+
+    def announce_later(self, *topics: Topic) -> None:
+        """Announce once the auditor pauses: a run of keystrokes makes one announcement.
+
+        Every change is already stored; only the other screens' reload (and the
+        activity list) waits. Leaving the screen announces at once.
+        """
+        if not hasattr(self, "_pending"):
+            self._pending: set[Topic] = set()
+            self._announce_timer = QTimer(self)
+            self._announce_timer.setSingleShot(True)
+            self._announce_timer.timeout.connect(self.flush_announcements)
+        self._pending.update(topics)
+        self._announce_timer.start(self.ANNOUNCE_DELAY_MS)
+
+    def flush_announcements(self) -> None:
+        pending = getattr(self, "_pending", None)
+        if pending:
+            self._announce_timer.stop()
+            topics = tuple(pending)
+            pending.clear()
+            self.announce(*topics)
+
+    def hideEvent(self, event: QHideEvent) -> None:
+        self.flush_announcements()
+        super().hideEvent(event)
 
     def refresh_if_needed(self) -> None:
         if self._announcing:

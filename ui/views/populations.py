@@ -103,6 +103,7 @@ class PopulationsView(FieldworkView):
         self.sample_proxy = RecordFilterProxy(self)
         self.sample_proxy.setSourceModel(self.sample_model)
         self.sample_table = make_table(self.sample_model, proxy=self.sample_proxy, stretch=5)
+        self.sample_table.sortByColumn(1, Qt.SortOrder.AscendingOrder)  # in the order they were drawn
         self.sample_table.selectionModel().currentRowChanged.connect(self._sample_changed)
         self.sample_table.setMinimumHeight(110)
 
@@ -250,10 +251,9 @@ class PopulationsView(FieldworkView):
     def _select(table: QWidget, proxy: RecordFilterProxy, model: SampleTableModel | PopulationTableModel,
                 key: int | None) -> None:
         row = model.row_of(key) if key is not None else -1
-        if row < 0 and model.rowCount():
-            row = 0
-        if row >= 0:
-            index = proxy.mapFromSource(model.index(row, 0))
+        # The record asked for, else the first row as shown.
+        index = proxy.mapFromSource(model.index(row, 0)) if row >= 0 else proxy.index(0, 0)
+        if index.isValid():
             table.selectionModel().setCurrentIndex(  # type: ignore[attr-defined]
                 index, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
 
@@ -407,6 +407,7 @@ class PopulationsView(FieldworkView):
         reader, ref, pid = self.ctx.store.reader, engagement.ref, population.id
         self.item_model.set_population(
             population, lambda offset, limit: services.population_items(reader(), ref, pid, offset=offset, limit=limit))
+        self.item_model.fetchMore()  # the first page now; the rest as the auditor scrolls
         self.item_heading.setText(f"Items of {population.name} ({population.rows:,}, read as you scroll)")
         self.about_title.setText(population.name)
         columns = f"key {population.key_column}, date {population.date_column}"

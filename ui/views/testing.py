@@ -91,6 +91,8 @@ class TickmarkDialog(QDialog):
 class TestingView(FieldworkView):
     """Results of a sample: items x attributes, entered from the keyboard."""
 
+    __test__ = False  # pytest: a screen, not a test class
+
     topics = frozenset({Topic.ENGAGEMENT, Topic.CONTROLS, Topic.SAMPLES, Topic.RESULTS, Topic.EVIDENCE,
                         Topic.CONCLUSIONS})
 
@@ -376,7 +378,7 @@ class TestingView(FieldworkView):
         topics = [Topic.RESULTS, Topic.CONCLUSIONS]
         if deviations_changed:
             topics.append(Topic.EXCEPTIONS)
-        self.announce(*topics)
+        self.announce_later(*topics)
         emit(self.detail_changed, self.current_detail())
         return saved
 
