@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -32,6 +32,7 @@ from auditdesk.errors import AuditDeskError
 from auditdesk.progress import Progress
 from ui.actions import populations as population_actions
 from ui.context import AppContext
+from ui.models.columns import RECORD_ROLE
 from ui.models.populations import (
     ROLE_AMOUNT,
     ROLE_DATE,
@@ -271,10 +272,15 @@ class MappingPage(QWizardPage):
             combo.setCurrentText(choice)
             combo.blockSignals(False)
         self.preview_model.set_preview(headers, preview.preview)
-        for column in range(len(headers)):
-            self.preview_table.setColumnWidth(column, 130)
         _show_error(self.error, "")
         self._mapping_changed()
+        self._size_columns()
+
+    def _size_columns(self) -> None:
+        header = self.preview_table.horizontalHeader()
+        for column in range(self.preview_model.columnCount()):
+            wanted = max(self.preview_table.sizeHintForColumn(column), header.sectionSizeHint(column)) + 12
+            self.preview_table.setColumnWidth(column, min(max(wanted, 90), 280))
 
     def mapping(self) -> ColumnMapping:
         amount = self.amount_combo.currentText()
@@ -339,9 +345,13 @@ class ValidationPage(QWizardPage):
         self.error = _error_label()
         self.count_model = IssueCountModel(self)
         self.count_table = make_table(self.count_model, sortable=False, stretch=0)
-        self.count_table.setMaximumWidth(320)
+        self.count_table.setMaximumWidth(300)
         self.issue_model = IssueTableModel(self)
         self.issue_table = make_table(self.issue_model, sortable=False, stretch=4)
+        self.issue_table.selectionModel().currentRowChanged.connect(self._issue_chosen)
+        self.issue_detail = QLabel()
+        self.issue_detail.setWordWrap(True)
+        self.issue_detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.accept_box = QCheckBox("Import anyway, with these issues recorded with the population")
         self.accept_box.toggled.connect(self._accept_toggled)
         self.truncated = QLabel()
@@ -350,13 +360,14 @@ class ValidationPage(QWizardPage):
         tables.addWidget(self.count_table)
         tables.addWidget(self.issue_table)
         tables.setStretchFactor(1, 1)
-        tables.setSizes([250, 650])
+        tables.setSizes([220, 680])
         self.tables = tables
         layout = QVBoxLayout(self)
         layout.addWidget(self.progress)
         layout.addWidget(self.status)
         layout.addWidget(self.error)
         layout.addWidget(tables, 1)
+        layout.addWidget(self.issue_detail)
         layout.addWidget(self.truncated)
         layout.addWidget(self.accept_box)
 
@@ -366,6 +377,7 @@ class ValidationPage(QWizardPage):
         self.accept_box.setChecked(False)
         self.accept_box.hide()
         self.tables.hide()
+        self.issue_detail.setText("")
         self.truncated.hide()
         _show_error(self.error, "")
         self.progress.show()
@@ -401,6 +413,8 @@ class ValidationPage(QWizardPage):
         counts = [(issue_label(kind), n) for kind, n in report.issue_counts.items()]
         self.count_model.set_records(counts)
         self.issue_model.set_records(report.issues)
+        if report.issues:
+            self.issue_table.setCurrentIndex(self.issue_model.index(0, 0))
         rows = f"{report.rows:,} rows read"
         if report.issue_count == 0:
             self.status.setText(f"{rows}: no problems found. The population is ready to import.")
@@ -424,6 +438,10 @@ class ValidationPage(QWizardPage):
         _show_error(self.error, str(error))
         self.completeChanged.emit()
         emit(self.validated, None)
+
+    def _issue_chosen(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        issue = current.data(RECORD_ROLE) if current.isValid() else None
+        self.issue_detail.setText(issue.message if issue is not None else "")
 
     def _accept_toggled(self, _on: bool) -> None:
         self._update_button()

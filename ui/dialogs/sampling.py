@@ -167,6 +167,7 @@ class SamplingDialog(QDialog):
         self.rationale.setObjectName("hintLabel")
         self.rationale.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.rationale.setMinimumWidth(300)
+        self.rationale.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         self.error = QLabel()
         self.error.setObjectName("errorLabel")
         self.error.setWordWrap(True)

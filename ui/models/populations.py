@@ -41,6 +41,11 @@ def short_hash(digest: str) -> str:
     return f"{digest[:12]}…" if len(digest) > 12 else digest
 
 
+def hash_lines(digest: str) -> str:
+    """A SHA-256 in two lines of 32, so it fits a narrow panel (the tooltip keeps it whole)."""
+    return f"{digest[:32]}\n{digest[32:]}" if len(digest) > 32 else digest
+
+
 def _size_text(size: int) -> str:
     if size >= 1024 * 1024:
         return f"{size / (1024 * 1024):.1f} MB"
@@ -62,18 +67,16 @@ def _issues_color(p: services.Population) -> QColor | None:
 POPULATION_COLUMNS: tuple[Column[services.Population], ...] = (
     Column("Name", lambda p: p.name, tooltip=lambda p: p.name, width=230),
     Column("Source", lambda p: "Generated" if p.source == "generated" else "Client file",
-           tooltip=lambda p: f"Occurrences of {p.control_ref}" if p.control_ref else p.file_name, width=92),
-    Column("Items", lambda p: f"{p.rows:,}", sort_key=lambda p: p.rows, alignment=RIGHT, width=76),
-    Column("Dates", population_span, sort_key=lambda p: str(p.first_date or ""), width=190),
+           tooltip=lambda p: f"Occurrences of {p.control_ref}" if p.control_ref else p.file_name, width=84),
+    Column("Items", lambda p: f"{p.rows:,}", sort_key=lambda p: p.rows, alignment=RIGHT, width=72),
+    Column("Dates", population_span, sort_key=lambda p: str(p.first_date or ""), width=176),
     Column("Total amount", lambda p: p.total_amount, sort_key=lambda p: float(p.total_amount or 0), alignment=RIGHT,
-           width=110),
+           width=100),
     Column("Issues", lambda p: f"{p.issue_count:,}" if p.issue_count else "None", sort_key=lambda p: p.issue_count,
-           foreground=_issues_color, alignment=RIGHT, width=64,
+           foreground=_issues_color, alignment=RIGHT, width=56,
            header_tip="Problems found in the file and accepted at import; they are kept with the population"),
     Column("File SHA-256", lambda p: short_hash(p.file_sha256) if p.file_sha256 else "—",
            tooltip=lambda p: p.file_sha256 or "Generated from the control's frequency", width=120),
-    Column("Imported", lambda p: f"{p.imported_at[:10]} by {p.imported_by}", sort_key=lambda p: p.imported_at,
-           width=140),
 )
 
 
@@ -264,9 +267,9 @@ class FilePreviewModel(QAbstractTableModel):
 ISSUE_COLUMNS: tuple[Column[PopulationIssue], ...] = (
     Column("Line", lambda i: "" if i.line is None else f"{i.line:,}", sort_key=lambda i: i.line or 0,
            alignment=RIGHT, width=64),
-    Column("Problem", lambda i: issue_label(i.kind), foreground=lambda i: theme.colors().warning, width=170),
-    Column("Column", lambda i: i.column or "", width=110),
-    Column("Value", lambda i: i.value, tooltip=lambda i: i.value, width=130),
+    Column("Problem", lambda i: issue_label(i.kind), foreground=lambda i: theme.colors().warning, width=160),
+    Column("Column", lambda i: i.column or "", width=104),
+    Column("Value", lambda i: i.value, tooltip=lambda i: i.value, width=100),
     Column("What to do", lambda i: i.message, tooltip=lambda i: i.message, width=420),
 )
 
@@ -280,8 +283,8 @@ class IssueTableModel(RecordTableModel[PopulationIssue]):
 IssueCount = tuple[str, int]
 
 ISSUE_COUNT_COLUMNS: tuple[Column[IssueCount], ...] = (
-    Column("Problem", lambda c: c[0], width=200),
-    Column("Rows", lambda c: f"{c[1]:,}", sort_key=lambda c: c[1], alignment=CENTER, width=80),
+    Column("Problem", lambda c: c[0], width=160),
+    Column("Rows", lambda c: f"{c[1]:,}", sort_key=lambda c: c[1], alignment=CENTER, width=56),
 )
 
 

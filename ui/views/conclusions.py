@@ -385,7 +385,7 @@ class ConclusionsView(FieldworkView):
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(top)
         splitter.addWidget(matters)
-        splitter.setSizes([330, 300])
+        splitter.setSizes([250, 420])
         splitter.setChildrenCollapsible(False)
         layout.addWidget(splitter, 1)
         return tab

@@ -4,6 +4,7 @@ them with their receipts, and the timeline that shows every month's coverage."""
 from __future__ import annotations
 
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt
+from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
@@ -26,6 +27,7 @@ from ui.models.columns import RECORD_ROLE
 from ui.models.populations import (
     PopulationItemsModel,
     PopulationTableModel,
+    hash_lines,
     issue_label,
     population_span,
     short_hash,
@@ -49,10 +51,12 @@ PERIODIC = (Frequency.ANNUAL, Frequency.SEMI_ANNUAL, Frequency.QUARTERLY, Freque
             Frequency.DAILY)
 
 
-def _form_value(text: str = "") -> QLabel:
+def _form_value(text: str = "", *, fixed: bool = False) -> QLabel:
     label = QLabel(text)
     label.setWordWrap(True)
     label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    if fixed:  # digests read better in a fixed-width font
+        label.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
     return label
 
 
@@ -121,7 +125,7 @@ class PopulationsView(FieldworkView):
         self.receipt_form = QFormLayout()
         self.receipt_fields: dict[str, QLabel] = {}
         for name in ("Approach", "Method", "Population", "Seed", "Algorithm", "Digest", "Selected"):
-            self.receipt_fields[name] = _form_value()
+            self.receipt_fields[name] = _form_value(fixed=name == "Digest")
             self.receipt_form.addRow(f"{name}:", self.receipt_fields[name])
         self.rationale = hint()
         self.rationale.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -175,7 +179,7 @@ class PopulationsView(FieldworkView):
         self.population_model = PopulationTableModel(self)
         self.population_proxy = RecordFilterProxy(self)
         self.population_proxy.setSourceModel(self.population_model)
-        self.population_table = make_table(self.population_model, proxy=self.population_proxy, stretch=0)
+        self.population_table = make_table(self.population_model, proxy=self.population_proxy)
         self.population_table.selectionModel().currentRowChanged.connect(self._population_changed)
 
         self.item_model = PopulationItemsModel(self)
@@ -193,7 +197,7 @@ class PopulationsView(FieldworkView):
         about_form = QFormLayout()
         self.about_fields: dict[str, QLabel] = {}
         for name in ("File", "File SHA-256", "Population digest", "Columns", "Kept as data", "Dates", "Imported"):
-            self.about_fields[name] = _form_value()
+            self.about_fields[name] = _form_value(fixed=name in ("File SHA-256", "Population digest"))
             about_form.addRow(f"{name}:", self.about_fields[name])
         self.issues_label = hint(name="warningLabel")
         self.issues_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -274,6 +278,15 @@ class PopulationsView(FieldworkView):
         if self.sample_model.row_of(sample_id) < 0:
             return False
         self._select(self.sample_table, self.sample_proxy, self.sample_model, sample_id)
+        return True
+
+    def select_population(self, population_id: int) -> bool:
+        if self.stale:
+            self.refresh_if_needed()
+        self.tabs.setCurrentIndex(1)
+        if self.population_model.row_of(population_id) < 0:
+            return False
+        self._select(self.population_table, self.population_proxy, self.population_model, population_id)
         return True
 
     # ---- samples -------------------------------------------------------------
@@ -410,14 +423,14 @@ class PopulationsView(FieldworkView):
         self.item_model.fetchMore()  # the first page now; the rest as the auditor scrolls
         self.item_heading.setText(f"Items of {population.name} ({population.rows:,}, read as you scroll)")
         self.about_title.setText(population.name)
-        columns = f"key {population.key_column}, date {population.date_column}"
+        columns = f"key: {population.key_column} · date: {population.date_column}"
         if population.amount_column:
-            columns += f", amount {population.amount_column} (total {population.total_amount})"
+            columns += f" · amount: {population.amount_column} (total {population.total_amount})"
         values = {
             "File": (f"{population.file_name} ({population.file_size:,} bytes)" if population.file_name
                      else f"Generated from {population.control_ref}'s frequency over the period"),
-            "File SHA-256": population.file_sha256 or "—",
-            "Population digest": population.digest,
+            "File SHA-256": hash_lines(population.file_sha256) or "—",
+            "Population digest": hash_lines(population.digest),
             "Columns": columns + (f", sheet {population.sheet}" if population.sheet else ""),
             "Kept as data": ", ".join(population.extra_columns) or "—",
             "Dates": population_span(population),
@@ -425,6 +438,8 @@ class PopulationsView(FieldworkView):
         }
         for name, value in values.items():
             self.about_fields[name].setText(value)
+        self.about_fields["File SHA-256"].setToolTip(population.file_sha256)
+        self.about_fields["Population digest"].setToolTip(population.digest)
         if population.issue_count:
             listed = "\n".join(
                 f"• {issue_label(i.kind)}{f', line {i.line}' if i.line else ''}: {i.message}"
@@ -449,8 +464,7 @@ class PopulationsView(FieldworkView):
     def _population_added(self, population: services.Population) -> None:
         self.announce(Topic.POPULATIONS)
         self.load()
-        self.tabs.setCurrentIndex(1)
-        self._select(self.population_table, self.population_proxy, self.population_model, population.id)
+        self.select_population(population.id)
 
     def generate_population(self) -> None:
         engagement = self.ctx.engagement
@@ -496,7 +510,8 @@ class PopulationsView(FieldworkView):
             return Detail(
                 title=p.name,
                 rows=(("Items", f"{p.rows:,}"), ("Source", p.file_name or f"generated ({p.control_ref})"),
-                      ("SHA-256", p.file_sha256 or "—"), ("Digest", p.digest), ("Dates", population_span(p))),
+                      ("SHA-256", short_hash(p.file_sha256) or "—"), ("Digest", short_hash(p.digest)),
+                      ("Dates", population_span(p))),
                 notes=(f"{p.issue_count:,} issue(s) accepted at import.",) if p.issue_count else (),
             )
         s = self.selected_sample()

@@ -9,7 +9,7 @@ them through an action.
 from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, Qt, Signal
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtGui import QKeyEvent, QResizeEvent
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
 
 from auditdesk import services
@@ -47,15 +47,22 @@ class ResultsGridView(QTableView):
         self.horizontalHeader().setStretchLastSection(False)
 
     def size_columns(self) -> None:
+        """Item columns at a fixed width; the attribute columns share the rest (86 to 150 px)."""
         model = self.grid
         if not model.columnCount():
             return
-        self.setColumnWidth(0, 118)
-        self.setColumnWidth(1, 88)
-        if model.first_attribute_column == 3:
-            self.setColumnWidth(2, 90)
+        fixed = [118, 88] + ([90] if model.first_attribute_column == 3 else [])
+        for column, width in enumerate(fixed):
+            self.setColumnWidth(column, width)
+        attributes = model.columnCount() - model.first_attribute_column
+        room = self.viewport().width() - sum(fixed) - 2
+        width = min(max(room // max(attributes, 1), 86), 150)
         for column in range(model.first_attribute_column, model.columnCount()):
-            self.setColumnWidth(column, 86)
+            self.setColumnWidth(column, width)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self.size_columns()
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         key = Qt.Key(event.key())

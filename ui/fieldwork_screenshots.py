@@ -1,0 +1,155 @@
+"""``python -m ui.fieldwork_screenshots OUT_DIR``: PNGs of the fieldwork screens and dialogs.
+
+Rendered like ``ui.screenshots`` (the same ``render_screenshot`` on a fresh demo
+store in a temporary folder); ``FIELDWORK_SHOTS`` can join that module's list.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from PySide6.QtWidgets import QApplication, QWidget
+
+from auditdesk.cli import GuiOptions
+from auditdesk.demo import DEMO_ACTOR
+from ui.app import quiet_offscreen_noise, render_screenshot
+from ui.main_window import MainWindow
+from ui.screenshots import Shot
+
+
+def _wait(done: Callable[[], bool], seconds: float = 30.0) -> None:
+    """Let the thread pool finish a job the picture depends on."""
+    app = QApplication.instance()
+    assert app is not None
+    limit = time.monotonic() + seconds
+    while not done():
+        if time.monotonic() > limit:
+            raise TimeoutError("the screenshot's background job did not finish")
+        app.processEvents()
+        time.sleep(0.01)
+
+
+def _control(window: MainWindow, control: str) -> None:
+    view = window.current_view()
+    if view is None:
+        return
+    if hasattr(view, "select_sample") and hasattr(view, "samples"):  # testing
+        sample = next(s for s in view.samples if s.control_ref == control)
+        view.select_sample(sample.id)
+        model = view.grid_model
+        deviation = next((r for r in model.results() if r.outcome == "deviation"), None)
+        if deviation is not None:
+            row = [i.key for i in model.items].index(deviation.item_key)
+            view.grid.setCurrentIndex(model.index(row, model.column_of(deviation.attribute)))
+    elif hasattr(view, "select_control"):  # conclusions
+        view.select_control(control)
+
+
+def _testing(window: MainWindow) -> None:
+    _control(window, "OP-01")
+
+
+def _conclusions(window: MainWindow) -> None:
+    _control(window, "OP-01")
+
+
+def _opinion(window: MainWindow) -> None:
+    view = window.current_view()
+    if view is not None and hasattr(view, "tabs"):
+        view.tabs.setCurrentIndex(2)
+
+
+def _populations_list(window: MainWindow) -> None:
+    view = window.current_view()
+    if view is not None and hasattr(view, "select_population"):
+        view.select_population(next(p.id for p in view.populations if p.source == "file"))
+
+
+def _sampling_dialog(window: MainWindow) -> QWidget:
+    from ui.dialogs.sampling import SamplingDialog
+
+    dialog = SamplingDialog(window.ctx, control_ref="CM-01", parent=window)
+    dialog.confidence_spin.setValue(95.0)
+    dialog.tolerable_spin.setValue(5.0)
+    dialog.expected_spin.setValue(1.0)
+    dialog.resize(940, 600)
+    dialog.show()
+    return dialog
+
+
+def _import_wizard(window: MainWindow) -> QWidget:
+    """The wizard at its validation report, for a client file with typical problems."""
+    from ui.dialogs.population_import import PopulationImportWizard
+
+    engagement = window.ctx.engagement
+    assert engagement is not None
+    start = engagement.period_start or dt.date.today()
+    folder = Path(tempfile.mkdtemp(prefix="auditdesk-shot-file-"))
+    lines = ["Invoice No,Posting date,Amount,Customer,Region"]
+    for n in range(1, 2401):
+        day = start + dt.timedelta(days=(n * 7) % 360)
+        lines.append(f"INV-{n:05d},{day.isoformat()},{(n * 37) % 5000 + 12}.50,Customer {n % 41},R{n % 4}")
+    lines[120] = f"INV-00007,{start.isoformat()},99.00,Customer 7,R3"
+    lines[480] = "INV-00480,31/02/2025,15.00,Customer 30,R1"
+    lines[960] = f"INV-00960,{(start - dt.timedelta(days=2)).isoformat()},15.00,Customer 1,R1"
+    lines[1500] = ",,,,"
+    lines[2000] = f"INV-02000,{start.isoformat()},n/a,Customer 9,R2"
+    path = folder / "invoices-fy.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    wizard = PopulationImportWizard(window.ctx, window)
+    wizard.show()
+    wizard.file_page.set_path(path)
+    _wait(lambda: wizard.file_page.preview is not None)
+    wizard.file_page.name_edit.setText("Invoices FY (client extract)")
+    wizard.next()
+    wizard.next()
+    _wait(lambda: wizard.validation_page.report is not None)
+    wizard.resize(960, 640)
+    return wizard
+
+
+def _mapping_page(window: MainWindow) -> QWidget:
+    wizard = _import_wizard(window)
+    wizard.back()
+    return wizard
+
+
+FIELDWORK_SHOTS: tuple[Shot, ...] = (
+    Shot("populations.png", "populations"),
+    Shot("populations-list.png", "populations", prepare=_populations_list),
+    Shot("sampling-dialog.png", "populations", prepare=_sampling_dialog),
+    Shot("import-mapping.png", "populations", prepare=_mapping_page),
+    Shot("import-report.png", "populations", prepare=_import_wizard),
+    Shot("testing.png", "testing", prepare=_testing),
+    Shot("exceptions.png", "exceptions"),
+    Shot("conclusions.png", "conclusions", prepare=_conclusions),
+    Shot("opinion.png", "conclusions", prepare=_opinion),
+)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    out = Path(args[0] if args else "docs/screenshots")
+    out.mkdir(parents=True, exist_ok=True)
+    with quiet_offscreen_noise(), tempfile.TemporaryDirectory(prefix="auditdesk-shots-") as tmp:
+        os.environ["AUDITDESK_DATA_DIR"] = str(Path(tmp) / "data")
+        os.environ["AUDITDESK_CONFIG_DIR"] = str(Path(tmp) / "config")
+        os.environ.pop("AUDITDESK_DB", None)
+        store = str(Path(tmp) / "AuditDesk" / "workpapers.sqlite")
+        (Path(tmp) / "AuditDesk").mkdir()
+        for shot in FIELDWORK_SHOTS:
+            target = out / shot.file
+            render_screenshot(GuiOptions(db=store, actor=DEMO_ACTOR, screenshot=str(target), view=shot.view),
+                              theme_name=shot.theme, prepare=shot.prepare)
+            sys.stdout.write(f"{target}\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
