@@ -127,7 +127,7 @@ class OverviewView(WorkspaceView):
             self.status_chart.set_items((
                 ChartItem(NO_PLAN, tests.no_plan, c.neutral),
                 ChartItem(INCOMPLETE, tests.incomplete, c.warning),
-                ChartItem("Planned, not sampled", tests.planned, c.track.darker(125)),
+                ChartItem("Planned, not sampled", tests.planned, c.accent.lighter(160)),
                 ChartItem("Testing in progress", tests.in_testing, c.accent),
                 ChartItem("Exceptions: to conclude", tests.exceptions_noted, c.warning),
                 ChartItem("Effective", tests.effective, c.good),
