@@ -61,11 +61,16 @@ def test_the_size_follows_the_parameters_live_and_selection_stores_the_receipt(
     dialog.risk_combo.setCurrentIndex(dialog.risk_combo.findData("higher"))
     assert int(dialog.size_label.text()) > lower
     assert "Non-statistical" in dialog.rationale.text()
+    # PPS needs amounts, which the change tickets do not have.
+    dialog.method_combo.setCurrentIndex(dialog.method_combo.findData("pps"))
+    assert "no amounts" in dialog.error.text()
+    assert not dialog.select_button.isEnabled()
     # Back to 95% / 5% / 1%, random with a seed of our own.
+    dialog.method_combo.setCurrentIndex(dialog.method_combo.findData("random"))
     dialog.statistical.setChecked(True)
+    dialog.tolerable_spin.setValue(5.0)
     dialog.expected_spin.setValue(1.0)
     assert dialog.size_label.text() == "93"
-    dialog.method_combo.setCurrentIndex(dialog.method_combo.findData("random"))
     dialog.seed_edit.setText("424242")
     with qtbot.waitSignal(dialog.sample_selected, timeout=20_000) as selected:
         dialog.buttons.button(QDialogButtonBox.StandardButton.Cancel).setFocus()
