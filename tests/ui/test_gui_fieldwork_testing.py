@@ -182,3 +182,15 @@ def test_the_tickmark_legend_is_editable(demo_window: MainWindow) -> None:
         demo_window.ctx.store.reader())
     assert view.tickmark_combo.findData("⊕") > 0
     assert "Footed and cross-footed" in view.legend_text.text()
+
+
+def test_with_many_controls_the_conclusion_follows_after_a_pause(demo_window: MainWindow, qtbot) -> None:  # type: ignore[no-untyped-def]
+    view, sample = _testing(demo_window, "CM-01")
+    view.MANY_CONTROLS = 10  # the demo's 43 controls stand in for thousands
+    view.grid.setFocus()
+    view.grid.setCurrentIndex(view.grid_model.index(0, view.grid_model.first_attribute_column))
+    qtbot.keyClick(view.grid, Qt.Key.Key_X)
+    assert _results(demo_window, sample.id)[(sample.items[0].key, "A")].outcome is Outcome.DEVIATION
+    assert view.count_model.records()[0].deviations == 1  # the tallies at once
+    assert view.conclusion.endswith(" …")  # the conclusion is on its way
+    qtbot.waitUntil(lambda: view.conclusion == ControlConclusion.NOT_EFFECTIVE.label, timeout=5_000)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from PySide6.QtCore import QModelIndex, Qt, QUrl
+from PySide6.QtCore import QModelIndex, Qt, QTimer, QUrl
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QComboBox,
@@ -92,6 +92,10 @@ class TestingView(FieldworkView):
     """Results of a sample: items x attributes, entered from the keyboard."""
 
     __test__ = False  # pytest: a screen, not a test class
+    #: with more controls, reading the conclusions takes tens of ms (about 60 ms for 1,000):
+    #: refresh them after a pause in typing instead of on every key
+    MANY_CONTROLS = 800
+    CONCLUSION_DELAY_MS = 350
 
     topics = frozenset({Topic.ENGAGEMENT, Topic.CONTROLS, Topic.SAMPLES, Topic.RESULTS, Topic.EVIDENCE,
                         Topic.CONCLUSIONS})
@@ -104,6 +108,11 @@ class TestingView(FieldworkView):
         #: where evidence is written out to be opened (a per-session temporary folder)
         self.evidence_folder = Path(tempfile.gettempdir()) / "auditdesk-evidence"
         self.last_opened: Path | None = None
+        self._controls = 0
+        self._conclusion_timer = QTimer(self)
+        self._conclusion_timer.setSingleShot(True)
+        self._conclusion_timer.setInterval(self.CONCLUSION_DELAY_MS)
+        self._conclusion_timer.timeout.connect(self._refresh_conclusion)
 
         self.notice = hint(TYPE1_NOTICE, name="warningLabel")
         self.layout_.addWidget(self.notice)
@@ -305,17 +314,32 @@ class TestingView(FieldworkView):
             self.grid.setCurrentIndex(self.grid_model.index(0, self.grid_model.first_attribute_column))
         emit(self.detail_changed, self.current_detail())
 
-    def _refresh_conclusion(self) -> None:
-        """The tallies from the grid, the conclusion from the services (one quick read)."""
+    def _after_save(self) -> None:
+        """Tallies at once; the conclusion at once too, unless reading it is slow (thousands
+        of controls): then once the auditor pauses, so keys never wait for it."""
+        self._show_counts()
+        if self._controls > self.MANY_CONTROLS:
+            self.conclusion_label.setText(self.conclusion_label.text().removesuffix(" …") + " …")
+            self._conclusion_timer.start()
+        else:
+            self._refresh_conclusion()
+
+    def _show_counts(self) -> None:
         counts = self.grid_model.counts()
         self.count_model.set_records(counts)
         row = self.count_table.verticalHeader().defaultSectionSize()
         self.count_table.setFixedHeight(self.count_table.horizontalHeader().sizeHint().height()
                                         + row * max(len(counts), 1) + 4)
+
+    def _refresh_conclusion(self) -> None:
+        """The tallies from the grid, the conclusion from the services."""
+        self._conclusion_timer.stop()
+        self._show_counts()
         sample, engagement = self.current_sample(), self.ctx.engagement
         self.status = None
         if sample is not None and engagement is not None:
             conclusions = services.engagement_conclusions(self.ctx.store.reader(), engagement.ref)
+            self._controls = len(conclusions.controls)
             self.status = next((c for c in conclusions.controls if c.ref == sample.control_ref), None)
         status = self.status
         if status is None:
@@ -371,7 +395,7 @@ class TestingView(FieldworkView):
         if saved is None:
             return None
         self.grid_model.apply(saved)
-        self._refresh_conclusion()
+        self._after_save()
         deviations_changed = any(
             (r.outcome is Outcome.DEVIATION) != (before.get((r.item_key, r.attribute)) is Outcome.DEVIATION)
             for r in saved)
