@@ -27,7 +27,7 @@ from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
 import numpy as np
-from scipy import special, stats
+from scipy import special
 
 from sampling._inputs import (
     Number,
@@ -270,6 +270,8 @@ def _hypergeometric_cdf(population: int, deviants: int) -> _Cdf:
             else:
                 values[i] = value
         if slow:
+            from scipy import stats  # scipy.stats takes a second to load: only here
+
             values[slow] = stats.hypergeom.cdf(ks[slow], population, deviants, ns[slow])
         return values
 
@@ -518,6 +520,8 @@ def _hypergeometric_upper(n: int, k: int, confidence: Decimal, population: int) 
         return (high - 1) / population
 
     def rejected(deviants: IntArray) -> BoolArray:
+        from scipy import stats  # scipy.stats takes a second to load: only here
+
         probabilities = stats.hypergeom.cdf(k, population, deviants, n)
         return np.asarray(probabilities <= alpha, dtype=np.bool_)
 
