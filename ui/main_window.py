@@ -187,8 +187,10 @@ class MainWindow(QMainWindow):
             self.phase_actions[phase] = action
         self.roll_forward_action = QAction("&Roll forward to the next period…", self)
         self.roll_forward_action.setEnabled(False)
-        self.roll_forward_action.setStatusTip("Coming with the [fieldwork] issue — not yet available")
-        self.roll_forward_action.setToolTip(self.roll_forward_action.statusTip())
+        self.roll_forward_action.setStatusTip(
+            "Start next period's engagement: controls, test plans, description and team; no evidence"
+        )
+        self.roll_forward_action.triggered.connect(self._roll_forward)
         engagement_menu.addAction(self.roll_forward_action)
 
         view_menu = menu.addMenu("&View")
@@ -232,8 +234,14 @@ class MainWindow(QMainWindow):
         if engagement is None:
             self.show_view(ENGAGEMENT_LIST)
 
+    def _roll_forward(self) -> None:
+        from ui.dialogs.roll_forward import open_roll_forward
+
+        open_roll_forward(self.ctx, self)
+
     def _update_engagement_labels(self) -> None:
         e = self.ctx.engagement
+        self.roll_forward_action.setEnabled(e is not None)
         self.detail_panel.set_engagement(e)
         if e is None:
             self.nav_client.setText("No engagement open")

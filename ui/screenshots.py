@@ -64,8 +64,10 @@ SHOTS: tuple[Shot, ...] = (
 
 def _shots() -> tuple[Shot, ...]:
     """The fixed list, plus one screen still waiting for its issue (if any is left)."""
+    from ui.fieldwork_screenshots import FIELDWORK_SHOTS  # imported here: it imports this module
+
     waiting = [spec.name for spec in WORKSPACE_VIEWS if not spec.available]
-    return SHOTS + ((Shot("coming-soon.png", waiting[0]),) if waiting else ())
+    return SHOTS + FIELDWORK_SHOTS + ((Shot("coming-soon.png", waiting[0]),) if waiting else ())
 
 
 def main(argv: Sequence[str] | None = None) -> int:

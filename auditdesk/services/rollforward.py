@@ -16,16 +16,21 @@ from auditdesk.storage.schema import TeamMemberRow
 from auditdesk.storage.uow import SqlUnitOfWork
 
 
+def _month_end(year: int, month: int) -> dt.date:
+    first_of_next = dt.date(year + month // 12, month % 12 + 1, 1)
+    return first_of_next - dt.timedelta(days=1)
+
+
 def _next_period(start: dt.date, end: dt.date) -> tuple[dt.date, dt.date]:
-    """The period of the same length starting the day after ``end``."""
+    """The period after ``end``: as many whole months when the period is whole months
+    (1 Apr - 30 Sep gives 1 Oct - 31 Mar), else the same number of days."""
     new_start = end + dt.timedelta(days=1)
-    try:
-        new_end = end.replace(year=end.year + 1)
-    except ValueError:  # 29 February
-        new_end = end.replace(year=end.year + 1, day=28)
-    if (end - start).days < 360:
-        new_end = new_start + (end - start)
-    return new_start, new_end
+    whole_months = start.day == 1 and new_start.day == 1
+    if whole_months:
+        months = (end.year - start.year) * 12 + end.month - start.month + 1
+        last = new_start.month - 1 + months - 1  # zero-based month index from new_start's year
+        return new_start, _month_end(new_start.year + last // 12, last % 12 + 1)
+    return new_start, new_start + (end - start)
 
 
 def roll_forward(

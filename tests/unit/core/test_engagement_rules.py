@@ -34,3 +34,12 @@ def test_type1_needs_as_of_date_and_type2_needs_both_ends() -> None:
         check_dates(EngagementType.TYPE2, None, D(2025, 1, 1), None)
     with pytest.raises(ValidationError, match="clear the as-of date"):
         check_dates(EngagementType.TYPE2, D(2025, 1, 1), D(2025, 1, 1), D(2025, 6, 1))
+
+
+def test_next_period_follows_whole_months() -> None:
+    from auditdesk.services.rollforward import _next_period
+
+    assert _next_period(D(2025, 1, 1), D(2025, 12, 31)) == (D(2026, 1, 1), D(2026, 12, 31))
+    assert _next_period(D(2025, 4, 1), D(2025, 9, 30)) == (D(2025, 10, 1), D(2026, 3, 31))
+    assert _next_period(D(2024, 3, 1), D(2024, 11, 30)) == (D(2024, 12, 1), D(2025, 8, 31))
+    assert _next_period(D(2025, 1, 15), D(2025, 7, 14)) == (D(2025, 7, 15), D(2026, 1, 11))
