@@ -96,7 +96,7 @@ def plan_size(
     risk: str = "lower",
     book_value: Rate | None = None,
 ) -> SamplePlan:
-    """The sample size: given, statistical (attribute or MUS), or from the frequency table."""
+    """The sample size: given, statistical (attribute, or MUS with rates of the book value), or by frequency."""
     if size is not None:
         if size < 1:
             raise ValidationError("A sample needs at least one item.")
@@ -117,7 +117,12 @@ def plan_size(
         if method == "mus":
             if book_value is None:
                 raise ValidationError("Monetary unit sampling needs the population's book value.")
-            mus = sampling.mus_sample_size(confidence, book_value, tolerable, expected or 0)
+            # Rates here, like the attribute flags: tolerable and expected misstatement
+            # as fractions of the book value (0.05 is 5% of it).
+            book = Decimal(str(book_value))
+            tolerable_amount = Decimal(str(tolerable)) * book
+            expected_amount = Decimal(str(expected or 0)) * book
+            mus = sampling.mus_sample_size(confidence, book, tolerable_amount, expected_amount)
             n = min(mus.n, population_size)
             return SamplePlan(n, True, "mus", mus.rationale(), mus.to_dict(), mus.n >= population_size)
         plan = sampling.attribute_sample_size(

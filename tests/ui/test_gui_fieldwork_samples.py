@@ -175,3 +175,31 @@ def test_rates_are_exact_decimals() -> None:
     assert rate_of(spin) == "0.95"
     spin.setValue(2.5)
     assert rate_of(spin) == "0.025"
+
+
+def test_pps_sizes_from_misstatement_amounts(
+    demo_window: MainWindow, demo_store: services.Store, qtbot, tmp_path  # type: ignore[no-untyped-def]
+) -> None:
+    from workpapers.population_file import ColumnMapping, PopulationReader
+
+    lines = ["invoice,date,amount"] + [f"INV{i},2025-{i % 12 + 1:02d}-10,{100 + i}.00" for i in range(400)]
+    (tmp_path / "inv.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    start, end = services.import_period(demo_store.reader(), "DEMO")
+    reader = PopulationReader(tmp_path / "inv.csv", ColumnMapping("invoice", "date", "amount"),
+                              period_start=start, period_end=end)
+    pop = services.import_population(demo_store.uow("PR"), "DEMO", reader, name="Invoices")
+    view = _view(demo_window)
+    view.ctx.notify(*view.topics)
+    dialog = _dialog(view, qtbot, "AV-01")
+    dialog.population_combo.setCurrentIndex(dialog.population_combo.findData(pop.id))
+    dialog.statistical.setChecked(True)
+    dialog.method_combo.setCurrentIndex(dialog.method_combo.findData("pps"))
+    dialog.confidence_spin.setValue(95.0)
+    book = float(pop.total_amount)
+    dialog.tolerable_spin.setValue(round(book * 0.05, 2))  # 5% of the book value
+    dialog.expected_spin.setValue(0.0)
+    assert dialog.size_label.text() == "60"  # F0 = 3.00 at 95%: 3.00 / 5% = 60 draws
+    request = dialog.request()
+    assert request is not None
+    assert abs(float(request.tolerable or 0) - 0.05) < 1e-6
+    dialog.reject()

@@ -278,7 +278,13 @@ class SamplingDialog(QDialog):
         statistical = self.statistical.isChecked()
         pps = self.method() == "pps"
         seed_text = self.seed_edit.text().strip()
-        value = amount_of if pps else rate_of
+        book = Decimal(population.total_amount or "0")
+
+        def share_of_book(spin: QDoubleSpinBox) -> str:
+            # The services take MUS tolerable and expected misstatement as shares of the book value.
+            return str(Decimal(amount_of(spin)) / book) if book else amount_of(spin)
+
+        value = share_of_book if pps else rate_of
         return SampleRequest(
             control_ref=control.ref,
             population_id=population.id,
@@ -346,7 +352,7 @@ class SamplingDialog(QDialog):
                 else request.size_method,
                 size=request.size,
                 risk=request.risk,
-                book_value=population.total_amount or None if pps else None,
+                book_value=population.total_amount or None if pps else None,  # request rates are shares
             )
         except EXPECTED_ERRORS as exc:
             self.plan_error = str(exc)

@@ -326,3 +326,14 @@ def test_cli_fieldwork_contract(tmp_path: Path) -> None:
     bad = run_cli("--db", db, "result", "DEMO", str(sel["sample"]), "nope", "A", "pass")
     assert bad.returncode == 1
     assert bad.stderr.strip().endswith(".")
+
+
+def test_mus_sample_sized_from_rates_of_book_value(store: Store, engagement: str, control: str, tmp_path: Path) -> None:
+    pop = _import(store, engagement, _csv(tmp_path / "t.csv", 2000))
+    sample = services.select_sample(
+        store.uow("PR"), engagement, control, population_id=pop.id, method="pps", confidence="0.95",
+        tolerable="0.05", seed=8,
+    )
+    assert sample.plan["method"] == "mus"
+    assert sample.size <= 60  # 95%: F0 = 3.0, so 3.0 / 5% = 60 draws (fewer items when draws coincide)
+    assert services.reperform_sample(store.uow("HB"), engagement, sample.id).identical
