@@ -25,3 +25,11 @@ def test_progress_alone_does_not_load_scipy() -> None:
     code = "import sys, sampling.progress, sampling.population; print('scipy' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_power_of_two_bounds_never_reject() -> None:
+    # 2^64 is a multiple of every power of two, so no word is ever rejected:
+    # the check must answer at once (covered here, not by chance in property tests).
+    from sampling import stream
+
+    assert stream._no_rejection(b"\xff" * 64, 0, 1 << 10, stream._TWO_64) is True
