@@ -31,7 +31,10 @@ import numpy.typing as npt
 from sampling.errors import InvalidParameterError, PopulationDataError
 from sampling.population import Population
 
-__all__ = ["StratumReport", "StrataPlan", "allocate", "largest_remainder", "plan_strata"]
+__all__ = ["UNDATED", "StratumReport", "StrataPlan", "allocate", "largest_remainder", "plan_strata"]
+
+#: Label of the stratum that holds the items without a date.
+UNDATED = "Undated"
 
 _EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
 _NAT = np.iinfo(np.int64).min
@@ -41,11 +44,14 @@ IntArray = npt.NDArray[np.int64]
 
 @dataclass(frozen=True, slots=True)
 class StratumReport:
-    """One stratum: its date range, how many items it holds and how many were selected."""
+    """One stratum: its date range, how many items it holds and how many were selected.
+
+    The stratum of undated items (label ``UNDATED``) has no range: start and end are None.
+    """
 
     label: str
-    start: dt.date
-    end: dt.date
+    start: dt.date | None
+    end: dt.date | None
     population_count: int
     sample_count: int
 
@@ -53,8 +59,8 @@ class StratumReport:
         """A JSON-safe view."""
         return {
             "label": self.label,
-            "start": self.start.isoformat(),
-            "end": self.end.isoformat(),
+            "start": None if self.start is None else self.start.isoformat(),
+            "end": None if self.end is None else self.end.isoformat(),
             "population_count": self.population_count,
             "sample_count": self.sample_count,
         }
@@ -167,8 +173,8 @@ class StrataPlan:
     """Strata of a population: ranges, the stratum of every item and its members."""
 
     labels: tuple[str, ...]
-    starts: tuple[dt.date, ...]
-    ends: tuple[dt.date, ...]
+    starts: tuple[dt.date | None, ...]
+    ends: tuple[dt.date | None, ...]
     #: Positions of each stratum's items, in population order.
     members: tuple[IntArray, ...]
     #: Stratum number of every item (stratum order as given).
@@ -195,15 +201,18 @@ def plan_strata(
     period_start: str | None = None,
     period_end: str | None = None,
 ) -> StrataPlan:
-    """Assign every item to its stratum; refuse missing dates or items outside all strata."""
+    """Assign every item to its stratum; refuse items dated outside all strata.
+
+    Items without a date cannot be placed in the period, so they form one more
+    stratum of their own, ``UNDATED``, after the dated ones: they keep their
+    chance of selection and the report shows how many there are.
+    """
     days = population.day_numbers
-    missing = np.flatnonzero(days == _NAT)
-    if missing.size:
-        first = int(missing[0])
-        raise PopulationDataError(
-            f"{missing.size} item(s) have no date (first: {population.keys[first]!r}); a "
-            "stratified selection needs every item dated."
-        )
+    undated = days == _NAT
+    if undated.any():
+        # Park undated items on the first day of the first stratum while slotting,
+        # then move them to the extra stratum.
+        days = days.copy()
     if isinstance(strata, str):
         first_date, last_date = population.date_range
         start = first_date if period_start is None else _iso(period_start, "period start")
@@ -220,6 +229,8 @@ def plan_strata(
     else:
         table = _custom_strata(strata)
     order = sorted(range(len(table)), key=lambda h: table[h][1])
+    if undated.any():
+        days[undated] = _day(table[order[0]][1])
     starts = np.array([_day(table[h][1]) for h in order], dtype=np.int64)
     ends = np.array([_day(table[h][2]) for h in order], dtype=np.int64)
     slot = np.searchsorted(starts, days, side="right") - 1
@@ -233,15 +244,24 @@ def plan_strata(
         )
     # Map sorted slots back to the strata's given order.
     given = np.array(order, dtype=np.int64)[slot]
-    small = given.astype(np.int16) if len(table) < 2**15 else given
+    labels: list[str] = [t[0] for t in table]
+    starts_out: list[dt.date | None] = [t[1] for t in table]
+    ends_out: list[dt.date | None] = [t[2] for t in table]
+    if undated.any():
+        given[undated] = len(table)
+        labels.append(UNDATED)
+        starts_out.append(None)
+        ends_out.append(None)
+    count = len(labels)
+    small = given.astype(np.int16) if count < 2**15 else given
     # A stable sort keeps population order within each stratum (radix sort for int16).
     ranked = np.argsort(small, kind="stable")
-    bounds = np.searchsorted(given[ranked], np.arange(len(table) + 1), side="left")
-    members = tuple(ranked[bounds[h] : bounds[h + 1]] for h in range(len(table)))
+    bounds = np.searchsorted(given[ranked], np.arange(count + 1), side="left")
+    members = tuple(ranked[bounds[h] : bounds[h + 1]] for h in range(count))
     return StrataPlan(
-        labels=tuple(t[0] for t in table),
-        starts=tuple(t[1] for t in table),
-        ends=tuple(t[2] for t in table),
+        labels=tuple(labels),
+        starts=tuple(starts_out),
+        ends=tuple(ends_out),
         members=members,
         stratum_of=given,
     )

@@ -73,8 +73,8 @@ Stratum = dict[str, Any]
 
 STRATUM_COLUMNS: tuple[Column[Stratum], ...] = (
     Column("Stratum", lambda s: str(s.get("label", "")), width=90),
-    Column("From", lambda s: str(s.get("start", "")), width=96),
-    Column("To", lambda s: str(s.get("end", "")), width=96),
+    Column("From", lambda s: str(s.get("start") or ""), width=96),
+    Column("To", lambda s: str(s.get("end") or ""), width=96),
     Column("Population", lambda s: f"{int(s.get('population_count', 0)):,}",
            sort_key=lambda s: int(s.get("population_count", 0)), alignment=RIGHT, width=84),
     Column("Sampled", lambda s: str(s.get("sample_count", 0)), sort_key=lambda s: int(s.get("sample_count", 0)),

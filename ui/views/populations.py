@@ -313,7 +313,7 @@ class PopulationsView(FieldworkView):
             return
         density = services.monthly_density(self.ctx.store.reader(), engagement.ref, sample.population_id)
         self.timeline.set_timeline(engagement.period_start, engagement.period_end, density,
-                                   [i.date for i in sample.items])
+                                   [i.date for i in sample.items if i.date is not None])
         self.strata_model.set_records(sample.strata)
         self.items_model.set_records(sample.items)
         self.sample_tabs.setTabText(0, f"Strata ({len(sample.strata)})" if sample.strata else "Strata (none)")

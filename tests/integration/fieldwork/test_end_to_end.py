@@ -29,6 +29,7 @@ def _access_file(path: Path, year: int) -> Path:
         w.writerow([])  # blank row
         w.writerow(["REQ-9001", f"{year + 1}-02-01", "1.00", "prod"])  # after the period
         w.writerow(["REQ-9002", f"{year}-06-30", "n/a", "=cmd|' /C calc'!A0"])  # bad amount, formula
+        w.writerow(["REQ-9003", f"{year}-02-30", "1.00", "prod"])  # no such date
     return path
 
 
@@ -44,8 +45,15 @@ def test_demo_engagement_from_population_to_opinion(store: Store, tmp_path: Path
     for _batch in reader.batches():
         pass
     kinds = reader.report.issue_counts
-    assert kinds == {"duplicate_key": 1, "blank_row": 1, "outside_period": 1, "bad_amount": 1, "formula": 1}
-    with pytest.raises(services.PopulationIssuesError, match="5 problem"):
+    assert kinds == {
+        "duplicate_key": 1,
+        "blank_row": 1,
+        "outside_period": 1,
+        "bad_amount": 1,
+        "formula": 1,
+        "bad_date": 1,
+    }
+    with pytest.raises(services.PopulationIssuesError, match="6 problem"):
         services.import_population(store.uow("PR"), ref, file_source(store, ref, path, mapping), name="New access")
     assert [p.name for p in services.list_populations(store.reader(), ref)].count("New access") == 0
 
@@ -53,8 +61,8 @@ def test_demo_engagement_from_population_to_opinion(store: Store, tmp_path: Path
     pop = services.import_population(
         store.uow("PR"), ref, file_source(store, ref, path, mapping), name="New access", accept_issues=True
     )
-    assert pop.rows == 603
-    assert pop.issue_count == 5
+    assert pop.rows == 604
+    assert pop.issue_count == 6
     assert len(pop.digest) == 64
 
     # A stratified statistical sample: 95% confidence, 5% tolerable, 1% expected -> 93.
@@ -72,6 +80,8 @@ def test_demo_engagement_from_population_to_opinion(store: Store, tmp_path: Path
     assert sample.size == 93
     assert len(sample.strata) >= 12
     assert all(s["sample_count"] >= 1 for s in sample.strata if s["population_count"])
+    undated = sample.strata[-1]  # the item whose date could not be read keeps its chance
+    assert (undated["label"], undated["start"], undated["population_count"]) == ("Undated", None, 1)
     assert services.reperform_sample(store.uow("HB"), ref, sample.id).identical
 
     def control_status() -> services.ControlStatus:

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from sampling import InvalidParameterError, Population, PopulationDataError
-from sampling.strata import allocate, largest_remainder, normalise_strata, plan_strata
+from sampling.strata import UNDATED, allocate, largest_remainder, normalise_strata, plan_strata
 
 
 def test_largest_remainder() -> None:
@@ -80,10 +80,21 @@ def test_bad_strata(strata: object, message: str) -> None:
         normalise_strata(strata)
 
 
-def test_items_must_be_dated_and_inside() -> None:
-    missing = Population.from_columns(["a", "b"], ["2025-01-01", None])
-    with pytest.raises(PopulationDataError, match="1 item\\(s\\) have no date \\(first: 'b'\\)"):
-        plan_strata(missing, "month")
+def test_undated_items_form_their_own_stratum() -> None:
+    missing = Population.from_columns(["a", "b", "c"], ["2025-01-01", None, "2025-02-03"])
+    plan = plan_strata(missing, "month", "2025-01-01", "2025-03-31")
+    assert plan.labels == ("2025-01", "2025-02", "2025-03", UNDATED)
+    assert plan.starts[-1] is None
+    assert plan.ends[-1] is None
+    assert [m.tolist() for m in plan.members] == [[0], [2], [], [1]]
+    report = plan.reports([1, 1, 0, 1])[-1]
+    assert report.to_dict() == {"label": "Undated", "start": None, "end": None, "population_count": 1,
+                                "sample_count": 1}
+    custom = plan_strata(missing, [["2025-02-01", "2025-02-28"], ["2025-01-01", "2025-01-31"]])
+    assert [m.tolist() for m in custom.members] == [[2], [0], [1]]
+
+
+def test_items_must_be_inside() -> None:
     population = Population.from_columns(["a", "b"], ["2025-01-01", "2025-08-01"])
     with pytest.raises(
         PopulationDataError, match="fall outside the strata \\(first: 'b' dated 2025-08-01\\)"
