@@ -57,6 +57,20 @@ class ControlInput:
     key: bool = False
     criteria: tuple[str, ...] = ()
 
+    @classmethod
+    def of(cls, control: Control) -> ControlInput:
+        """The editable fields of a stored control (to copy or restore it)."""
+        return cls(
+            ref=control.ref,
+            description=control.description,
+            owner=control.owner,
+            frequency=control.frequency,
+            nature=control.nature,
+            control_type=control.control_type,
+            key=control.key,
+            criteria=control.criteria,
+        )
+
 
 def _with_children() -> tuple[object, ...]:
     return (
@@ -149,20 +163,7 @@ def add_controls(uow: SqlUnitOfWork, engagement: str | int, items: Sequence[Cont
 def restore_control(uow: SqlUnitOfWork, engagement: str | int, control: Control) -> Control:
     """Put back a deleted control with its mapping and test plan (undo of a delete), in one transaction."""
     with uow:
-        add_control(
-            uow,
-            engagement,
-            ControlInput(
-                ref=control.ref,
-                description=control.description,
-                owner=control.owner,
-                frequency=control.frequency,
-                nature=control.nature,
-                control_type=control.control_type,
-                key=control.key,
-                criteria=control.criteria,
-            ),
-        )
+        add_control(uow, engagement, ControlInput.of(control))
         restored = set_test_plan(
             uow,
             engagement,

@@ -15,7 +15,7 @@ from auditdesk import trail
 from auditdesk.errors import DuplicateError, NotFoundError, ValidationError
 from auditdesk.progress import Progress
 from auditdesk.services._common import control_row, engagement_row, require_text
-from auditdesk.storage.schema import EngagementRow, PopulationItemRow, PopulationRow, SampleRow
+from auditdesk.storage.schema import ControlRow, EngagementRow, PopulationItemRow, PopulationRow, SampleRow
 from auditdesk.storage.uow import SqlUnitOfWork
 
 BATCH_LABEL = "Importing the population"
@@ -437,8 +437,6 @@ def list_populations(uow: SqlUnitOfWork, engagement: str | int) -> tuple[Populat
 
 
 def _control_refs(uow: SqlUnitOfWork, ids: Sequence[int]) -> dict[int, str]:
-    from auditdesk.storage.schema import ControlRow
-
     if not ids:
         return {}
     return dict(uow.session.execute(select(ControlRow.id, ControlRow.ref).where(ControlRow.id.in_(ids))).all())

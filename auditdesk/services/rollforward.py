@@ -80,19 +80,7 @@ def roll_forward(
         control_services.add_controls(
             uow,
             new.id,
-            [
-                control_services.ControlInput(
-                    ref=c.ref,
-                    description=c.description,
-                    owner=c.owner,
-                    frequency=c.frequency,
-                    nature=c.nature,
-                    control_type=c.control_type,
-                    key=c.key,
-                    criteria=c.criteria,
-                )
-                for c in controls
-            ],
+            [control_services.ControlInput.of(c) for c in controls],
         )
         for c in controls:
             if c.test_plan.procedures or c.test_plan.attributes:

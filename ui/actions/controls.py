@@ -12,16 +12,7 @@ from ui.context import AppContext
 
 def input_of(control: Control) -> ControlInput:
     """The editable fields of a stored control (to restore them on undo)."""
-    return ControlInput(
-        ref=control.ref,
-        description=control.description,
-        owner=control.owner,
-        frequency=control.frequency,
-        nature=control.nature,
-        control_type=control.control_type,
-        key=control.key,
-        criteria=control.criteria,
-    )
+    return ControlInput.of(control)
 
 
 def add_control(*, ctx: AppContext, data: ControlInput) -> Control:
