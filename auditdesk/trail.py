@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from auditdesk.canonical import canonical_json, content_hash, to_plain
+from auditdesk.canonical import canonical_json, content_hash
 from auditdesk.domain import Phase, TrailCheck, TrailEvent
 from auditdesk.errors import LockedError
 from auditdesk.storage.schema import EngagementRow, TrailEventRow, TrailHeadRow
@@ -192,4 +192,4 @@ def count(uow: SqlUnitOfWork) -> int:
     return uow.session.scalar(select(func.count()).select_from(TrailEventRow)) or 0
 
 
-__all__ = ["GENESIS_HASH", "count", "events", "record", "to_plain", "verify"]
+__all__ = ["GENESIS_HASH", "count", "ensure_writable", "events", "record", "verify"]
