@@ -21,6 +21,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 # Stable constraint names: Alembic batch migrations on SQLite need them.
@@ -74,6 +75,10 @@ class EngagementRow(Base):
     categories: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[str] = mapped_column(String(40))
     rolled_from_id: Mapped[int | None] = mapped_column(ForeignKey("engagement.id", ondelete="SET NULL"))
+    # Management's written representations (AT-C 205.50): dated as of the report date.
+    representations_date: Mapped[dt.date | None] = mapped_column(Date)
+    representations_by: Mapped[str] = mapped_column(String(10), default="", server_default="")
+    representations_at: Mapped[str] = mapped_column(String(40), default="", server_default="")
 
     team: Mapped[list[TeamMemberRow]] = relationship(cascade="all, delete-orphan", order_by="TeamMemberRow.person_id")
 
@@ -99,6 +104,11 @@ class ControlRow(Base):
     nature: Mapped[str] = mapped_column(String(30))
     control_type: Mapped[str] = mapped_column(String(20))
     key: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Retired, never deleted, once it holds evidence: kept, restorable, out of the report.
+    retired: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
+    retired_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
+    retired_at: Mapped[str] = mapped_column(String(40), default="", server_default="")
+    retired_by: Mapped[str] = mapped_column(String(10), default="", server_default="")
 
     criteria: Mapped[list[ControlCriterionRow]] = relationship(
         cascade="all, delete-orphan", order_by="ControlCriterionRow.criterion_id"
@@ -122,6 +132,7 @@ class ProcedureRow(Base):
     type: Mapped[str] = mapped_column(String(20))
     description: Mapped[str] = mapped_column(Text)
     expected_evidence: Mapped[str] = mapped_column(Text, default="")
+    retired: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
 
 
 class AttributeRow(Base):
@@ -131,6 +142,7 @@ class AttributeRow(Base):
     control_id: Mapped[int] = mapped_column(ForeignKey("control.id", ondelete="CASCADE"))
     letter: Mapped[str] = mapped_column(String(3))
     question: Mapped[str] = mapped_column(Text)
+    retired: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
 
 
 class DescriptionSectionRow(Base):
@@ -262,6 +274,12 @@ class SampleRow(Base):
     receipt_json: Mapped[str] = mapped_column(Text)
     strata_json: Mapped[str] = mapped_column(Text, default="[]")
     extends_id: Mapped[int | None] = mapped_column(ForeignKey("sample.id", ondelete="SET NULL"))
+    # A planned sequential step (AU-C 530): the size to extend to after an isolated
+    # deviation, decided before any result is seen.
+    planned_extension: Mapped[int | None] = mapped_column(Integer)
+    risk: Mapped[str] = mapped_column(String(10), default="", server_default="")
+    retired: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
+    retired_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
     selected_at: Mapped[str] = mapped_column(String(40))
     selected_by: Mapped[str] = mapped_column(String(10))
 
@@ -275,6 +293,10 @@ class SampleItemRow(Base):
     date: Mapped[dt.date | None] = mapped_column(Date)
     amount: Mapped[str | None] = mapped_column(String(40))
     certainty: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Set on an item drawn to replace a not-applicable one (the key it replaces).
+    replaces_key: Mapped[str | None] = mapped_column(String(200))
+    # The audited amount, when a misstatement is recorded for a PPS item (Stringer).
+    audited_amount: Mapped[str | None] = mapped_column(String(40))
 
 
 class TickmarkRow(Base):
@@ -319,6 +341,25 @@ class ExceptionRow(Base):
     status: Mapped[str] = mapped_column(String(20), default="open")  # open | cleared
     created_at: Mapped[str] = mapped_column(String(40))
     created_by: Mapped[str] = mapped_column(String(10))
+    # sample | inquiry | observation | inspection | incident
+    source: Mapped[str] = mapped_column(String(20), default="sample", server_default="sample")
+    # The auditor's evaluation of the exception (nature, cause, effect on the control).
+    evaluation: Mapped[str] = mapped_column(Text, default="", server_default="")
+    evaluated_by: Mapped[str] = mapped_column(String(10), default="", server_default="")
+    evaluated_at: Mapped[str] = mapped_column(String(40), default="", server_default="")
+
+
+class CompensationRow(Base):
+    """An auditor's designation: this control compensates for that exception, and why."""
+
+    __tablename__ = "compensation"
+    __table_args__ = (UniqueConstraint("exception_id", "control_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    exception_id: Mapped[int] = mapped_column(ForeignKey("exception.id", ondelete="CASCADE"), index=True)
+    control_id: Mapped[int] = mapped_column(ForeignKey("control.id", ondelete="CASCADE"))
+    reason: Mapped[str] = mapped_column(Text)
+    designated_by: Mapped[str] = mapped_column(String(10))
+    designated_at: Mapped[str] = mapped_column(String(40))
 
 
 class ControlConclusionRow(Base):
@@ -363,6 +404,9 @@ class OpinionRow(Base):
     basis: Mapped[str] = mapped_column(Text, default="")
     decided_at: Mapped[str] = mapped_column(String(40))
     decided_by: Mapped[str] = mapped_column(String(10))
+    # Per part (description, design, operating) the opinion and the partner's reasons.
+    parts_json: Mapped[str] = mapped_column(Text, default="{}", server_default="{}")
+    override_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
 
 
 class EvidenceBlobRow(Base):
@@ -383,7 +427,65 @@ class EvidenceRow(Base):
     control_id: Mapped[int] = mapped_column(ForeignKey("control.id", ondelete="CASCADE"), index=True)
     sample_id: Mapped[int | None] = mapped_column(ForeignKey("sample.id", ondelete="CASCADE"))
     item_key: Mapped[str | None] = mapped_column(String(200))
+    walkthrough_id: Mapped[int | None] = mapped_column(ForeignKey("walkthrough.id", ondelete="CASCADE"))
     file_name: Mapped[str] = mapped_column(String(400))
     sha256: Mapped[str] = mapped_column(ForeignKey("evidence_blob.sha256", ondelete="RESTRICT"))
     attached_at: Mapped[str] = mapped_column(String(40))
     attached_by: Mapped[str] = mapped_column(String(10))
+
+
+# ---- design, completeness and accuracy ---------------------------------------
+
+
+class WalkthroughRow(Base):
+    """A test of design and implementation of one control (a walkthrough)."""
+
+    __tablename__ = "walkthrough"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    uid: Mapped[str] = mapped_column(String(32), unique=True, default=new_uid)
+    engagement_id: Mapped[int] = mapped_column(ForeignKey("engagement.id", ondelete="CASCADE"), index=True)
+    control_id: Mapped[int] = mapped_column(ForeignKey("control.id", ondelete="CASCADE"), index=True)
+    procedure: Mapped[str] = mapped_column(Text)
+    performed_on: Mapped[dt.date | None] = mapped_column(Date)
+    conclusion: Mapped[str] = mapped_column(String(20))  # designed | not_designed | not_implemented
+    note: Mapped[str] = mapped_column(Text, default="")
+    performed_by: Mapped[str] = mapped_column(String(10))
+    recorded_at: Mapped[str] = mapped_column(String(40))
+    retired: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
+
+
+class ControlDependencyRow(Base):
+    """An automated control relies on the IT general controls named here."""
+
+    __tablename__ = "control_dependency"
+    control_id: Mapped[int] = mapped_column(ForeignKey("control.id", ondelete="CASCADE"), primary_key=True)
+    itgc_id: Mapped[int] = mapped_column(ForeignKey("control.id", ondelete="CASCADE"), primary_key=True)
+
+
+class PopulationCheckRow(Base):
+    """Completeness and accuracy of a population (information produced by the entity)."""
+
+    __tablename__ = "population_check"
+    population_id: Mapped[int] = mapped_column(ForeignKey("population.id", ondelete="CASCADE"), primary_key=True)
+    source_system: Mapped[str] = mapped_column(Text, default="")
+    query: Mapped[str] = mapped_column(Text, default="")
+    parameters: Mapped[str] = mapped_column(Text, default="")
+    independent_count: Mapped[int | None] = mapped_column(Integer)
+    independent_total: Mapped[str] = mapped_column(String(40), default="")
+    period_checked: Mapped[bool] = mapped_column(Boolean, default=False)
+    tested: Mapped[bool] = mapped_column(Boolean, default=False)
+    note: Mapped[str] = mapped_column(Text, default="")
+    tested_by: Mapped[str] = mapped_column(String(10), default="")
+    tested_at: Mapped[str] = mapped_column(String(40), default="")
+
+
+class PopulationExclusionRow(Base):
+    """A row of the population file left out of the sampling frame, with the reason."""
+
+    __tablename__ = "population_exclusion"
+    population_id: Mapped[int] = mapped_column(ForeignKey("population.id", ondelete="CASCADE"), primary_key=True)
+    line: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    key: Mapped[str] = mapped_column(String(200), default="")
+    reason: Mapped[str] = mapped_column(Text)
+    excluded_by: Mapped[str] = mapped_column(String(10))
+    excluded_at: Mapped[str] = mapped_column(String(40))
