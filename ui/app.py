@@ -19,11 +19,11 @@ from PySide6.QtGui import QFontDatabase, QFontInfo, QGuiApplication, QImage
 from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox, QWidget
 
 from auditdesk import config, services
-from auditdesk.cli import GuiOptions
 from auditdesk.errors import AuditDeskError
 from ui import theme
 from ui.context import AppContext, Topic
 from ui.crash import install_excepthook, setup_logging
+from ui.options import GuiOptions
 from ui.views.registry import ENGAGEMENT_LIST, VIEW_NAMES
 
 if TYPE_CHECKING:

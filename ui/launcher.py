@@ -1,22 +1,24 @@
-"""Entry point of the `auditdesk` command: the CLI, or the desktop app without a command."""
+"""Entry point of the `auditdesk` command: the desktop app, or the CLI when a command is given."""
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
 
-from auditdesk import cli
-
-
-def _run_gui(options: cli.GuiOptions) -> int:
-    # Qt is imported only when the window is wanted, so scripts stay fast.
-    from ui.app import run_gui
-
-    return run_gui(options)
+from ui.options import gui_options
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    return cli.main(sys.argv[1:] if argv is None else argv, gui=_run_gui)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    options = gui_options(arguments)
+    if options is None:
+        # Scripts never load Qt; the window never loads the subcommands.
+        from auditdesk import cli
+
+        return cli.main(arguments)
+    from ui.app import run_gui
+
+    return run_gui(options)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,4 +1,4 @@
-"""``python -m ui.screenshots OUT_DIR``: PNGs of the main screens for the README.
+"""``python -m ui.screenshots OUT_DIR``: PNGs of the screens and dialogs for the README.
 
 Each picture is rendered by the same code as ``auditdesk --screenshot`` on a
 fresh demo store in a temporary folder, so the pictures never show (or touch)
@@ -7,20 +7,29 @@ the user's own data or window settings.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QApplication, QWidget
 
-from auditdesk.cli import GuiOptions
 from auditdesk.demo import DEMO_ACTOR
 from ui.app import quiet_offscreen_noise, render_screenshot
 from ui.main_window import MainWindow
-from ui.views.registry import WORKSPACE_VIEWS
+from ui.options import GuiOptions
+
+
+@dataclass(frozen=True, slots=True)
+class Shot:
+    file: str
+    view: str
+    theme: str = "light"
+    prepare: Callable[[MainWindow], QWidget | None] | None = None
 
 
 def _wizard_on_dates(window: MainWindow) -> QWidget:
@@ -41,12 +50,104 @@ def _controls_with_plan(window: MainWindow) -> None:
     return
 
 
-@dataclass(frozen=True, slots=True)
-class Shot:
-    file: str
-    view: str
-    theme: str = "light"
-    prepare: Callable[[MainWindow], QWidget | None] | None = None
+# ---- fieldwork ----------------------------------------------------------
+
+
+def _wait(done: Callable[[], bool], seconds: float = 30.0) -> None:
+    """Let the thread pool finish a job the picture depends on."""
+    app = QApplication.instance()
+    assert app is not None
+    limit = time.monotonic() + seconds
+    while not done():
+        if time.monotonic() > limit:
+            raise TimeoutError("the screenshot's background job did not finish")
+        app.processEvents()
+        time.sleep(0.01)
+
+
+def _control(window: MainWindow, control: str) -> None:
+    view = window.current_view()
+    if view is None:
+        return
+    if hasattr(view, "select_sample") and hasattr(view, "samples"):  # testing
+        sample = next(s for s in view.samples if s.control_ref == control)
+        view.select_sample(sample.id)
+        model = view.grid_model
+        deviation = next((r for r in model.results() if r.outcome == "deviation"), None)
+        if deviation is not None:
+            row = [i.key for i in model.items].index(deviation.item_key)
+            view.grid.setCurrentIndex(model.index(row, model.column_of(deviation.attribute)))
+    elif hasattr(view, "select_control"):  # conclusions
+        view.select_control(control)
+
+
+def _testing(window: MainWindow) -> None:
+    _control(window, "OP-01")
+
+
+def _conclusions(window: MainWindow) -> None:
+    _control(window, "OP-01")
+
+
+def _opinion(window: MainWindow) -> None:
+    view = window.current_view()
+    if view is not None and hasattr(view, "tabs"):
+        view.tabs.setCurrentIndex(2)
+
+
+def _populations_list(window: MainWindow) -> None:
+    view = window.current_view()
+    if view is not None and hasattr(view, "select_population"):
+        view.select_population(next(p.id for p in view.populations if p.source == "file"))
+
+
+def _sampling_dialog(window: MainWindow) -> QWidget:
+    from ui.dialogs.sampling import SamplingDialog
+
+    dialog = SamplingDialog(window.ctx, control_ref="CM-01", parent=window)
+    dialog.confidence_spin.setValue(95.0)
+    dialog.tolerable_spin.setValue(5.0)
+    dialog.expected_spin.setValue(1.0)
+    dialog.resize(940, 600)
+    dialog.show()
+    return dialog
+
+
+def _import_wizard(window: MainWindow) -> QWidget:
+    """The wizard at its validation report, for a client file with typical problems."""
+    from ui.dialogs.population_import import PopulationImportWizard
+
+    engagement = window.ctx.engagement
+    assert engagement is not None
+    start = engagement.period_start or dt.date.today()
+    folder = Path(tempfile.mkdtemp(prefix="auditdesk-shot-file-"))
+    lines = ["Invoice No,Posting date,Amount,Customer,Region"]
+    for n in range(1, 2401):
+        day = start + dt.timedelta(days=(n * 7) % 360)
+        lines.append(f"INV-{n:05d},{day.isoformat()},{(n * 37) % 5000 + 12}.50,Customer {n % 41},R{n % 4}")
+    lines[120] = f"INV-00007,{start.isoformat()},99.00,Customer 7,R3"
+    lines[480] = "INV-00480,31/02/2025,15.00,Customer 30,R1"
+    lines[960] = f"INV-00960,{(start - dt.timedelta(days=2)).isoformat()},15.00,Customer 1,R1"
+    lines[1500] = ",,,,"
+    lines[2000] = f"INV-02000,{start.isoformat()},n/a,Customer 9,R2"
+    path = folder / "invoices-fy.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    wizard = PopulationImportWizard(window.ctx, window)
+    wizard.show()
+    wizard.file_page.set_path(path)
+    _wait(lambda: wizard.file_page.preview is not None)
+    wizard.file_page.name_edit.setText("Invoices FY (client extract)")
+    wizard.next()
+    wizard.next()
+    _wait(lambda: wizard.validation_page.report is not None)
+    wizard.resize(960, 640)
+    return wizard
+
+
+def _mapping_page(window: MainWindow) -> QWidget:
+    wizard = _import_wizard(window)
+    wizard.back()
+    return wizard
 
 
 SHOTS: tuple[Shot, ...] = (
@@ -59,15 +160,16 @@ SHOTS: tuple[Shot, ...] = (
     Shot("team.png", "team"),
     Shot("new-engagement.png", "overview", prepare=_wizard_on_dates),
     Shot("overview-dark.png", "overview", theme="dark"),
+    Shot("populations.png", "populations"),
+    Shot("populations-list.png", "populations", prepare=_populations_list),
+    Shot("sampling-dialog.png", "populations", prepare=_sampling_dialog),
+    Shot("import-mapping.png", "populations", prepare=_mapping_page),
+    Shot("import-report.png", "populations", prepare=_import_wizard),
+    Shot("testing.png", "testing", prepare=_testing),
+    Shot("exceptions.png", "exceptions"),
+    Shot("conclusions.png", "conclusions", prepare=_conclusions),
+    Shot("opinion.png", "conclusions", prepare=_opinion),
 )
-
-
-def _shots() -> tuple[Shot, ...]:
-    """The fixed list, plus one screen still waiting for its issue (if any is left)."""
-    from ui.fieldwork_screenshots import FIELDWORK_SHOTS  # imported here: it imports this module
-
-    waiting = [spec.name for spec in WORKSPACE_VIEWS if not spec.available]
-    return SHOTS + FIELDWORK_SHOTS + ((Shot("coming-soon.png", waiting[0]),) if waiting else ())
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -81,7 +183,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.environ.pop("AUDITDESK_DB", None)
         store = str(Path(tmp) / "AuditDesk" / "workpapers.sqlite")
         (Path(tmp) / "AuditDesk").mkdir()
-        for shot in _shots():
+        for shot in SHOTS:
             target = out / shot.file
             render_screenshot(GuiOptions(db=store, actor=DEMO_ACTOR, screenshot=str(target), view=shot.view),
                               theme_name=shot.theme, prepare=shot.prepare)

@@ -1,3 +1,7 @@
-"""Subcommands of the CLI, registered on import."""
+"""Subcommands of the CLI. Each module registers its commands when imported;
+``load_commands`` imports them all (only the CLI needs them, the window never)."""
 
-from auditdesk.commands import core, fieldwork, sampling_cmds  # noqa: F401
+
+def load_commands() -> None:
+    """Import every subcommand module, which registers its commands in ``registry.COMMANDS``."""
+    from auditdesk.commands import core, fieldwork, method, planning, sampling_cmds  # noqa: F401

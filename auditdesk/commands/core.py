@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from auditdesk import config, services
-from auditdesk.cli import CommandFailed, Context, command
+from auditdesk.commands.registry import CommandFailed, Context, command
 from auditdesk.demo import build_demo
 from auditdesk.domain import Engagement, EngagementType
 

@@ -7,7 +7,7 @@ import datetime as dt
 from pathlib import Path
 
 from auditdesk import services
-from auditdesk.cli import CommandFailed, Context, command
+from auditdesk.commands.registry import CommandFailed, Context, command
 from auditdesk.errors import ValidationError
 from auditdesk.services.populations import PopulationIssuesError
 from workpapers.population_file import ColumnMapping, PopulationReader

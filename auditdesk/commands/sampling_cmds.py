@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 import sampling
-from auditdesk.cli import Context, command
+from auditdesk.commands.registry import Context, command
 
 
 def _size_args(parser: argparse.ArgumentParser) -> None:

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 
 from auditdesk import services
-from auditdesk.cli import GuiOptions
 from auditdesk.domain import Category
 from ui.app import render_screenshot
 from ui.context import AppContext
 from ui.main_window import MainWindow
+from ui.options import GuiOptions
 from ui.views.conclusions import ConclusionsView
 from ui.views.populations import PopulationsView
 from ui.views.testing import TestingView

@@ -12,8 +12,8 @@ from PySide6.QtGui import QFontDatabase, QFontInfo, QImage
 from PySide6.QtWidgets import QApplication
 
 from auditdesk import services
-from auditdesk.cli import GuiOptions
 from ui.app import check_fonts, render_screenshot, screenshot
+from ui.options import GuiOptions
 
 
 def _colours(image: QImage, step: int = 7) -> set[int]:

@@ -11,7 +11,6 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QDialog
 
 from auditdesk import config, demo, services
-from auditdesk.cli import GuiOptions
 from auditdesk.domain import Phase, Role
 from ui import crash, theme
 from ui.app import DEMO_BANNER, GuiLauncher, open_store_interactively
@@ -19,6 +18,7 @@ from ui.context import AppContext
 from ui.dialogs.new_engagement import NewEngagementWizard
 from ui.dialogs.settings import SettingsDialog
 from ui.main_window import MainWindow, window_settings
+from ui.options import GuiOptions
 from ui.views.controls import ControlsView
 from ui.views.coverage import CoverageView
 
