@@ -168,12 +168,16 @@ class Procedure:
     type: ProcedureType
     description: str
     expected_evidence: str = ""
+    # Retired, not removed, once results were recorded under the plan.
+    retired: bool = False
 
 
 @dataclass(frozen=True, slots=True)
 class Attribute:
     letter: str
     question: str
+    # Retired, not removed, once it holds results: its results stay with it.
+    retired: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,6 +201,12 @@ class Control:
     key: bool
     criteria: tuple[str, ...]
     test_plan: TestPlan = field(default_factory=TestPlan)
+    # Retired controls keep their evidence and can be restored; they leave
+    # coverage, conclusions and the report.
+    retired: bool = False
+    retired_reason: str = ""
+    retired_at: str = ""
+    retired_by: str = ""
 
 
 @dataclass(frozen=True, slots=True)

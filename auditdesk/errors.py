@@ -23,6 +23,10 @@ class DuplicateError(ValidationError):
     """A reference that must be unique is already taken."""
 
 
+class EvidenceHeldError(ValidationError):
+    """A delete or removal refused because the record holds audit evidence; retire it instead."""
+
+
 class StoreError(AuditDeskError):
     """The workpaper store cannot be opened or used."""
 

@@ -143,8 +143,13 @@ def control_record(row: ControlRow) -> Control:
         criteria=tuple(sorted((c.criterion_id for c in row.criteria), key=sort_key)),
         test_plan=TestPlan(
             procedures=tuple(
-                Procedure(p.seq, ProcedureType(p.type), p.description, p.expected_evidence) for p in row.procedures
+                Procedure(p.seq, ProcedureType(p.type), p.description, p.expected_evidence, bool(p.retired))
+                for p in row.procedures
             ),
-            attributes=tuple(Attribute(a.letter, a.question) for a in row.attributes),
+            attributes=tuple(Attribute(a.letter, a.question, bool(a.retired)) for a in row.attributes),
         ),
+        retired=bool(row.retired),
+        retired_reason=row.retired_reason or "",
+        retired_at=row.retired_at or "",
+        retired_by=row.retired_by or "",
     )

@@ -167,7 +167,11 @@ def create_engagement(
     period_end: dt.date | None = None,
     team: Sequence[tuple[str, Role | str]] = (),
 ) -> Engagement:
-    """Open a new engagement in planning, with its team and empty DC 200 sections."""
+    """Open a new engagement in planning, with its team and empty DC 200 sections.
+
+    The acting person joins the team in their firm role when they are on the staff
+    list and ``team`` does not already name them.
+    """
     with uow:
         ref = check_ref(ref, "engagement")
         kind = parse_enum(EngagementType, engagement_type, "engagement type")
@@ -194,6 +198,10 @@ def create_engagement(
             if any(m.person_id == person.id for m in row.team):
                 raise DuplicateError(f"{person.initials} is listed twice in the team.")
             row.team.append(TeamMemberRow(person_id=person.id, role=parse_enum(Role, role, "role").value))
+        # Whoever opens the engagement works on it: in their firm role unless the caller chose one.
+        creator = uow.session.scalars(select(PersonRow).where(PersonRow.initials == uow.actor.strip().upper())).first()
+        if creator is not None and all(m.person_id != creator.id for m in row.team):
+            row.team.append(TeamMemberRow(person_id=creator.id, role=creator.role))
         for key, _title in DESCRIPTION_SECTIONS:
             uow.session.add(DescriptionSectionRow(engagement_id=row.id, key=key, body=""))
         uow.session.flush()
