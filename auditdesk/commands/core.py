@@ -57,7 +57,11 @@ def engagements(ctx: Context) -> None:
 
 @command("controls", "list an engagement's controls with their criteria")(_eng_arg)
 def controls(ctx: Context) -> None:
+    from auditdesk.services.walkthroughs import design_status
+
     items = services.list_controls(ctx.store.reader(), ctx.args.engagement)
+    # design: designed | not_designed | not_implemented | not_walked_through (the latest walkthrough)
+    design = design_status(ctx.store.reader(), ctx.args.engagement)
     document = [
         {
             "ref": c.ref,
@@ -68,6 +72,7 @@ def controls(ctx: Context) -> None:
             "type": c.control_type.value,
             "key": c.key,
             "criteria": list(c.criteria),
+            "design": design[c.ref].design,
         }
         for c in items
     ]

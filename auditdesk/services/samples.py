@@ -18,6 +18,7 @@ from auditdesk.progress import Progress
 from auditdesk.services._common import control_row, engagement_row
 from auditdesk.services.populations import load_population, population_row
 from auditdesk.services.testing import sample_row
+from auditdesk.services.walkthroughs import ensure_sample_allowed
 from auditdesk.storage.schema import ControlRow, PopulationRow, SampleItemRow, SampleRow
 from auditdesk.storage.uow import SqlUnitOfWork
 
@@ -257,6 +258,8 @@ def iter_select_sample(
         eng = engagement_row(uow, engagement)
         trail.ensure_writable(uow, eng.id, "sample.select")
         ctrl = control_row(uow, eng.id, control)
+        # Design first: no sample for a Type 1, nor for a control concluded not designed or not implemented.
+        ensure_sample_allowed(uow, eng, ctrl)
         pop_row = population_row(uow, eng.id, population_id)
         if method == "pps" and not pop_row.amount_column:
             raise ValidationError(f"Population '{pop_row.name}' has no amounts; PPS selection needs an amount column.")
