@@ -8,7 +8,7 @@ they are next shown.
 from __future__ import annotations
 
 from PySide6.QtCore import QByteArray, QSettings, QSize, Qt
-from PySide6.QtGui import QAction, QCloseEvent, QFont, QKeySequence, QPalette
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
     QLabel,
@@ -114,18 +114,12 @@ class MainWindow(QMainWindow):
         home = QListWidgetItem("All engagements")
         home.setData(VIEW_ROLE, ENGAGEMENT_LIST)
         self.nav_list.addItem(home)
-        muted = self.palette().color(QPalette.ColorRole.PlaceholderText)
         for view in WORKSPACE_VIEWS:
             item = QListWidgetItem(view.title)
             item.setData(VIEW_ROLE, view.name)
-            if not view.available:
-                # Screens of later issues: listed, visibly not there yet.
-                font = QFont(self.nav_list.font())
-                font.setItalic(True)
-                item.setFont(font)
-                item.setForeground(muted)
-                item.setText(f"{view.title}  (soon)")
-                item.setToolTip(f"Coming with the [{view.options.get('issue', '')}] issue — not yet available")
+            if view.shortcut:
+                keys = QKeySequence(view.shortcut).toString(QKeySequence.SequenceFormat.NativeText)
+                item.setToolTip(f"{view.title} ({keys})")
             self.nav_list.addItem(item)
         self.nav_list.currentItemChanged.connect(self._nav_changed)
         layout.addWidget(self.nav_client)
@@ -163,9 +157,11 @@ class MainWindow(QMainWindow):
         file_menu.addAction(quit_action)
 
         edit_menu = menu.addMenu("&Edit")
-        self.undo_action = self.ctx.undo_stack.createUndoAction(self, "&Undo")
+        # The group's actions follow the visible screen's stack: Ctrl+Z never reaches
+        # into another screen, and the text names the action and its screen.
+        self.undo_action = self.ctx.undo.createUndoAction(self, "&Undo")
         self.undo_action.setShortcut(QKeySequence("Ctrl+Z"))
-        self.redo_action = self.ctx.undo_stack.createRedoAction(self, "&Redo")
+        self.redo_action = self.ctx.undo.createRedoAction(self, "&Redo")
         # Ctrl+Shift+Z everywhere; Ctrl+Y as well, as Windows users expect.
         self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
         self.filter_action = self._action("&Filter…", self.focus_filter, QKeySequence.StandardKey.Find)
@@ -285,6 +281,7 @@ class MainWindow(QMainWindow):
             name = ENGAGEMENT_LIST
         view = self.view(name)
         self.current_view_name = name
+        self.ctx.undo.show(name)
         if name != ENGAGEMENT_LIST:
             self._last_workspace_view = name
         self.stack.setCurrentWidget(view)

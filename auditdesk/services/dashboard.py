@@ -41,7 +41,7 @@ from auditdesk.storage.uow import SqlUnitOfWork
 
 @dataclass(frozen=True, slots=True)
 class PlanStatusCounts:
-    """Controls by test-plan status (later issues add tested statuses)."""
+    """Controls by test-plan status."""
 
     no_plan: int = 0
     incomplete: int = 0

@@ -65,7 +65,7 @@ def test_screenshot_command_writes_a_picture_of_the_demo(tmp_path: Path) -> None
         opened.close()
 
 
-@pytest.mark.parametrize("view", ["overview", "controls", "engagements", "review"])
+@pytest.mark.parametrize("view", ["overview", "controls", "engagements", "conclusions"])
 def test_render_screenshot_of_each_kind_of_view(
     demo_store: services.Store, tmp_path: Path, view: str
 ) -> None:

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QTableView, QTreeView
 
 from auditdesk import services
 from auditdesk.domain import Category, Role, SubserviceMethod
@@ -19,31 +17,8 @@ from ui.qt_compat import emit
 from ui.views.coverage import CoverageView
 from ui.views.description import DescriptionView
 from ui.views.engagement_list import EngagementListView
-from ui.views.placeholder import PlaceholderView
-from ui.views.registry import WORKSPACE_VIEWS, ViewSpec
+from ui.views.registry import WORKSPACE_VIEWS
 from ui.views.team import TeamView
-
-# Screens still waiting for their issue; later issues replace entries of the registry.
-PLACEHOLDERS = [spec for spec in WORKSPACE_VIEWS if not spec.available]
-
-
-def test_a_placeholder_names_its_issue_and_shows_no_data(ctx: AppContext, qtbot) -> None:  # type: ignore[no-untyped-def]
-    view = PlaceholderView(ctx, title="Report", issue="report", what="The signed SOC 2 report.")
-    qtbot.addWidget(view)
-    assert view.message == "Coming with the [report] issue — not yet available."
-    # No tables or trees: nothing that could pass for data.
-    assert not view.findChildren(QTableView)
-    assert not view.findChildren(QTreeView)
-
-
-@pytest.mark.parametrize("spec", PLACEHOLDERS, ids=[spec.name for spec in PLACEHOLDERS])
-def test_later_screens_say_plainly_they_are_not_there_yet(demo_window: MainWindow, spec: ViewSpec) -> None:
-    view = demo_window.show_view(spec.name)
-    assert isinstance(view, PlaceholderView)
-    assert view.message == f"Coming with the [{spec.options['issue']}] issue — not yet available."
-    item = next(demo_window.nav_list.item(r) for r in range(demo_window.nav_list.count())
-                if demo_window.nav_list.item(r).data(Qt.ItemDataRole.UserRole) == spec.name)
-    assert "not yet available" in item.toolTip()
 
 
 def test_views_are_built_only_when_first_shown(demo_window: MainWindow) -> None:

@@ -53,7 +53,7 @@ ENGAGEMENT_COLUMNS: tuple[Column[EngagementProgress], ...] = (
         sort_key=lambda p: p.readiness,
         tooltip=lambda p: (
             f"Criteria covered {p.criteria_covered} of {p.criteria_in_scope}; "
-            f"test plans complete {p.planned} of {p.controls}. Testing progress joins with [fieldwork]."
+            f"test plans complete {p.planned} of {p.controls}."
         ),
         alignment=CENTER,
         width=140,

@@ -66,9 +66,6 @@ class OverviewView(WorkspaceView):
         self.uncovered_label = QLabel()
         self.uncovered_label.setWordWrap(True)
         self.uncovered_label.setObjectName("warningLabel")
-        self.note = QLabel("Sign-offs and review notes join this dashboard with the [review] issue.")
-        self.note.setObjectName("hintLabel")
-        self.note.setWordWrap(True)
 
         body = QWidget()
         inner = QVBoxLayout(body)
@@ -78,7 +75,6 @@ class OverviewView(WorkspaceView):
         inner.addLayout(charts)
         inner.addWidget(_card_frame(self.timeline))
         inner.addWidget(self.uncovered_label)
-        inner.addWidget(self.note)
         inner.addStretch(1)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)

@@ -2,8 +2,8 @@
 
 A view is created only when first shown (start-up stays lean), from a
 "module:Class" path. To add a screen, write a ``WorkspaceView`` subclass and put
-its ``ViewSpec`` here; to replace a placeholder, change its ``factory`` and drop
-its ``options``.
+its ``ViewSpec`` here. Only screens that exist are listed: the navigator, the
+View menu and ``--view`` all read this tuple.
 """
 
 from __future__ import annotations
@@ -17,8 +17,6 @@ if TYPE_CHECKING:
     from ui.context import AppContext
     from ui.views.base import WorkspaceView
 
-PLACEHOLDER = "ui.views.placeholder:PlaceholderView"
-
 
 @dataclass(frozen=True, slots=True)
 class ViewSpec:
@@ -27,10 +25,6 @@ class ViewSpec:
     factory: str  # "package.module:ClassName" of a WorkspaceView
     options: Mapping[str, str] = field(default_factory=dict)
     shortcut: str = ""
-
-    @property
-    def available(self) -> bool:
-        return self.factory != PLACEHOLDER
 
     def create(self, ctx: AppContext) -> WorkspaceView:
         module_name, _, class_name = self.factory.partition(":")
@@ -49,27 +43,7 @@ WORKSPACE_VIEWS: tuple[ViewSpec, ...] = (
     ViewSpec("populations", "Populations & samples", "ui.views.populations:PopulationsView", shortcut="Ctrl+6"),
     ViewSpec("testing", "Testing", "ui.views.testing:TestingView", shortcut="Ctrl+7"),
     ViewSpec("exceptions", "Exceptions", "ui.views.exceptions:ExceptionsView", shortcut="Ctrl+8"),
-    ViewSpec("conclusions", "Conclusions & opinion", "ui.views.conclusions:ConclusionsView"),
-    ViewSpec(
-        "review", "Review notes", PLACEHOLDER,
-        {
-            "title": "Review notes",
-            "issue": "review",
-            "what": "Review notes and their clearance, preparer, reviewer and partner sign-offs bound "
-            "to a content hash, and the release that locks the engagement.",
-        },
-        shortcut="Ctrl+9",
-    ),
-    ViewSpec(
-        "report", "Report", PLACEHOLDER,
-        {
-            "title": "Report",
-            "issue": "report",
-            "what": "The SOC 2 report draft as a digitally signed PDF, with the opinion the partner "
-            "decides from the app's suggestion.",
-        },
-        shortcut="Ctrl+0",
-    ),
+    ViewSpec("conclusions", "Conclusions & opinion", "ui.views.conclusions:ConclusionsView", shortcut="Ctrl+9"),
 )
 
 VIEW_NAMES: tuple[str, ...] = tuple(v.name for v in WORKSPACE_VIEWS)

@@ -1,7 +1,7 @@
 """The right-hand panel: the engagement's facts, the selected item, recent activity.
 
 Views describe their selection as a :class:`Detail`; the panel only lays it
-out. Sign-offs join this panel with the [review] issue.
+out.
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ class Detail:
 
 
 def action_words(action: str) -> str:
-    """'control.map' -> 'mapped control'; actions added by later issues read as 'result record'."""
+    """'control.map' -> 'mapped control'; an action without words reads as 'result record'."""
     return _ACTIONS.get(action, action.replace(".", " ").replace("_", " "))
 
 
@@ -118,12 +118,6 @@ class DetailPanel(QScrollArea):
         self.selection_notes.setObjectName("warningLabel")
         self.selection_notes.setWordWrap(True)
         self._layout.addWidget(self.selection_notes)
-
-        self._layout.addWidget(self._heading("Sign-offs"))
-        signoffs = QLabel("Preparer and reviewer sign-offs arrive with the [review] issue.")
-        signoffs.setObjectName("hintLabel")
-        signoffs.setWordWrap(True)
-        self._layout.addWidget(signoffs)
 
         self._layout.addWidget(self._heading("Recent activity"))
         self.activity = QLabel()
