@@ -25,6 +25,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from itertools import islice
 from pathlib import Path
 from typing import Any, Literal, TypeAlias
 
@@ -32,7 +33,7 @@ from python_calamine import CalamineError, CalamineWorkbook, SheetTypeEnum
 
 from auditdesk.errors import FileFormatError
 from workpapers._amounts import number_text
-from workpapers._textfile import open_binary, sniff_delimiter
+from workpapers._textfile import DELIMITERS, open_binary, sniff_delimiter
 
 __all__ = [
     "FIELDS",
@@ -297,7 +298,7 @@ def _decode(data: bytes, name: str) -> str:
 
 def _csv_records(data: bytes, name: str) -> list[tuple[int, list[str]]]:
     text = _decode(data, name)
-    delimiter = sniff_delimiter(text)
+    delimiter = _delimiter(text)
     if delimiter is None:
         raise FileFormatError(
             f"The file {name} does not look like a table: no comma, semicolon, tab or | separates "
@@ -315,6 +316,24 @@ def _csv_records(data: bytes, name: str) -> list[tuple[int, list[str]]]:
     except csv.Error as exc:
         raise FileFormatError(f"Line {reader.line_num} of {name} cannot be read as CSV: {exc}.") from None
     return records
+
+
+def _delimiter(text: str) -> str | None:
+    """The delimiter of the table, which may sit below a title block a plain sniffer would take for the header."""
+    found = sniff_delimiter(text)
+    if found is not None:
+        return found
+    sample = text[: text.rfind("\n", 0, 65536) + 1] if len(text) > 65536 else text
+    best: tuple[int, str] | None = None
+    for delimiter in DELIMITERS:
+        try:
+            rows = list(islice(csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter), _HEADER_SEARCH_ROWS))
+        except csv.Error:
+            continue
+        width = max((sum(1 for cell in row if cell.strip()) for row in rows), default=0)
+        if width >= 2 and (best is None or width > best[0]):
+            best = (width, delimiter)
+    return None if best is None else best[1]
 
 
 def _too_many(name: str) -> FileFormatError:
