@@ -106,6 +106,10 @@ def new_engagement(ctx: Context) -> None:
     with uow:
         person = next((p for p in services.list_people(uow) if p.initials == actor.upper()), None)
         if person is None:
+            if not actor.isalnum() or len(actor) > 10:
+                raise ValidationError(
+                    f"The acting person '{actor}' has no usable initials; give them with --as INITIALS."
+                )
             # New to the firm's staff list: named by --name, else by the settings' profile when it is theirs.
             profile = config.load_settings().profile
             own = profile.initials.strip().upper() == actor.upper()

@@ -236,6 +236,9 @@ def test_planning_rules_of_the_wizard_apply(db: Path) -> None:
     code, _, err = cli(db, *base, "--type", "3", "--as-of", "2026-06-30")
     assert code == 1
     assert "--type 1" in err
+    code, _, err = cli(db, *base, "--type", "1", "--as-of", "2026-06-30", actor="j.doe")
+    assert code == 1
+    assert err.strip() == "The acting person 'J.DOE' has no usable initials; give them with --as INITIALS."
     code, doc, err = cli(db, *base, "--type", "2", "--start", "2026-01-01", "--end", "2026-06-30", "--library")
     assert code == 0, err
     assert doc["categories"] == ["security"]  # Security is always in scope
