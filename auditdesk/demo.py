@@ -9,7 +9,7 @@ import random
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from auditdesk import demo_data, services
+from auditdesk import config, demo_data, services
 from auditdesk.domain import Role
 from auditdesk.progress import Progress
 from auditdesk.services.populations import SourceRow
@@ -177,19 +177,73 @@ class _ChangeExtract:
 _SERVICES = ("api", "ingest", "dashboards", "billing", "auth")
 
 
+# How a deviation on each demo attribute reads in section 4.
+_WORDINGS = {
+    ("CM-01", "A"): "the change was approved by its author",
+    ("CM-01", "B"): "the change was deployed although automated tests failed",
+    ("CM-01", "C"): "the change was deployed before it was approved",
+    ("CM-02", "A"): "the change was implemented before it was approved",
+    ("OP-01", "A"): "no scan ran in the week",
+    ("OP-01", "B"): "a critical finding was fixed after more than 15 days",
+    ("AV-02", "A"): "the backup did not complete",
+    ("AV-02", "B"): "no replica was present in the second region",
+    ("AV-01", "A"): "the capacity review was not documented",
+    ("LA-02", "A"): "access was not approved by the system owner",
+    ("LA-02", "B"): "access was granted before it was approved",
+    ("LA-02", "C"): "the access granted did not match the role requested",
+}
+
+
+def _walkthroughs(uow: SqlUnitOfWork, ref: str, end: dt.date) -> None:
+    """A walkthrough of every control: inquiry of the owner plus inspection of one instance."""
+    for control in demo_data.CONTROLS:
+        services.record_walkthrough(
+            uow,
+            ref,
+            control[0],
+            procedure=(
+                "Inquired of the control owner how the control operates and inspected one instance "
+                "(or the configuration) to confirm it is designed as described and in place."
+            ),
+            conclusion="designed",
+            performed_on=end,
+        )
+
+
 def _fieldwork(uow: SqlUnitOfWork, ref: str, start: dt.date, end: dt.date) -> Iterator[Progress]:
-    """Populations, samples, results and exceptions for three controls."""
+    """Populations, samples, results and exceptions showing every state a control can be in.
+
+    CM-01 effective (statistical, key control, 29 items); CM-02 not effective with its
+    exceptions compensated by CM-01; OP-01 one late fix, planned extension done,
+    concluded by the auditor; AV-01 every occurrence tested; AV-02 daily over calendar
+    days with a not-applicable item replaced; LA-03 an exception found by inquiry;
+    everything else still to test, so the proposal reads pending.
+    """
+    for (control, letter), wording in _WORDINGS.items():
+        services.set_deviation_wording(uow, ref, control, letter, wording)
+    _walkthroughs(uow, ref, end)
     changes = yield from services.iter_import_population(
         uow, ref, _ChangeExtract(start, end), name="Change tickets (client extract)"
     )
-    # CM-01: statistical, stratified by month, every item passes.
+    services.record_population_check(
+        uow,
+        ref,
+        changes.id,
+        source_system="Jira Cloud, project CHG",
+        query="Saved filter 'Production deployments' (status = Deployed)",
+        parameters=f"deployed between {start.isoformat()} and {end.isoformat()}",
+        independent_count=changes.rows,
+        period_checked=True,
+        note="Count agreed to the deployment log of the release pipeline; first and last dates inside the period.",
+    )
+    # CM-01: key control, statistical, stratified by month, every item passes.
     cm = services.select_sample(
         uow,
         ref,
         "CM-01",
         population_id=changes.id,
         method="stratified",
-        confidence="0.90",
+        confidence="0.95",
         tolerable="0.10",
         expected="0",
         seed=20250131,
@@ -198,17 +252,61 @@ def _fieldwork(uow: SqlUnitOfWork, ref: str, start: dt.date, end: dt.date) -> It
     services.record_results(
         uow, ref, cm.id, [services.ResultInput(k, letter, "pass", "I") for k in cm.keys for letter in letters]
     )
-    # OP-01: weekly scans, non-statistical; one scan's critical finding was fixed late.
+    # CM-02: weekly change-board approval, two weeks approved after the fact: not effective,
+    # with CM-01's approval gate named as compensating (same risk: unapproved changes reach production).
+    weeks = services.generate_population(uow, ref, "CM-02")
+    cab = services.select_sample(uow, ref, "CM-02", population_id=weeks.id, method="random", seed=29, risk="lower")
+    late = set(cab.keys[:2])
+    services.record_results(
+        uow,
+        ref,
+        cab.id,
+        [
+            services.ResultInput(
+                k,
+                "A",
+                "deviation" if k in late else "pass",
+                "X" if k in late else "I",
+                "Board minutes approve the changes one week after implementation." if k in late else "",
+            )
+            for k in cab.keys
+        ],
+    )
+    for exception in services.list_exceptions(uow, ref, control="CM-02"):
+        services.update_exception(
+            uow,
+            ref,
+            exception.id,
+            root_cause="The board met after the release train in two holiday weeks.",
+            management_response="The board now meets before the release train, with a delegate in holiday weeks.",
+        )
+        services.designate_compensation(
+            uow,
+            ref,
+            exception.id,
+            "CM-01",
+            reason=(
+                "Every production deployment passes the pull-request approval gate tested in CM-01, which "
+                "addresses the same risk of an unapproved change reaching production."
+            ),
+        )
+        services.evaluate_exception(
+            uow,
+            ref,
+            exception.id,
+            evaluation="Timing deviation in a holiday week; compensated by CM-01's approval gate.",
+        )
+    # OP-01: weekly scans, non-statistical, with the firm's planned extension; one late fix.
     weekly = services.generate_population(uow, ref, "OP-01")
     op = services.select_sample(uow, ref, "OP-01", population_id=weekly.id, method="random", seed=7, risk="lower")
-    late = op.keys[2]
+    late_fix = op.keys[2]
     services.record_results(
         uow,
         ref,
         op.id,
         [services.ResultInput(k, "A", "pass", "I") for k in op.keys]
-        + [services.ResultInput(k, "B", "pass", "I") for k in op.keys if k != late]
-        + [services.ResultInput(late, "B", "deviation", "X", "Critical finding fixed after 22 days, not 15.")],
+        + [services.ResultInput(k, "B", "pass", "I") for k in op.keys if k != late_fix]
+        + [services.ResultInput(late_fix, "B", "deviation", "X", "Critical finding fixed after 22 days, not 15.")],
     )
     exception = services.list_exceptions(uow, ref, control="OP-01")[0]
     services.update_exception(
@@ -218,21 +316,95 @@ def _fieldwork(uow: SqlUnitOfWork, ref: str, start: dt.date, end: dt.date) -> It
         root_cause="The on-call engineer was on leave and the ticket was not reassigned.",
         management_response="Tickets now reassign automatically after two days without activity.",
     )
+    if op.planned_extension:
+        extended = services.extend_sample(uow, ref, op.id)
+        added = [k for k in extended.keys if k not in op.keys]
+        services.record_results(
+            uow,
+            ref,
+            op.id,
+            [services.ResultInput(k, letter, "pass", "I") for k in added for letter in ("A", "B")],
+        )
+    services.evaluate_exception(
+        uow,
+        ref,
+        exception.id,
+        evaluation="Isolated: one late fix; the planned extension found no other. Not exploitable in the window.",
+    )
     services.set_control_conclusion(
         uow,
         ref,
         "OP-01",
         "effective_with_exceptions",
-        rationale="One late fix in the sample; the finding was not exploitable and scans ran every week.",
+        rationale="One late fix in the sample and none in the planned extension; scans ran every week.",
     )
-    # AV-02: daily backups, non-statistical sample, all pass.
-    daily = services.generate_population(uow, ref, "AV-02")
+    # AV-01: monthly capacity review, every month of the period tested (no sampling risk).
+    months = services.generate_population(uow, ref, "AV-01")
+    av1 = services.select_sample(uow, ref, "AV-01", population_id=months.id, method="random", size=months.rows, seed=3)
+    services.record_results(uow, ref, av1.id, [services.ResultInput(k, "A", "pass", "I") for k in av1.keys])
+    # AV-02: daily backups run every calendar day; one day was outside the control (migration
+    # window, backups suspended by design) and is replaced by the next item of the receipt.
+    daily = services.generate_population(uow, ref, "AV-02", every_day=True)
     av = services.select_sample(uow, ref, "AV-02", population_id=daily.id, method="systematic", seed=11)
+    outside = av.keys[5]
     services.record_results(
         uow,
         ref,
         av.id,
-        [services.ResultInput(k, letter, "pass", "R") for k in av.keys for letter in ("A", "B")],
+        [services.ResultInput(k, letter, "pass", "R") for k in av.keys if k != outside for letter in ("A", "B")]
+        + [
+            services.ResultInput(outside, letter, "na", "", "Planned migration window: the platform was offline.")
+            for letter in ("A", "B")
+        ],
+    )
+    replaced = services.replace_item(uow, ref, av.id, outside)
+    services.record_results(
+        uow,
+        ref,
+        av.id,
+        [
+            services.ResultInput(i.key, letter, "pass", "R")
+            for i in replaced.items
+            if i.replaces_key
+            for letter in ("A", "B")
+        ],
+    )
+    # AV-03 and CE-05: every quarterly restore test and the annual review tested; A1.2 and CC1.5 are met.
+    for control, tested in (("AV-03", ("A",)), ("CE-05", ("A",))):
+        occurrences = services.generate_population(uow, ref, control)
+        every = services.select_sample(
+            uow, ref, control, population_id=occurrences.id, method="random", size=occurrences.rows, seed=5
+        )
+        services.record_results(
+            uow, ref, every.id, [services.ResultInput(k, letter, "pass", "I") for k in every.keys for letter in tested]
+        )
+    # PA-01: quarterly physical access review, one quarter not reviewed: not effective, nothing
+    # compensates, so CC6.4 is not met and the proposal is already at least qualified.
+    quarters = services.generate_population(uow, ref, "PA-01")
+    pa = services.select_sample(uow, ref, "PA-01", population_id=quarters.id, method="random", size=2, seed=17)
+    services.record_results(
+        uow,
+        ref,
+        pa.id,
+        [services.ResultInput(pa.keys[0], "A", "pass", "I")]
+        + [services.ResultInput(pa.keys[1], "A", "deviation", "X", "No evidence the badge list was reviewed.")],
+    )
+    services.set_deviation_wording(uow, ref, "PA-01", "A", "the quarterly badge access review was not performed")
+    # OP-05: no incident needed post-incident actions in the period; the auditor concludes it did not operate.
+    services.set_control_conclusion(
+        uow,
+        ref,
+        "OP-05",
+        "not_tested",
+        rationale="No incident in the period required corrective actions, confirmed by inspecting the incident log.",
+    )
+    # LA-03: an exception found outside any sample, by inquiry (not yet evaluated).
+    services.add_exception(
+        uow,
+        ref,
+        "LA-03",
+        description="Inquiry of HR showed one leaver in September kept VPN access for six days.",
+        source="inquiry",
     )
     yield Progress(6, 7, "Fieldwork")
 
@@ -240,3 +412,20 @@ def _fieldwork(uow: SqlUnitOfWork, ref: str, start: dt.date, end: dt.date) -> It
 def build_demo(store: Store, actor: str | None = None) -> str:
     """Create the demo engagement and return its reference."""
     return list(iter_build_demo(store, actor))[-1].label
+
+
+def open_demo_store(actor: str | None = None) -> Store:
+    """The demo's own store (beside the default one), with the demo built on first use; the caller closes it.
+
+    The firm's store holds real clients only: whatever shows the demo opens this one.
+    """
+    path = config.demo_store_path()
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    store = services.open_store(path)
+    try:
+        if not services.list_engagements(store.reader()):
+            build_demo(store, actor)
+    except BaseException:
+        store.close()
+        raise
+    return store

@@ -13,7 +13,9 @@ reviewer can recompute them:
 * weekly: the Friday of every Monday-to-Sunday week, when that Friday is in the
   period; a Friday holiday moves back to the latest earlier business day of the
   same week inside the period (the week is skipped if there is none).
-* daily: every Monday to Friday in the period that is not a holiday.
+* daily: every Monday to Friday in the period that is not a holiday, or,
+  for a control that runs every day (an automated backup, say), every
+  calendar day of the period (``every_day=True``).
 
 Controls that run many times a day, on events or continuously have no schedule
 to generate: their populations come from the client's records.
@@ -80,9 +82,11 @@ def _weekly(start: dt.date, end: dt.date, holidays: set[dt.date]) -> list[dt.dat
     return dates
 
 
-def _daily(start: dt.date, end: dt.date, holidays: set[dt.date]) -> list[dt.date]:
+def _daily(start: dt.date, end: dt.date, holidays: set[dt.date], every_day: bool) -> list[dt.date]:
     days = (end - start).days + 1
     every = (start + dt.timedelta(days=i) for i in range(days))
+    if every_day:
+        return list(every)
     return [day for day in every if day.weekday() < 5 and day not in holidays]
 
 
@@ -91,6 +95,8 @@ def occurrence_dates(
     period_start: dt.date | str,
     period_end: dt.date | str,
     holidays: Iterable[dt.date | str] = (),
+    *,
+    every_day: bool = False,
 ) -> list[dt.date]:
     """The dates a periodic control should have operated in the period (see module doc)."""
     start = _date_of(period_start, "period start")
@@ -106,7 +112,7 @@ def occurrence_dates(
     if name == "weekly":
         return _weekly(start, end, days_off)
     if name == "daily":
-        return _daily(start, end, days_off)
+        return _daily(start, end, days_off, every_day)
     raise InvalidParameterError(
         f"Occurrences can be generated for {', '.join(SCHEDULED_FREQUENCIES)} controls, not "
         f"{frequency!r}; import the population from the client's records instead."
@@ -118,7 +124,9 @@ def generate_occurrences(
     period_start: dt.date | str,
     period_end: dt.date | str,
     holidays: Iterable[dt.date | str] = (),
+    *,
+    every_day: bool = False,
 ) -> Population:
     """The population of a periodic control's occurrences, keyed ``YYYY-MM-DD``."""
-    dates = occurrence_dates(frequency, period_start, period_end, holidays)
+    dates = occurrence_dates(frequency, period_start, period_end, holidays, every_day=every_day)
     return Population.from_columns([d.isoformat() for d in dates], dates)

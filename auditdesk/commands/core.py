@@ -72,6 +72,9 @@ def controls(ctx: Context) -> None:
             "type": c.control_type.value,
             "key": c.key,
             "criteria": list(c.criteria),
+            "attributes": [a.letter for a in c.test_plan.attributes if not a.retired],
+            "attribute_questions": {a.letter: a.question for a in c.test_plan.attributes if not a.retired},
+            "retired": c.retired,
             "design": design[c.ref].design,
         }
         for c in items

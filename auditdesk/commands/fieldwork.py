@@ -153,6 +153,9 @@ def _generate_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--holiday", action="append", default=[], metavar="YYYY-MM-DD", help="a non-business day (repeatable)"
     )
+    parser.add_argument(
+        "--every-day", action="store_true", help="a daily control that also runs at weekends: every calendar day"
+    )
 
 
 @command("generate-population", "generate a periodic control's occurrences over the period")(_generate_args)
@@ -163,7 +166,7 @@ def generate_population(ctx: Context) -> None:
     except ValueError as exc:
         raise ValidationError(f"Holidays are dates like 2025-12-25: {exc}.") from None
     pop = services.generate_population(
-        ctx.store.uow(ctx.actor), a.engagement, a.control, name=a.name, holidays=holidays
+        ctx.store.uow(ctx.actor), a.engagement, a.control, name=a.name, holidays=holidays, every_day=a.every_day
     )
     ctx.emit(
         {"population": pop.id, "rows": pop.rows, "digest": pop.digest},
@@ -185,9 +188,17 @@ def _select_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, help="64-bit seed (else drawn from the OS and recorded)")
     parser.add_argument(
         "--risk",
-        default="lower",
-        choices=["lower", "higher"],
-        help="risk for the non-statistical frequency table",
+        default="low",
+        choices=["low", "moderate", "high", "lower", "higher"],
+        help="assessed risk for the non-statistical size: low takes the low end of the frequency's range, "
+        "moderate the midpoint, high the high end",
+    )
+    parser.add_argument(
+        "--planned-extension",
+        type=int,
+        metavar="N",
+        help="size to extend to after an isolated deviation, decided now (default: the firm's step for "
+        "non-statistical samples of weekly and more frequent controls)",
     )
 
 
@@ -207,7 +218,8 @@ def select(ctx: Context) -> None:
         size_method=a.size_method,
         strata=a.strata,
         seed=a.seed,
-        risk=a.risk,
+        risk={"low": "lower", "high": "higher"}.get(a.risk, a.risk),
+        planned_extension=a.planned_extension,
     )
     ctx.emit(
         {
@@ -217,11 +229,30 @@ def select(ctx: Context) -> None:
             "receipt": sample.receipt,
             "strata": list(sample.strata),
             "plan": sample.plan,
+            "statistical": sample.statistical,
+            "planned_extension": sample.planned_extension,
         },
         lambda: (
             f"Sample {sample.id}: {sample.size} items by {sample.method} selection "
             f"(seed {sample.receipt.get('seed')})\n" + "\n".join(sample.keys)
         ),
+    )
+
+
+def _replace_args(parser: argparse.ArgumentParser) -> None:
+    _sample_arg(parser)
+    parser.add_argument("item", metavar="ITEM", help="the not-applicable item's key")
+
+
+@command("replace", "replace a not-applicable item by the next item of the same selection receipt")(_replace_args)
+def replace(ctx: Context) -> None:
+    a = ctx.args
+    before = set(services.get_sample(ctx.store.reader(), a.engagement, _int(a.sample, "The sample id")).keys)
+    sample = services.replace_item(ctx.store.uow(ctx.actor), a.engagement, _int(a.sample, "The sample id"), a.item)
+    added = [k for k in sample.keys if k not in before]
+    ctx.emit(
+        {"sample": sample.id, "replaced": a.item, "by": added, "items": list(sample.keys)},
+        f"Item {a.item} replaced by {', '.join(added)} (drawn from the same receipt).",
     )
 
 
@@ -290,14 +321,19 @@ def result(ctx: Context) -> None:
 @command("conclusions", "control, criterion and proposed opinion conclusions")(_eng)
 def conclusions(ctx: Context) -> None:
     c = services.engagement_conclusions(ctx.store.reader(), ctx.args.engagement)
+    p = c.proposal
     document = {
         "controls": [
             {
                 "ref": s.ref,
                 "computed": s.computed.value,
                 "final": s.final.value,
+                "label": s.final.label,
                 "rationale": s.rationale,
+                "explanation": s.explanation,
+                "design": None if s.design is None else s.design.value,
                 "exceptions": s.exceptions,
+                "compensated_by": list(s.compensated_by),
                 "result": s.result_text,
             }
             for s in c.controls
@@ -307,26 +343,43 @@ def conclusions(ctx: Context) -> None:
                 "id": k.id,
                 "conclusion": k.final.value,
                 "computed": k.computed.value,
+                "label": k.final.label,
+                "explanation": k.explanation,
+                "rationale": k.rationale,
                 "controls": list(k.controls),
+                "waiting_for": list(k.waiting_for),
             }
             for k in c.criteria
         ],
-        "proposed_opinion": c.proposal.opinion.value,
-        "reasons": list(c.proposal.reasons),
+        "proposed_opinion": p.opinion.value,
+        "at_least": None if p.at_least is None else p.at_least.value,
+        "parts": [
+            {"part": part.part.value, "opinion": part.opinion.value, "reasons": list(part.reasons)} for part in p.parts
+        ],
+        "waiting_for": list(p.waiting_for),
+        "reasons": list(p.reasons),
         "recorded_opinion": None if c.recorded is None else c.recorded.opinion.value,
     }
 
     def text() -> str:
         lines = ["Controls:"]
         lines += [
-            f"  {s.ref:<8} {s.final.label}" + (" (override)" if s.final is not s.computed else "") for s in c.controls
+            f"  {s.ref:<8} {s.final.label}" + (" (auditor's conclusion)" if s.final is not s.computed else "")
+            for s in c.controls
         ]
-        not_met = [k.id for k in c.criteria if k.final.value in ("not_met", "not_addressed")]
-        lines.append(f"Criteria: {len(c.criteria)} in scope; not met: {', '.join(not_met) or 'none'}")
-        lines.append(f"Proposed opinion: {c.proposal.opinion.value}")
-        lines += [f"  - {r}" for r in c.proposal.reasons]
+        failing = [k.id for k in c.criteria if k.final.failing]
+        open_ = [k.id for k in c.criteria if not k.final.concluded]
+        lines.append(
+            f"Criteria: {len(c.criteria)} in scope; not met: {', '.join(failing) or 'none'}; open: {len(open_)}"
+        )
+        headline = p.opinion.label
+        if p.at_least is not None:
+            headline += f" (at least {p.at_least.value})"
+        lines.append(f"Proposed opinion: {headline}")
+        lines += [f"  {part.part.label}: {part.opinion.label}" for part in p.parts]
+        lines += [f"  - {r}" for r in p.reasons]
         if c.recorded:
-            lines.append(f"Recorded opinion: {c.recorded.opinion.value} by {c.recorded.decided_by}")
+            lines.append(f"Recorded opinion: {c.recorded.opinion.label} by {c.recorded.decided_by}")
         return "\n".join(lines)
 
     ctx.emit(document, text)
@@ -358,12 +411,15 @@ def _opinion_args(parser: argparse.ArgumentParser) -> None:
     _eng(parser)
     parser.add_argument("opinion", choices=["unmodified", "qualified", "adverse", "disclaimer"])
     parser.add_argument("--basis", default="", help="basis paragraph (required for a modified opinion)")
+    parser.add_argument("--reason", default="", help="why the opinion differs from the app's proposal")
 
 
 @command("opinion", "the engagement partner records the opinion")(_opinion_args)
 def opinion(ctx: Context) -> None:
     a = ctx.args
-    r = services.record_opinion(ctx.store.uow(ctx.actor), a.engagement, a.opinion, basis=a.basis)
+    r = services.record_opinion(
+        ctx.store.uow(ctx.actor), a.engagement, a.opinion, basis=a.basis, override_reason=a.reason
+    )
     ctx.emit(
         {"opinion": r.opinion.value, "proposed": r.proposed.value, "decided_by": r.decided_by},
         f"Opinion recorded: {r.opinion.value} (the app proposed {r.proposed.value}).",
@@ -385,6 +441,8 @@ def exceptions(ctx: Context) -> None:
                 "root_cause": e.root_cause,
                 "management_response": e.management_response,
                 "compensating_control": e.compensating_control,
+                "source": e.source,
+                "evaluation": e.evaluation,
                 "status": e.status,
             }
             for e in items

@@ -6,18 +6,28 @@ The UI and the command line call these and get frozen dataclasses back.
 from __future__ import annotations
 
 from auditdesk.services.conclusions import (
+    CompensationRecord,
     ControlStatus,
     CriterionStatus,
     EngagementConclusions,
     MatterRecord,
     RecordedOpinion,
+    Representations,
     add_matter,
+    can_record_opinion,
     clear_control_conclusion,
     delete_matter,
+    designate_compensation,
     engagement_conclusions,
+    evaluate_exception,
+    list_compensations,
+    mark_not_relevant,
+    opinion_blockers,
     record_opinion,
+    record_representations,
     set_control_conclusion,
     set_criterion_conclusion,
+    withdraw_compensation,
 )
 from auditdesk.services.controls import (
     ControlInput,
@@ -88,7 +98,9 @@ from auditdesk.services.samples import (
     iter_select_sample,
     list_samples,
     plan_size,
+    record_misstatement,
     reperform_sample,
+    replace_item,
     select_sample,
 )
 from auditdesk.services.store import open_store, recent_events, verify_trail
@@ -111,9 +123,23 @@ from auditdesk.services.testing import (
     save_tickmark,
     update_exception,
 )
+from auditdesk.services.wording import set_deviation_wording
 from auditdesk.storage.uow import Store
 
 __all__ = [
+    "record_misstatement",
+    "set_deviation_wording",
+    "replace_item",
+    "CompensationRecord",
+    "Representations",
+    "can_record_opinion",
+    "designate_compensation",
+    "evaluate_exception",
+    "list_compensations",
+    "mark_not_relevant",
+    "opinion_blockers",
+    "record_representations",
+    "withdraw_compensation",
     "ControlInput",
     "ControlStatus",
     "CriterionStatus",

@@ -1,4 +1,10 @@
-"""Control, criterion and opinion conclusions: computed, overridden, decided."""
+"""Control, criterion and opinion conclusions: computed, overridden, decided.
+
+The rules themselves live in auditdesk.conclusions (pure functions); this module
+reads their inputs from the store in a handful of set-based queries, so one
+reload of a 5,000-control engagement costs one pass, and records the auditor's
+and the partner's decisions with their trail events.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +12,7 @@ import datetime as dt
 import json
 from collections import defaultdict
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import func, select
 
@@ -14,18 +20,26 @@ from auditdesk import trail
 from auditdesk.catalog import criteria_in_scope
 from auditdesk.conclusions import (
     AUDITOR_CONCLUSIONS,
+    AUDITOR_CRITERION_CONCLUSIONS,
+    EFFECTIVE_CONCLUSIONS,
     AttributeTally,
+    Compensation,
     ControlConclusion,
     ControlEvaluation,
     CriterionConclusion,
+    CriterionInput,
+    DesignConclusion,
     MappedControl,
     Matter,
     MatterKind,
     Opinion,
+    OpinionPart,
     OpinionProposal,
+    ProposedOpinion,
     SampleTally,
     conclude_criterion,
     evaluate_control,
+    evaluate_design,
     propose_opinion,
     result_wording,
 )
@@ -33,6 +47,7 @@ from auditdesk.errors import NotFoundError, ValidationError
 from auditdesk.services._common import categories_of, control_row, engagement_row, parse_enum, require_text
 from auditdesk.storage.schema import (
     AttributeRow,
+    CompensationRow,
     ControlConclusionRow,
     ControlCriterionRow,
     ControlRow,
@@ -47,8 +62,12 @@ from auditdesk.storage.schema import (
     SampleRow,
     TeamMemberRow,
     TestResultRow,
+    WalkthroughRow,
 )
 from auditdesk.storage.uow import SqlUnitOfWork
+
+# A basis paragraph names the matter; fewer words than this cannot.
+MIN_BASIS_WORDS = 12
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +81,10 @@ class ControlStatus:
     samples: tuple[SampleTally, ...]
     exceptions: int
     result_text: str  # section 4 wording
+    design: DesignConclusion | None = None
+    compensation: Compensation = Compensation.NONE
+    compensated_by: tuple[str, ...] = ()
+    waiting_for: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,15 +95,20 @@ class CriterionStatus:
     rationale: str
     explanation: str
     controls: tuple[str, ...]
+    waiting_for: tuple[str, ...] = ()
+    parts: frozenset[OpinionPart] = frozenset()
+    waiting_refs: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class RecordedOpinion:
     opinion: Opinion
-    proposed: Opinion
+    proposed: ProposedOpinion
     basis: str
     decided_by: str
     decided_at: str
+    override_reason: str = ""
+    parts: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,25 +121,89 @@ class MatterRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class CompensationRecord:
+    id: int
+    exception_id: int
+    control_ref: str  # the compensating control
+    reason: str
+    designated_by: str
+    designated_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class Representations:
+    engagement: str
+    dated: dt.date
+    recorded_by: str
+    recorded_at: str
+
+
+@dataclass(frozen=True, slots=True)
 class EngagementConclusions:
     controls: tuple[ControlStatus, ...]
     criteria: tuple[CriterionStatus, ...]
     proposal: OpinionProposal
     recorded: RecordedOpinion | None
     matters: tuple[MatterRecord, ...]
+    type1: bool = False
 
 
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
-def _tallies(uow: SqlUnitOfWork, eng: EngagementRow) -> dict[int, list[SampleTally]]:
-    """Per control id, a tally of each of its samples."""
+def _decimal(text: str | None) -> Decimal | None:
+    if not text:
+        return None
+    try:
+        return Decimal(text)
+    except InvalidOperation:
+        return None
+
+
+# ---- reading the evidence ---------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Controls:
+    """The engagement's live (not retired) controls, read once."""
+
+    ids: list[int]
+    ref: dict[int, str]
+    frequency: dict[int, str]
+
+
+def _live_controls(uow: SqlUnitOfWork, eng: EngagementRow) -> _Controls:
+    rows = uow.session.execute(
+        select(ControlRow.id, ControlRow.ref, ControlRow.frequency)
+        .where(ControlRow.engagement_id == eng.id, ControlRow.retired.is_(False))
+        .order_by(ControlRow.ref)
+    ).all()
+    return _Controls([r[0] for r in rows], {r[0]: r[1] for r in rows}, {r[0]: r[2] for r in rows})
+
+
+def _tallies(uow: SqlUnitOfWork, eng: EngagementRow, controls: _Controls) -> dict[int, list[SampleTally]]:
+    """Per control id, a tally of each of its live samples."""
     session = uow.session
-    samples = session.scalars(select(SampleRow).where(SampleRow.engagement_id == eng.id).order_by(SampleRow.id)).all()
+    samples = session.execute(
+        select(
+            SampleRow.id,
+            SampleRow.control_id,
+            SampleRow.population_id,
+            SampleRow.method,
+            SampleRow.statistical,
+            SampleRow.size,
+            SampleRow.confidence,
+            SampleRow.tolerable_rate,
+            SampleRow.plan_json,
+            SampleRow.planned_extension,
+        )
+        .where(SampleRow.engagement_id == eng.id, SampleRow.retired.is_(False))
+        .order_by(SampleRow.id)
+    ).all()
     if not samples:
         return {}
-    sizes = dict(
+    item_counts: dict[int, int] = dict(
         session.execute(
             select(SampleItemRow.sample_id, func.count())
             .join(SampleRow, SampleRow.id == SampleItemRow.sample_id)
@@ -127,125 +219,280 @@ def _tallies(uow: SqlUnitOfWork, eng: EngagementRow) -> dict[int, list[SampleTal
         .group_by(TestResultRow.sample_id, TestResultRow.attribute, TestResultRow.outcome)
     ).all():
         counts[(sid, letter, outcome)] = n
-    attributes: dict[int, list[tuple[str, str]]] = defaultdict(list)
-    for cid, letter, question in session.execute(
-        select(AttributeRow.control_id, AttributeRow.letter, AttributeRow.question)
+    attributes: dict[int, list[tuple[str, str, str]]] = defaultdict(list)
+    for cid, letter, question, wording in session.execute(
+        select(AttributeRow.control_id, AttributeRow.letter, AttributeRow.question, AttributeRow.deviation_wording)
         .join(ControlRow, ControlRow.id == AttributeRow.control_id)
-        .where(ControlRow.engagement_id == eng.id)
+        .where(ControlRow.engagement_id == eng.id, AttributeRow.retired.is_(False))
         .order_by(AttributeRow.letter)
     ).all():
-        attributes[cid].append((letter, question))
-    population_sizes = dict(
+        attributes[cid].append((letter, question, wording))
+    population_sizes: dict[int, int] = dict(
         session.execute(select(PopulationRow.id, PopulationRow.rows).where(PopulationRow.engagement_id == eng.id)).all()
     )
+    # Items with a not-applicable result that no replacement has been drawn for yet,
+    # and the misstatements recorded on PPS items (for the Stringer bound).
+    na_items: dict[int, set[str]] = defaultdict(set)
+    for sid, key in session.execute(
+        select(TestResultRow.sample_id, TestResultRow.item_key)
+        .join(SampleRow, SampleRow.id == TestResultRow.sample_id)
+        .where(SampleRow.engagement_id == eng.id, TestResultRow.outcome == "na")
+        .distinct()
+    ).all():
+        na_items[sid].add(key)
+    replaced: dict[int, set[str]] = defaultdict(set)
+    taints: dict[int, list[Decimal]] = defaultdict(list)
+    audited_samples: set[int] = set()
+    for sid, replaces, amount, audited in session.execute(
+        select(SampleItemRow.sample_id, SampleItemRow.replaces_key, SampleItemRow.amount, SampleItemRow.audited_amount)
+        .join(SampleRow, SampleRow.id == SampleItemRow.sample_id)
+        .where(
+            SampleRow.engagement_id == eng.id,
+            (SampleItemRow.replaces_key.is_not(None)) | (SampleItemRow.audited_amount.is_not(None)),
+        )
+    ).all():
+        if replaces is not None:
+            replaced[sid].add(replaces)
+        book, found = _decimal(amount), _decimal(audited)
+        if audited is not None:
+            audited_samples.add(sid)
+            if book and found is not None and book != found:
+                taints[sid].append(min(abs(book - found) / abs(book), Decimal(1)))
+    live = set(controls.ids)
     result: dict[int, list[SampleTally]] = defaultdict(list)
-    for s in samples:
-        size = int(sizes.get(s.id, 0))
-        plan = json.loads(s.plan_json or "{}")
+    for sid, cid, pop_id, method, statistical, size, confidence, tolerable, plan_json, planned_ext in samples:
+        if cid not in live:
+            continue
+        items = int(item_counts.get(sid, 0))
+        plan = json.loads(plan_json or "{}")
         tallies = []
-        for letter, question in attributes.get(s.control_id, []):
-            passed = counts.get((s.id, letter, "pass"), 0)
-            deviations = counts.get((s.id, letter, "deviation"), 0)
-            na = counts.get((s.id, letter, "na"), 0)
-            tallies.append(AttributeTally(letter, question, passed, deviations, na, size - passed - deviations - na))
-        result[s.control_id].append(
+        for letter, question, wording in attributes.get(cid, []):
+            passed = counts.get((sid, letter, "pass"), 0)
+            deviations = counts.get((sid, letter, "deviation"), 0)
+            na = counts.get((sid, letter, "na"), 0)
+            tallies.append(
+                AttributeTally(letter, question, passed, deviations, na, items - passed - deviations - na, wording)
+            )
+        population_size = population_sizes.get(pop_id)
+        whole = population_size is not None and size >= population_size
+        result[cid].append(
             SampleTally(
-                sample_id=s.id,
+                sample_id=sid,
                 size=size,
-                statistical=s.statistical,
-                confidence=Decimal(s.confidence) if s.confidence else None,
-                tolerable_rate=Decimal(s.tolerable_rate) if s.tolerable_rate else None,
-                population_size=population_sizes.get(s.population_id),
+                statistical=statistical,
+                confidence=_decimal(confidence),
+                tolerable_rate=_decimal(tolerable),
+                population_size=population_size,
                 hypergeometric=plan.get("method") == "hypergeometric",
                 attributes=tuple(tallies),
+                method=method,
+                frequency=controls.frequency.get(cid, ""),
+                whole_population=whole,
+                planned_extension=planned_ext,
+                extended=bool(plan.get("extended_from")),
+                mus=plan.get("method") == "mus",
+                taints=tuple(taints[sid]) if sid in audited_samples else None,
+                replacements_needed=0 if whole else len(na_items.get(sid, set()) - replaced.get(sid, set())),
             )
         )
     return result
 
 
-def _control_statuses(
-    uow: SqlUnitOfWork, eng: EngagementRow
-) -> tuple[tuple[ControlStatus, ...], dict[int, ControlStatus], dict[int, bool]]:
-    session = uow.session
-    controls = session.scalars(
-        select(ControlRow).where(ControlRow.engagement_id == eng.id).order_by(ControlRow.ref)
-    ).all()
-    tallies = _tallies(uow, eng)
-    overrides = {
-        r.control_id: r
-        for r in session.scalars(
-            select(ControlConclusionRow)
-            .join(ControlRow, ControlRow.id == ControlConclusionRow.control_id)
-            .where(ControlRow.engagement_id == eng.id)
-        )
-    }
-    exceptions: dict[int, list[ExceptionRow]] = defaultdict(list)
-    for ex in session.scalars(
-        select(ExceptionRow)
+def _designs(uow: SqlUnitOfWork, eng: EngagementRow) -> dict[int, DesignConclusion]:
+    """The latest walkthrough conclusion per control."""
+    designs: dict[int, DesignConclusion] = {}
+    for cid, conclusion in uow.session.execute(
+        select(WalkthroughRow.control_id, WalkthroughRow.conclusion)
+        .where(WalkthroughRow.engagement_id == eng.id, WalkthroughRow.retired.is_(False))
+        .order_by(WalkthroughRow.id)
+    ).all():
+        try:
+            designs[cid] = DesignConclusion(conclusion)
+        except ValueError:
+            continue
+    return designs
+
+
+@dataclass(slots=True)
+class _Exceptions:
+    by_control: dict[int, list[tuple[int, str, str]]]  # (id, source, description) of open exceptions
+    designations: dict[int, list[int]]  # exception id -> compensating control ids
+
+
+def _open_exceptions(uow: SqlUnitOfWork, eng: EngagementRow) -> _Exceptions:
+    by_control: dict[int, list[tuple[int, str, str]]] = defaultdict(list)
+    for xid, cid, source, description in uow.session.execute(
+        select(ExceptionRow.id, ExceptionRow.control_id, ExceptionRow.source, ExceptionRow.description)
         .where(ExceptionRow.engagement_id == eng.id, ExceptionRow.status == "open")
         .order_by(ExceptionRow.id)
-    ):
-        exceptions[ex.control_id].append(ex)
+    ).all():
+        by_control[cid].append((xid, source, description))
+    designations: dict[int, list[int]] = defaultdict(list)
+    for xid, cid in uow.session.execute(
+        select(CompensationRow.exception_id, CompensationRow.control_id)
+        .join(ExceptionRow, ExceptionRow.id == CompensationRow.exception_id)
+        .where(ExceptionRow.engagement_id == eng.id)
+        .order_by(CompensationRow.id)
+    ).all():
+        designations[xid].append(cid)
+    return _Exceptions(by_control, designations)
+
+
+def _compensates(status: ControlStatus | None, type1: bool) -> bool:
+    """Tested and concluded effective (for the whole period, by its own samples)."""
+    if status is None:
+        return False
+    if type1:
+        return status.final is ControlConclusion.DESIGNED
+    if status.design is not None and status.design.fails:
+        return False
+    return status.final in EFFECTIVE_CONCLUSIONS and bool(status.samples)
+
+
+def _control_statuses(
+    uow: SqlUnitOfWork, eng: EngagementRow
+) -> tuple[tuple[ControlStatus, ...], dict[int, ControlStatus], _Controls]:
+    session = uow.session
+    controls = _live_controls(uow, eng)
     type1 = eng.type == "type1"
-    statuses: list[ControlStatus] = []
-    by_id: dict[int, ControlStatus] = {}
-    compensated: dict[int, bool] = {}
-    for c in controls:
-        samples = tuple(tallies.get(c.id, ()))
-        evaluation = evaluate_control(samples)
-        override = overrides.get(c.id)
-        final = ControlConclusion(override.conclusion) if override else evaluation.computed
-        open_exceptions = exceptions.get(c.id, [])
-        status = ControlStatus(
-            ref=c.ref,
+    tallies = {} if type1 else _tallies(uow, eng, controls)
+    designs = _designs(uow, eng)
+    overrides = {
+        cid: (conclusion, rationale)
+        for cid, conclusion, rationale in session.execute(
+            select(ControlConclusionRow.control_id, ControlConclusionRow.conclusion, ControlConclusionRow.rationale)
+            .join(ControlRow, ControlRow.id == ControlConclusionRow.control_id)
+            .where(ControlRow.engagement_id == eng.id)
+        ).all()
+    }
+    exceptions = _open_exceptions(uow, eng)
+    first: dict[int, ControlStatus] = {}
+    for cid in controls.ids:
+        samples = tuple(tallies.get(cid, ()))
+        open_exceptions = exceptions.by_control.get(cid, [])
+        outside = [x for x in open_exceptions if x[1] != "sample"]
+        design = designs.get(cid)
+        evaluation = evaluate_design(design) if type1 else evaluate_control(samples, other_exceptions=len(outside))
+        override = overrides.get(cid)
+        final = ControlConclusion(override[0]) if override else evaluation.computed
+        first[cid] = ControlStatus(
+            ref=controls.ref[cid],
             computed=evaluation.computed,
             final=final,
-            rationale=override.rationale if override else "",
+            rationale=override[1] if override else "",
             explanation=evaluation.explanation,
             evaluation=evaluation,
             samples=samples,
             exceptions=len(open_exceptions),
-            result_text=(
-                "The control did not operate during the period; no test of operating effectiveness was possible. "
-                + (override.rationale if override else "")
-                if final is ControlConclusion.NOT_TESTED
-                else result_wording(samples, [e.description for e in open_exceptions], type1)
-            ),
+            result_text="",
+            design=design,
+            waiting_for=evaluation.waiting_for if final is evaluation.computed else "",
         )
-        statuses.append(status)
-        by_id[c.id] = status
-        compensated[c.id] = bool(open_exceptions) and all(e.compensating_control for e in open_exceptions)
-    return tuple(statuses), by_id, compensated
+    # Compensation needs every control's conclusion first.
+    statuses: list[ControlStatus] = []
+    by_id: dict[int, ControlStatus] = {}
+    for cid in controls.ids:
+        status = first[cid]
+        open_exceptions = exceptions.by_control.get(cid, [])
+        names: list[str] = []
+        state = Compensation.NONE
+        if open_exceptions:
+            covered_all = True
+            waiting = False
+            for xid, _source, _text in open_exceptions:
+                named = [c for c in exceptions.designations.get(xid, []) if c in first and c != cid]
+                names += [first[c].ref for c in named]
+                if any(_compensates(first[c], type1) for c in named):
+                    continue
+                covered_all = False
+                if named and any(
+                    first[c].final in (ControlConclusion.PENDING, ControlConclusion.EXCEPTIONS_NOTED) for c in named
+                ):
+                    waiting = True
+            state = Compensation.COVERED if covered_all else Compensation.WAITING if waiting else Compensation.NONE
+        names = list(dict.fromkeys(names))
+        compensation_texts = [
+            f"The auditor named {ref} as compensating for this exception; it was tested and operated effectively"
+            for ref in names
+            if state is Compensation.COVERED
+        ]
+        if status.final is ControlConclusion.NOT_TESTED:
+            text = "The control did not operate during the period; no test of operating effectiveness was possible." + (
+                f" {status.rationale.strip()}" if status.rationale.strip() else ""
+            )
+        else:
+            outside_texts = [t for _x, source, t in open_exceptions if source != "sample"]
+            text = result_wording(status.samples, outside_texts, type1, compensations=compensation_texts[:1])
+        final_status = ControlStatus(
+            ref=status.ref,
+            computed=status.computed,
+            final=status.final,
+            rationale=status.rationale,
+            explanation=status.explanation,
+            evaluation=status.evaluation,
+            samples=status.samples,
+            exceptions=status.exceptions,
+            result_text=text,
+            design=status.design,
+            compensation=state,
+            compensated_by=tuple(names),
+            waiting_for=status.waiting_for,
+        )
+        statuses.append(final_status)
+        by_id[cid] = final_status
+    return tuple(statuses), by_id, controls
 
 
 def _criterion_statuses(
-    uow: SqlUnitOfWork, eng: EngagementRow, by_id: dict[int, ControlStatus], compensated: dict[int, bool]
+    uow: SqlUnitOfWork, eng: EngagementRow, by_id: dict[int, ControlStatus]
 ) -> tuple[CriterionStatus, ...]:
     session = uow.session
+    type1 = eng.type == "type1"
     mapped: dict[str, list[int]] = defaultdict(list)
     for cid, criterion_id in session.execute(
         select(ControlCriterionRow.control_id, ControlCriterionRow.criterion_id)
         .join(ControlRow, ControlRow.id == ControlCriterionRow.control_id)
-        .where(ControlRow.engagement_id == eng.id)
+        .where(ControlRow.engagement_id == eng.id, ControlRow.retired.is_(False))
     ).all():
         mapped[criterion_id].append(cid)
     overrides = {
-        r.criterion_id: r
-        for r in session.scalars(select(CriterionConclusionRow).where(CriterionConclusionRow.engagement_id == eng.id))
+        cid: (conclusion, rationale)
+        for cid, conclusion, rationale in session.execute(
+            select(
+                CriterionConclusionRow.criterion_id, CriterionConclusionRow.conclusion, CriterionConclusionRow.rationale
+            ).where(CriterionConclusionRow.engagement_id == eng.id)
+        ).all()
     }
     out: list[CriterionStatus] = []
     for criterion in criteria_in_scope(categories_of(eng)):
-        ids = sorted(mapped.get(criterion.id, []), key=lambda i: by_id[i].ref)
-        computed, why = conclude_criterion(MappedControl(by_id[i].ref, by_id[i].final, compensated[i]) for i in ids)
+        ids = sorted((i for i in mapped.get(criterion.id, []) if i in by_id), key=lambda i: by_id[i].ref)
+        finding = conclude_criterion(
+            (
+                MappedControl(
+                    by_id[i].ref,
+                    by_id[i].final,
+                    by_id[i].compensation,
+                    by_id[i].compensated_by,
+                    DesignConclusion.DESIGNED if type1 else by_id[i].design,
+                    by_id[i].exceptions,
+                )
+                for i in ids
+            ),
+            type1=type1,
+        )
         override = overrides.get(criterion.id)
+        final = CriterionConclusion(override[0]) if override else finding.conclusion
         out.append(
             CriterionStatus(
                 id=criterion.id,
-                computed=computed,
-                final=CriterionConclusion(override.conclusion) if override else computed,
-                rationale=override.rationale if override else "",
-                explanation=why,
+                computed=finding.conclusion,
+                final=final,
+                rationale=override[1] if override else "",
+                explanation=finding.explanation,
                 controls=tuple(by_id[i].ref for i in ids),
+                waiting_for=() if final.concluded else finding.waiting_for,
+                parts=finding.parts,
+                waiting_refs=() if final.concluded else finding.waiting_refs,
             )
         )
     return tuple(out)
@@ -256,27 +503,43 @@ def _matters(uow: SqlUnitOfWork, eng_id: int) -> tuple[MatterRecord, ...]:
     return tuple(MatterRecord(r.id, MatterKind(r.kind), r.description, r.material, r.pervasive) for r in rows)
 
 
+def _recorded(row: OpinionRow | None) -> RecordedOpinion | None:
+    if row is None:
+        return None
+    parts = json.loads(row.parts_json or "{}")
+    return RecordedOpinion(
+        Opinion(row.opinion),
+        ProposedOpinion(row.proposed),
+        row.basis,
+        row.decided_by,
+        row.decided_at,
+        row.override_reason,
+        tuple((str(k), str(v)) for k, v in parts.items()),
+    )
+
+
 def _conclusions(uow: SqlUnitOfWork, eng: EngagementRow) -> EngagementConclusions:
-    controls, by_id, compensated = _control_statuses(uow, eng)
-    criteria = _criterion_statuses(uow, eng, by_id, compensated)
+    controls, by_id, _ = _control_statuses(uow, eng)
+    criteria = _criterion_statuses(uow, eng, by_id)
     matters = _matters(uow, eng.id)
+    type1 = eng.type == "type1"
     proposal = propose_opinion(
-        [(c.id, c.final) for c in criteria],
+        [CriterionInput(c.id, c.final, c.parts, c.waiting_for, c.waiting_refs) for c in criteria],
         [Matter(m.kind, m.description, m.material, m.pervasive) for m in matters],
+        type1=type1,
     )
-    row = uow.session.get(OpinionRow, eng.id)
-    recorded = (
-        None
-        if row is None
-        else RecordedOpinion(Opinion(row.opinion), Opinion(row.proposed), row.basis, row.decided_by, row.decided_at)
+    return EngagementConclusions(
+        controls, criteria, proposal, _recorded(uow.session.get(OpinionRow, eng.id)), matters, type1
     )
-    return EngagementConclusions(controls, criteria, proposal, recorded, matters)
 
 
 def engagement_conclusions(uow: SqlUnitOfWork, engagement: str | int) -> EngagementConclusions:
     """Every control's and criterion's conclusion and the proposed opinion."""
     with uow:
         return _conclusions(uow, engagement_row(uow, engagement))
+
+
+# ---- the auditor's decisions --------------------------------------------------------
 
 
 def set_control_conclusion(
@@ -290,13 +553,20 @@ def set_control_conclusion(
     """Record the auditor's conclusion; a rationale is required when it differs from the computed one."""
     with uow:
         eng = engagement_row(uow, engagement)
+        trail.ensure_writable(uow, eng.id, "control.conclusion")
         ctrl = control_row(uow, eng.id, control)
+        if eng.type == "type1":
+            raise ValidationError(
+                "A Type 1 control is concluded by its walkthrough; record the walkthrough's conclusion instead."
+            )
         chosen = parse_enum(ControlConclusion, conclusion, "control conclusion")
         if chosen not in AUDITOR_CONCLUSIONS:
             raise ValidationError(
                 "The auditor concludes effective, effective_with_exceptions, not_effective or not_tested."
             )
         _, by_id, _ = _control_statuses(uow, eng)
+        if ctrl.id not in by_id:
+            raise ValidationError(f"Control {ctrl.ref} is retired; restore it before concluding on it.")
         computed = by_id[ctrl.id].computed
         rationale = rationale.strip()
         if chosen is ControlConclusion.NOT_TESTED and not rationale:
@@ -305,7 +575,7 @@ def set_control_conclusion(
             )
         if chosen is not computed and not rationale:
             raise ValidationError(
-                f"The computed conclusion is '{computed.value}'; give your rationale for concluding '{chosen.value}'."
+                f"The computed conclusion is “{computed.label}”; give your rationale for concluding “{chosen.label}”."
             )
         row = uow.session.get(ControlConclusionRow, ctrl.id)
         before = None if row is None else {"conclusion": row.conclusion, "rationale": row.rationale}
@@ -335,6 +605,7 @@ def clear_control_conclusion(uow: SqlUnitOfWork, engagement: str | int, control:
     """Go back to the computed conclusion."""
     with uow:
         eng = engagement_row(uow, engagement)
+        trail.ensure_writable(uow, eng.id, "control.conclusion")
         ctrl = control_row(uow, eng.id, control)
         row = uow.session.get(ControlConclusionRow, ctrl.id)
         if row is not None:
@@ -344,7 +615,16 @@ def clear_control_conclusion(uow: SqlUnitOfWork, engagement: str | int, control:
             uow.session.flush()
         _, by_id, _ = _control_statuses(uow, eng)
         uow.commit()
+    if ctrl.id not in by_id:
+        raise ValidationError(f"Control {ctrl.ref} is retired.")
     return by_id[ctrl.id]
+
+
+def _in_scope(eng: EngagementRow, criterion: str) -> str:
+    cid = criterion.strip().upper()
+    if cid not in {c.id for c in criteria_in_scope(categories_of(eng))}:
+        raise NotFoundError(f"{criterion} is not an in-scope criterion of engagement {eng.ref}.")
+    return cid
 
 
 def set_criterion_conclusion(
@@ -355,12 +635,15 @@ def set_criterion_conclusion(
     *,
     rationale: str = "",
 ) -> CriterionStatus:
-    """Override a criterion's conclusion with a rationale (None goes back to the computed one)."""
+    """Override a criterion's conclusion with a rationale (None goes back to the computed one).
+
+    The rationale of a criterion whose controls did not operate is the paragraph
+    the report carries; "not relevant" needs the reason the description states.
+    """
     with uow:
         eng = engagement_row(uow, engagement)
-        cid = criterion.strip().upper()
-        if cid not in {c.id for c in criteria_in_scope(categories_of(eng))}:
-            raise NotFoundError(f"{criterion} is not an in-scope criterion of engagement {eng.ref}.")
+        trail.ensure_writable(uow, eng.id, "criterion.conclusion")
+        cid = _in_scope(eng, criterion)
         row = uow.session.get(CriterionConclusionRow, (eng.id, cid))
         before = None if row is None else {"conclusion": row.conclusion, "rationale": row.rationale}
         if conclusion is None:
@@ -369,9 +652,25 @@ def set_criterion_conclusion(
             after = None
         else:
             chosen = parse_enum(CriterionConclusion, conclusion, "criterion conclusion")
-            if chosen in (CriterionConclusion.PENDING, CriterionConclusion.NOT_ADDRESSED):
-                raise ValidationError("A criterion is concluded met, met_with_exceptions or not_met.")
-            rationale = require_text(rationale, "rationale for overriding the criterion conclusion")
+            if chosen not in AUDITOR_CRITERION_CONCLUSIONS:
+                raise ValidationError("A criterion is concluded met, met_with_exceptions, not_met or not_relevant.")
+            rationale = require_text(rationale, "rationale for the criterion conclusion")
+            if chosen is CriterionConclusion.NOT_RELEVANT and any(
+                True
+                for _ in uow.session.scalars(
+                    select(ControlCriterionRow.control_id)
+                    .join(ControlRow, ControlRow.id == ControlCriterionRow.control_id)
+                    .where(
+                        ControlRow.engagement_id == eng.id,
+                        ControlRow.retired.is_(False),
+                        ControlCriterionRow.criterion_id == cid,
+                    )
+                    .limit(1)
+                )
+            ):
+                raise ValidationError(
+                    f"Controls are mapped to {cid}; unmap them before marking the criterion not relevant."
+                )
             if row is None:
                 row = CriterionConclusionRow(engagement_id=eng.id, criterion_id=cid)
                 uow.session.add(row)
@@ -387,6 +686,13 @@ def set_criterion_conclusion(
     return result
 
 
+def mark_not_relevant(uow: SqlUnitOfWork, engagement: str | int, criterion: str, *, reason: str) -> CriterionStatus:
+    """Mark an in-scope criterion not relevant to the system, with the reason the description states."""
+    if not reason.strip():
+        raise ValidationError("Give the reason the criterion is not relevant; the system description states it.")
+    return set_criterion_conclusion(uow, engagement, criterion, CriterionConclusion.NOT_RELEVANT, rationale=reason)
+
+
 def add_matter(
     uow: SqlUnitOfWork,
     engagement: str | int,
@@ -396,9 +702,10 @@ def add_matter(
     material: bool,
     pervasive: bool = False,
 ) -> MatterRecord:
-    """Record a description misstatement or a scope limitation for the opinion."""
+    """Record a description misstatement, a scope limitation, or the partner's pervasiveness judgement."""
     with uow:
         eng = engagement_row(uow, engagement)
+        trail.ensure_writable(uow, eng.id, "matter.add")
         chosen = parse_enum(MatterKind, kind, "matter kind")
         if pervasive and not material:
             raise ValidationError("A pervasive matter is also material; tick both or neither.")
@@ -421,6 +728,7 @@ def add_matter(
 def delete_matter(uow: SqlUnitOfWork, engagement: str | int, matter_id: int) -> None:
     with uow:
         eng = engagement_row(uow, engagement)
+        trail.ensure_writable(uow, eng.id, "matter.delete")
         row = uow.session.get(MatterRow, matter_id)
         if row is None or row.engagement_id != eng.id:
             raise NotFoundError(f"There is no matter {matter_id} in this engagement.")
@@ -430,27 +738,313 @@ def delete_matter(uow: SqlUnitOfWork, engagement: str | int, matter_id: int) -> 
         uow.commit()
 
 
-def record_opinion(
-    uow: SqlUnitOfWork, engagement: str | int, opinion: Opinion | str, *, basis: str = ""
-) -> RecordedOpinion:
-    """The engagement partner records the final opinion (and the basis paragraph when modified)."""
+# ---- exceptions: compensation and evaluation -------------------------------------
+
+
+def _exception_row(uow: SqlUnitOfWork, eng: EngagementRow, exception_id: int) -> ExceptionRow:
+    row = uow.session.get(ExceptionRow, exception_id) if 0 < exception_id < 2**63 else None
+    if row is None or row.engagement_id != eng.id:
+        raise NotFoundError(
+            f"There is no exception {exception_id} in engagement {eng.ref}; 'auditdesk exceptions {eng.ref}' "
+            "lists them."
+        )
+    return row
+
+
+def designate_compensation(
+    uow: SqlUnitOfWork, engagement: str | int, exception_id: int, control: str | int, *, reason: str
+) -> CompensationRecord:
+    """Name a compensating control for one exception, with the reason it addresses the same risk.
+
+    The control must itself have been tested and concluded effective (for a
+    Type 1, suitably designed): an untested control cannot compensate for anything.
+    """
     with uow:
         eng = engagement_row(uow, engagement)
-        chosen = parse_enum(Opinion, opinion, "opinion")
-        partners = uow.session.scalars(
+        trail.ensure_writable(uow, eng.id, "exception.compensate")
+        exc = _exception_row(uow, eng, exception_id)
+        ctrl = control_row(uow, eng.id, control)
+        if ctrl.id == exc.control_id:
+            raise ValidationError("A control cannot compensate for its own exception.")
+        reason = reason.strip()
+        if len(reason.split()) < 3:
+            raise ValidationError(
+                f"Say why {ctrl.ref} addresses the same risk as the exception; the reviewer needs the reasoning."
+            )
+        _, by_id, _ = _control_statuses(uow, eng)
+        status = by_id.get(ctrl.id)
+        type1 = eng.type == "type1"
+        if not _compensates(status, type1):
+            now = status.final.label.lower() if status is not None else "retired"
+            raise ValidationError(
+                f"{ctrl.ref} cannot compensate yet: a compensating control must itself be tested and concluded "
+                f"{'suitably designed' if type1 else 'effective for the whole period'} (it is {now})."
+            )
+        existing = uow.session.scalars(
+            select(CompensationRow).where(CompensationRow.exception_id == exc.id, CompensationRow.control_id == ctrl.id)
+        ).first()
+        before = None
+        if existing is None:
+            existing = CompensationRow(exception_id=exc.id, control_id=ctrl.id)
+            uow.session.add(existing)
+        else:
+            before = {"reason": existing.reason}
+        existing.reason = reason
+        existing.designated_by = uow.actor
+        existing.designated_at = _now()
+        uow.session.flush()
+        record = CompensationRecord(
+            existing.id, exc.id, ctrl.ref, reason, existing.designated_by, existing.designated_at
+        )
+        trail.record(
+            uow, "exception.compensate", "exception", exc.id, engagement_id=eng.id, before=before, after=record
+        )
+        uow.commit()
+    return record
+
+
+def withdraw_compensation(uow: SqlUnitOfWork, engagement: str | int, exception_id: int, control: str | int) -> None:
+    """Withdraw a designation (kept in the audit trail)."""
+    with uow:
+        eng = engagement_row(uow, engagement)
+        trail.ensure_writable(uow, eng.id, "exception.compensate")
+        exc = _exception_row(uow, eng, exception_id)
+        ctrl = control_row(uow, eng.id, control)
+        row = uow.session.scalars(
+            select(CompensationRow).where(CompensationRow.exception_id == exc.id, CompensationRow.control_id == ctrl.id)
+        ).first()
+        if row is None:
+            raise NotFoundError(f"{ctrl.ref} is not named as compensating for exception {exc.id}.")
+        before = CompensationRecord(row.id, exc.id, ctrl.ref, row.reason, row.designated_by, row.designated_at)
+        uow.session.delete(row)
+        trail.record(uow, "exception.uncompensate", "exception", exc.id, engagement_id=eng.id, before=before)
+        uow.commit()
+
+
+def list_compensations(
+    uow: SqlUnitOfWork, engagement: str | int, exception_id: int | None = None
+) -> tuple[CompensationRecord, ...]:
+    with uow:
+        eng = engagement_row(uow, engagement)
+        query = (
+            select(CompensationRow, ControlRow.ref)
+            .join(ControlRow, ControlRow.id == CompensationRow.control_id)
+            .join(ExceptionRow, ExceptionRow.id == CompensationRow.exception_id)
+            .where(ExceptionRow.engagement_id == eng.id)
+            .order_by(CompensationRow.id)
+        )
+        if exception_id is not None:
+            query = query.where(CompensationRow.exception_id == exception_id)
+        return tuple(
+            CompensationRecord(r.id, r.exception_id, ref, r.reason, r.designated_by, r.designated_at)
+            for r, ref in uow.session.execute(query).all()
+        )
+
+
+def evaluate_exception(uow: SqlUnitOfWork, engagement: str | int, exception_id: int, *, evaluation: str) -> None:
+    """Record the auditor's evaluation of an exception: its nature, cause and effect on the control."""
+    with uow:
+        eng = engagement_row(uow, engagement)
+        trail.ensure_writable(uow, eng.id, "exception.evaluate")
+        exc = _exception_row(uow, eng, exception_id)
+        text = require_text(evaluation, "evaluation of the exception")
+        before = {"evaluation": exc.evaluation}
+        exc.evaluation = text
+        exc.evaluated_by = uow.actor
+        exc.evaluated_at = _now()
+        trail.record(
+            uow,
+            "exception.evaluate",
+            "exception",
+            exc.id,
+            engagement_id=eng.id,
+            before=before,
+            after={"evaluation": text},
+        )
+        uow.commit()
+
+
+# ---- representations and the opinion -----------------------------------------------
+
+
+def _period_end(eng: EngagementRow) -> dt.date | None:
+    return eng.as_of_date if eng.type == "type1" else eng.period_end
+
+
+def _date_text(day: dt.date) -> str:
+    return f"{day.day} {day:%B %Y}"
+
+
+def record_representations(uow: SqlUnitOfWork, engagement: str | int, *, dated: dt.date) -> Representations:
+    """Management's written representations received, dated as of the report date (AT-C 205.50)."""
+    with uow:
+        eng = engagement_row(uow, engagement)
+        trail.ensure_writable(uow, eng.id, "engagement.representations")
+        end = _period_end(eng)
+        if end is not None and dated < end:
+            raise ValidationError(
+                f"The representations are dated {_date_text(dated)}, before the "
+                f"{'as-of date' if eng.type == 'type1' else 'end of the period'} ({_date_text(end)}); "
+                "they are dated as of the report date."
+            )
+        if dated > dt.date.today() + dt.timedelta(days=1):
+            raise ValidationError(f"The representations cannot be dated in the future ({_date_text(dated)}).")
+        before = None if eng.representations_date is None else {"dated": eng.representations_date}
+        eng.representations_date = dated
+        eng.representations_by = uow.actor
+        eng.representations_at = _now()
+        record = Representations(eng.ref, dated, uow.actor, eng.representations_at)
+        trail.record(
+            uow,
+            "engagement.representations",
+            "engagement",
+            eng.id,
+            engagement_id=eng.id,
+            before=before,
+            after=record,
+        )
+        uow.commit()
+    return record
+
+
+def _unevaluated_exceptions(uow: SqlUnitOfWork, eng: EngagementRow) -> list[str]:
+    """Open exceptions with neither an evaluation, a compensating control, nor a later control conclusion."""
+    compensated = set(
+        uow.session.scalars(
+            select(CompensationRow.exception_id)
+            .join(ExceptionRow, ExceptionRow.id == CompensationRow.exception_id)
+            .where(ExceptionRow.engagement_id == eng.id)
+        )
+    )
+    concluded = dict(
+        uow.session.execute(
+            select(ControlConclusionRow.control_id, ControlConclusionRow.decided_at)
+            .join(ControlRow, ControlRow.id == ControlConclusionRow.control_id)
+            .where(ControlRow.engagement_id == eng.id)
+        ).all()
+    )
+    missing: list[str] = []
+    for xid, cid, evaluation, created_at, ref in uow.session.execute(
+        select(
+            ExceptionRow.id, ExceptionRow.control_id, ExceptionRow.evaluation, ExceptionRow.created_at, ControlRow.ref
+        )
+        .join(ControlRow, ControlRow.id == ExceptionRow.control_id)
+        .where(ExceptionRow.engagement_id == eng.id, ExceptionRow.status == "open", ControlRow.retired.is_(False))
+        .order_by(ExceptionRow.id)
+    ).all():
+        decided = concluded.get(cid)
+        if evaluation.strip() or xid in compensated or (decided is not None and decided >= created_at):
+            continue
+        missing.append(f"{xid} ({ref})")
+    return missing
+
+
+def opinion_blockers(uow: SqlUnitOfWork, engagement: str | int, *, today: dt.date | None = None) -> tuple[str, ...]:
+    """Why an opinion cannot be recorded yet (empty when it can), in plain sentences."""
+    with uow:
+        eng = engagement_row(uow, engagement)
+        return _blockers(uow, eng, today or dt.date.today())
+
+
+def _blockers(uow: SqlUnitOfWork, eng: EngagementRow, today: dt.date) -> tuple[str, ...]:
+    blockers: list[str] = []
+    end = _period_end(eng)
+    if end is None or today <= end:
+        when = _date_text(end) if end is not None else "an unset date"
+        blockers.append(
+            f"The {'as-of date' if eng.type == 'type1' else 'period'} has not passed yet ({when}); "
+            "an opinion is recorded after it."
+        )
+    conclusions = _conclusions(uow, eng)
+    open_criteria = [c.id for c in conclusions.criteria if not c.final.concluded]
+    if open_criteria:
+        shown = ", ".join(open_criteria[:10]) + ("…" if len(open_criteria) > 10 else "")
+        blockers.append(f"{len(open_criteria)} in-scope criteria are not concluded or marked not relevant ({shown}).")
+    unevaluated = _unevaluated_exceptions(uow, eng)
+    if unevaluated:
+        shown = ", ".join(unevaluated[:8]) + ("…" if len(unevaluated) > 8 else "")
+        blockers.append(f"{len(unevaluated)} open exception(s) are not evaluated yet: {shown}.")
+    if eng.representations_date is None:
+        blockers.append("Management's written representations are not recorded yet.")
+    return tuple(blockers)
+
+
+def _partners(uow: SqlUnitOfWork, eng: EngagementRow) -> list[str]:
+    return list(
+        uow.session.scalars(
             select(PersonRow.initials)
             .join(TeamMemberRow, TeamMemberRow.person_id == PersonRow.id)
             .where(TeamMemberRow.engagement_id == eng.id, TeamMemberRow.role == "partner")
         ).all()
+    )
+
+
+def can_record_opinion(uow: SqlUnitOfWork, engagement: str | int, actor: str) -> str:
+    """Empty when ``actor`` is an engagement partner of this engagement, else the sentence why not."""
+    with uow:
+        eng = engagement_row(uow, engagement)
+        partners = _partners(uow, eng)
+    if actor in partners:
+        return ""
+    who = ", ".join(partners) or "nobody yet: assign a partner to the team"
+    return f"Only the engagement partner records the opinion ({who}); you are acting as {actor or 'nobody'}."
+
+
+def record_opinion(
+    uow: SqlUnitOfWork,
+    engagement: str | int,
+    opinion: Opinion | str,
+    *,
+    basis: str = "",
+    override_reason: str = "",
+    parts: dict[str, str] | None = None,
+    today: dt.date | None = None,
+) -> RecordedOpinion:
+    """The engagement partner records the opinion, once its preconditions hold.
+
+    Preconditions (AT-C 205 and DOMAIN.md): the period or as-of date has passed;
+    every in-scope criterion is concluded or marked not relevant; open exceptions
+    are evaluated; management's written representations are on file. A modified
+    opinion carries a substantive basis paragraph naming the criteria or matters;
+    an opinion other than the proposal carries the partner's reason.
+    """
+    with uow:
+        eng = engagement_row(uow, engagement)
+        trail.ensure_writable(uow, eng.id, "opinion.record")
+        chosen = parse_enum(Opinion, opinion, "opinion")
+        partners = _partners(uow, eng)
         if uow.actor not in partners:
             who = ", ".join(partners) or "nobody yet: assign a partner to the team"
             raise ValidationError(
                 f"Only the engagement partner records the opinion ({who}); you are acting as {uow.actor}."
             )
+        blockers = _blockers(uow, eng, today or dt.date.today())
+        if blockers:
+            raise ValidationError("The opinion cannot be recorded yet. " + " ".join(blockers))
+        conclusions = _conclusions(uow, eng)
+        proposal = conclusions.proposal
         basis = basis.strip()
-        if chosen is not Opinion.UNMODIFIED and not basis:
-            raise ValidationError(f"A {chosen.value} opinion needs its basis paragraph naming the matter.")
-        proposal = _conclusions(uow, eng).proposal
+        if chosen is not Opinion.UNMODIFIED:
+            named = [c.id for c in conclusions.criteria if c.final.failing] + [
+                m.description for m in conclusions.matters
+            ]
+            if len(basis.split()) < MIN_BASIS_WORDS or (
+                named and not any(n.upper() in basis.upper() for n in named if n)
+            ):
+                raise ValidationError(
+                    f"A {chosen.value} opinion needs a basis paragraph that names the criteria or matters "
+                    f"concerned and what was found (at least {MIN_BASIS_WORDS} words)."
+                )
+        override_reason = override_reason.strip()
+        if proposal.opinion.value != chosen.value and not override_reason:
+            raise ValidationError(
+                f"The proposal is {proposal.opinion.value}; give your reason for recording a {chosen.value} opinion."
+            )
+        chosen_parts = {p.part.value: p.opinion.value for p in proposal.parts}
+        if parts:
+            for key, value in parts.items():
+                part = parse_enum(OpinionPart, key, "opinion part")
+                chosen_parts[part.value] = parse_enum(Opinion, value, "opinion").value
         row = uow.session.get(OpinionRow, eng.id)
         before = None if row is None else {"opinion": row.opinion, "basis": row.basis}
         if row is None:
@@ -459,9 +1053,12 @@ def record_opinion(
         row.opinion = chosen.value
         row.proposed = proposal.opinion.value
         row.basis = basis
+        row.override_reason = override_reason
+        row.parts_json = json.dumps(chosen_parts, sort_keys=True)
         row.decided_at = _now()
         row.decided_by = uow.actor
-        record = RecordedOpinion(chosen, proposal.opinion, basis, uow.actor, row.decided_at)
+        record = _recorded(row)
+        assert record is not None
         trail.record(uow, "opinion.record", "opinion", eng.id, engagement_id=eng.id, before=before, after=record)
         uow.commit()
     return record

@@ -392,15 +392,19 @@ def generate_population(
     *,
     name: str | None = None,
     holidays: Sequence[dt.date] = (),
+    every_day: bool = False,
 ) -> Population:
-    """Occurrences of a periodic control over the period (month ends, business days...)."""
+    """Occurrences of a periodic control over the period (month ends, business days, or every
+    calendar day for a daily control that also runs at weekends)."""
     with uow:
         eng = engagement_row(uow, engagement)
         ctrl = control_row(uow, eng.id, control)
         if eng.period_start is None or eng.period_end is None:
             raise ValidationError("Occurrences are generated over a Type 2 period; this engagement has none.")
         name = _check_name(uow, eng, name or f"{ctrl.ref} occurrences")
-        pop = sampling.generate_occurrences(ctrl.frequency, eng.period_start, eng.period_end, holidays=holidays)
+        pop = sampling.generate_occurrences(
+            ctrl.frequency, eng.period_start, eng.period_end, holidays=holidays, every_day=every_day
+        )
         row = PopulationRow(
             engagement_id=eng.id,
             control_id=ctrl.id,

@@ -9,17 +9,18 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 
 import sampling
 from auditdesk import trail
-from auditdesk.errors import ValidationError
+from auditdesk.conclusions import planned_extension_size, tolerated_deviations
+from auditdesk.errors import NotFoundError, ValidationError
 from auditdesk.progress import Progress
 from auditdesk.services._common import control_row, engagement_row
 from auditdesk.services.populations import load_population, population_row
 from auditdesk.services.testing import sample_row
 from auditdesk.services.walkthroughs import ensure_sample_allowed
-from auditdesk.storage.schema import ControlRow, PopulationRow, SampleItemRow, SampleRow
+from auditdesk.storage.schema import ControlRow, PopulationRow, SampleItemRow, SampleRow, TestResultRow
 from auditdesk.storage.uow import SqlUnitOfWork
 
 Rate = float | int | str | Decimal
@@ -34,6 +35,7 @@ class SampleItem:
     date: dt.date | None
     amount: str | None
     certainty: bool
+    replaces_key: str | None = None  # this item was drawn to replace a not-applicable one
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,10 +57,17 @@ class Sample:
     selected_at: str
     selected_by: str
     items: tuple[SampleItem, ...]
+    planned_extension: int | None = None
+    risk: str = ""
+    retired: bool = False
 
     @property
     def keys(self) -> tuple[str, ...]:
         return tuple(i.key for i in self.items)
+
+    @property
+    def test_all(self) -> bool:
+        return bool(self.plan.get("test_all"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,14 +115,16 @@ def plan_size(
                 f"The population has {population_size} items; a sample of {size} is more than that. "
                 "Test every item instead."
             )
-        return SamplePlan(
-            size,
-            confidence is not None,
-            "given",
-            f"Sample size {size} chosen by the auditor.",
-            {"size": size},
-            size == population_size,
-        )
+        # AU-C 530: statistical only with a confidence, a tolerable rate and a probability
+        # selection; a size chosen with only a confidence is non-statistical.
+        statistical = confidence is not None and tolerable is not None
+        text = f"Sample size {size} chosen by the auditor"
+        if size == population_size:
+            text = f"All {size} items of the population are tested: no sampling risk, no limit is computed"
+        elif not statistical:
+            text += " (non-statistical: the auditor evaluates the results"
+            text += "; a statistical sample needs both a confidence and a tolerable rate)" if confidence else ")"
+        return SamplePlan(size, statistical, "given", text + ".", {"size": size}, size == population_size)
     if confidence is not None and tolerable is not None:
         if method == "mus":
             if book_value is None:
@@ -136,19 +147,26 @@ def plan_size(
         n = min(plan.n, population_size)
         text = plan.rationale()
         if plan.n >= population_size:
-            text += f"\nThe population has only {population_size} items: test all of them."
+            # Every item tested: no sampling risk, so no limit is computed afterwards.
+            text = (
+                f"All {population_size} items of the population are tested "
+                f"(the statistical size, {plan.n}, is not smaller)."
+            )
         return SamplePlan(n, True, plan.method, text, plan.to_dict(), plan.n >= population_size)
     if confidence is not None or tolerable is not None:
         raise ValidationError("A statistical sample needs both the confidence and the tolerable deviation rate.")
     ns = sampling.nonstatistical_sample_size(frequency, risk, population_size)
-    return SamplePlan(ns.n, False, "nonstatistical", ns.rationale(), ns.to_dict(), ns.n >= population_size)
+    text = ns.rationale()
+    if ns.n >= population_size:
+        text = f"All {population_size} items of the population are tested: no sampling risk."
+    return SamplePlan(ns.n, False, "nonstatistical", text, ns.to_dict(), ns.n >= population_size)
 
 
 def _items(uow: SqlUnitOfWork, sample_id: int) -> tuple[SampleItem, ...]:
     rows = uow.session.scalars(
         select(SampleItemRow).where(SampleItemRow.sample_id == sample_id).order_by(SampleItemRow.seq)
     )
-    return tuple(SampleItem(r.seq, r.key, r.date, r.amount, r.certainty) for r in rows)
+    return tuple(SampleItem(r.seq, r.key, r.date, r.amount, r.certainty, r.replaces_key) for r in rows)
 
 
 def _record(uow: SqlUnitOfWork, row: SampleRow) -> Sample:
@@ -174,6 +192,9 @@ def _record(uow: SqlUnitOfWork, row: SampleRow) -> Sample:
         selected_at=row.selected_at,
         selected_by=row.selected_by,
         items=_items(uow, row.id),
+        planned_extension=row.planned_extension,
+        risk=row.risk,
+        retired=row.retired,
     )
 
 
@@ -235,6 +256,23 @@ def _period_of(eng: Any, population: sampling.Population) -> tuple[dt.date | Non
     return start, end
 
 
+def _planned_extension(plan: SamplePlan, frequency: str, population: int, given: int | None) -> int | None:
+    if plan.test_all:
+        if given is not None:
+            raise ValidationError("Every item of the population is tested; there is nothing to extend to.")
+        return None
+    if given is not None:
+        if given <= plan.size:
+            raise ValidationError(
+                f"The planned extension ({given} items) must be larger than the sample ({plan.size} items)."
+            )
+        return min(given, population)
+    if plan.statistical or tolerated_deviations(frequency, population) == 0:
+        return None
+    step = planned_extension_size(plan.size)
+    return None if step is None else min(step, population) if min(step, population) > plan.size else None
+
+
 def iter_select_sample(
     uow: SqlUnitOfWork,
     engagement: str | int,
@@ -250,8 +288,15 @@ def iter_select_sample(
     strata: str = "month",
     seed: int | None = None,
     risk: str = "lower",
+    planned_extension: int | None = None,
 ) -> Generator[Progress, None, Sample]:
-    """Draw a sample for a control's test and store it with its receipt (one transaction)."""
+    """Draw a sample for a control's test and store it with its receipt (one transaction).
+
+    ``planned_extension`` is the size a sequential plan extends to after an
+    isolated deviation; it is decided now, before any result is seen (AU-C 530).
+    Non-statistical samples of controls whose firm rules tolerate one isolated
+    deviation get the firm's planned step by default.
+    """
     if method not in METHODS:
         raise ValidationError(f"'{method}' is not a selection method; choose one of: {', '.join(METHODS)}.")
     with uow:
@@ -281,6 +326,7 @@ def iter_select_sample(
             risk=risk,
             book_value=population.total_amount() if method == "pps" else None,
         )
+        extension = _planned_extension(plan, ctrl.frequency, len(population), planned_extension)
         yield Progress(1, 3, "Selecting items")
         selection = yield from _selection_generator(
             population, method, plan.size, seed, strata, _period_of(eng, population)
@@ -297,7 +343,12 @@ def iter_select_sample(
             confidence="" if confidence is None else str(Decimal(str(confidence))),
             tolerable_rate="" if tolerable is None else str(Decimal(str(tolerable))),
             expected_rate="" if confidence is None else str(Decimal(str(expected or 0))),
-            plan_json=json.dumps({**plan.details, "method": plan.method, "rationale": plan.rationale}, default=str),
+            plan_json=json.dumps(
+                {**plan.details, "method": plan.method, "rationale": plan.rationale, "test_all": plan.test_all},
+                default=str,
+            ),
+            planned_extension=extension,
+            risk=risk if plan.method == "nonstatistical" else "",
             receipt_json=json.dumps(receipt, default=str),
             strata_json=json.dumps([st.to_dict() for st in selection.strata]),
             selected_at=_now(),
@@ -395,6 +446,17 @@ def reperform_sample(uow: SqlUnitOfWork, engagement: str | int, sample_id: int) 
     return result
 
 
+def _has_deviation(uow: SqlUnitOfWork, sample_id: int) -> bool:
+    return (
+        uow.session.scalar(
+            select(TestResultRow.id)
+            .where(TestResultRow.sample_id == sample_id, TestResultRow.outcome == "deviation")
+            .limit(1)
+        )
+        is not None
+    )
+
+
 def extend_sample(
     uow: SqlUnitOfWork,
     engagement: str | int,
@@ -403,23 +465,52 @@ def extend_sample(
     new_size: int | None = None,
     population_id: int | None = None,
 ) -> Sample:
-    """Grow a sample to more items, or onto a longer period's population, keeping every prior item."""
+    """Grow a sample to more items, or onto a longer period's population, keeping every prior item.
+
+    After a deviation the sample grows only by its planned step (AU-C 530: a
+    sequential plan's sizes are decided before the results are seen); the
+    deviation stays documented and still needs the auditor's evaluation.
+    """
     with uow:
         eng = engagement_row(uow, engagement)
         trail.ensure_writable(uow, eng.id, "sample.extend")
         row = sample_row(uow, eng.id, sample_id)
         before = _record(uow, row)
         target_pop = population_row(uow, eng.id, population_id or row.population_id)
+        same_population = target_pop.id == row.population_id
+        planned = row.planned_extension
+        after_deviation = _has_deviation(uow, row.id)
+        if after_deviation and same_population:
+            if planned is None or planned <= row.size:
+                raise ValidationError(
+                    f"Sample {row.id} already shows a deviation and has no planned extension; a sample is "
+                    "extended after a deviation only by a step planned before the results were seen. "
+                    "Evaluate the deviation instead."
+                )
+            if new_size is not None and new_size != planned:
+                raise ValidationError(
+                    f"The extension planned for sample {row.id} is to {planned} items; after a deviation it "
+                    "cannot be changed."
+                )
+            new_size = planned
+        if new_size is not None and new_size <= row.size:
+            raise ValidationError(f"Sample {row.id} already has {row.size} items; give a larger size.")
         population = load_population(uow, target_pop.id)
         receipt = sampling.SelectionReceipt.from_dict(json.loads(row.receipt_json))
-        if new_size is not None and new_size <= before.size:
-            raise ValidationError(f"Sample {row.id} already has {before.size} items; give a larger size.")
-        extended = sampling.extend_selection(population, receipt, new_size)
+        # Replacements are part of the selection: the extension adds to the items drawn so far.
+        extra = len(before.keys) - row.size
+        extended = sampling.extend_selection(population, receipt, None if new_size is None else new_size + extra)
         prior = set(before.keys)
         new_keys = tuple(k for k in extended.keys if k not in prior)
         _store_items(uow, row.id, population, new_keys, frozenset(), start=len(before.keys))
         row.population_id = target_pop.id
-        row.size = len(before.keys) + len(new_keys)
+        plan = json.loads(row.plan_json or "{}")
+        if planned is not None and row.size + len(new_keys) >= planned:
+            plan["extended_from"] = row.size
+            row.planned_extension = None if row.size + len(new_keys) > planned else planned
+        row.size = row.size + len(new_keys)
+        plan["test_all"] = False
+        row.plan_json = json.dumps(plan, default=str)
         row.receipt_json = json.dumps(extended.receipt.to_dict(), default=str)
         uow.session.flush()
         after = _record(uow, row)
@@ -435,7 +526,122 @@ def extend_sample(
                 "population": after.population_id,
                 "receipt": after.receipt,
                 "added": list(new_keys),
+                "after_deviation": after_deviation,
             },
         )
         uow.commit()
     return after
+
+
+def replace_item(uow: SqlUnitOfWork, engagement: str | int, sample_id: int, item_key: str) -> Sample:
+    """Replace a not-applicable item by the next item the same receipt draws (AU-C 530).
+
+    The replacement is part of the re-performable selection: the receipt grows
+    by one draw, and re-performance reproduces it. Evidence that cannot be found
+    is a deviation, not a reason to replace.
+    """
+    with uow:
+        eng = engagement_row(uow, engagement)
+        trail.ensure_writable(uow, eng.id, "sample.replace")
+        row = sample_row(uow, eng.id, sample_id)
+        before = _record(uow, row)
+        item = next((i for i in before.items if i.key == item_key), None)
+        if item is None:
+            raise NotFoundError(f"Item '{item_key}' is not in sample {row.id}.")
+        outcomes = set(
+            uow.session.scalars(
+                select(TestResultRow.outcome).where(
+                    TestResultRow.sample_id == row.id, TestResultRow.item_key == item_key
+                )
+            )
+        )
+        if "na" not in outcomes:
+            raise ValidationError(
+                f"Item '{item_key}' is not marked not applicable; only a not-applicable item is replaced."
+            )
+        if any(i.replaces_key == item_key for i in before.items):
+            raise ValidationError(f"Item '{item_key}' has already been replaced.")
+        if row.method == "pps":
+            raise ValidationError(
+                "A PPS selection cannot draw a single replacement without changing its interval; evaluate the "
+                "not-applicable item as such or draw a new selection."
+            )
+        population = load_population(uow, row.population_id)
+        if len(before.keys) >= len(population):
+            raise ValidationError("Every item of the population is already in the sample; none is left to draw.")
+        receipt = sampling.SelectionReceipt.from_dict(json.loads(row.receipt_json))
+        extended = sampling.extend_selection(population, receipt, len(before.keys) + 1)
+        prior = set(before.keys)
+        new_keys = tuple(k for k in extended.keys if k not in prior)
+        _store_items(uow, row.id, population, new_keys, frozenset(), start=len(before.keys))
+        uow.session.execute(
+            update(SampleItemRow)
+            .where(SampleItemRow.sample_id == row.id, SampleItemRow.key.in_(new_keys))
+            .values(replaces_key=item_key)
+        )
+        row.receipt_json = json.dumps(extended.receipt.to_dict(), default=str)
+        uow.session.flush()
+        after = _record(uow, row)
+        trail.record(
+            uow,
+            "sample.replace",
+            "sample",
+            row.id,
+            engagement_id=eng.id,
+            before={"receipt": before.receipt},
+            after={"replaced": item_key, "by": list(new_keys), "receipt": after.receipt},
+        )
+        uow.commit()
+    return after
+
+
+def record_misstatement(
+    uow: SqlUnitOfWork, engagement: str | int, sample_id: int, item_key: str, audited_amount: Rate | None
+) -> SampleItem:
+    """Record the audited amount of a PPS item (None withdraws it); the Stringer bound uses the taints.
+
+    A PPS selection used for a test of controls is evaluated as attributes until
+    misstatement amounts are recorded; then the upper misstatement limit is set
+    against the tolerable misstatement (AICPA Audit Sampling guide, MUS).
+    """
+    with uow:
+        eng = engagement_row(uow, engagement)
+        trail.ensure_writable(uow, eng.id, "sample.misstatement")
+        row = sample_row(uow, eng.id, sample_id)
+        if row.method != "pps":
+            raise ValidationError("Misstatement amounts are recorded for PPS (monetary unit) samples only.")
+        item = uow.session.get(SampleItemRow, (row.id, _seq_of(uow, row.id, item_key)))
+        assert item is not None
+        value: str | None = None
+        if audited_amount is not None:
+            try:
+                amount = Decimal(str(audited_amount))
+            except (ArithmeticError, ValueError):
+                raise ValidationError(f"'{audited_amount}' is not an amount; write it like 1250.00.") from None
+            if not amount.is_finite() or amount < 0:
+                raise ValidationError("The audited amount is a finite amount of zero or more.")
+            value = str(amount)
+        before = {"audited_amount": item.audited_amount}
+        item.audited_amount = value
+        trail.record(
+            uow,
+            "sample.misstatement",
+            "sample",
+            row.id,
+            engagement_id=eng.id,
+            before=before,
+            after={"item": item_key, "book": item.amount, "audited_amount": value},
+        )
+        uow.session.flush()
+        result = SampleItem(item.seq, item.key, item.date, item.amount, item.certainty, item.replaces_key)
+        uow.commit()
+    return result
+
+
+def _seq_of(uow: SqlUnitOfWork, sample_id: int, item_key: str) -> int:
+    seq = uow.session.scalar(
+        select(SampleItemRow.seq).where(SampleItemRow.sample_id == sample_id, SampleItemRow.key == item_key)
+    )
+    if seq is None:
+        raise NotFoundError(f"Item '{item_key}' is not in sample {sample_id}.")
+    return int(seq)

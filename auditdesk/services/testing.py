@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -17,6 +18,7 @@ from auditdesk.errors import FileFormatError, NotFoundError, StoreError, Validat
 from auditdesk.services._common import control_row, engagement_row, parse_enum, require_text
 from auditdesk.storage.schema import (
     AttributeRow,
+    CompensationRow,
     ControlRow,
     EvidenceBlobRow,
     EvidenceRow,
@@ -70,6 +72,8 @@ class ExceptionRecord:
     compensating_note: str
     status: str
     created_by: str
+    source: str = "sample"  # sample | inquiry | observation | inspection | incident
+    evaluation: str = ""
 
     @property
     def compensated(self) -> bool:
@@ -113,7 +117,18 @@ def _result(row: TestResultRow) -> Result:
     )
 
 
-def _exception(row: ExceptionRow, control_ref: str) -> ExceptionRecord:
+def _exception(row: ExceptionRow, control_ref: str, uow: SqlUnitOfWork | None = None) -> ExceptionRecord:
+    # The compensating control shown is the auditor's designation (first named), not free text.
+    compensating, note = "", ""
+    if uow is not None and row.id is not None:
+        named = uow.session.execute(
+            select(ControlRow.ref, CompensationRow.reason)
+            .join(CompensationRow, CompensationRow.control_id == ControlRow.id)
+            .where(CompensationRow.exception_id == row.id)
+            .order_by(CompensationRow.id)
+        ).first()
+        if named is not None:
+            compensating, note = named[0], named[1]
     return ExceptionRecord(
         row.id,
         control_ref,
@@ -123,11 +138,22 @@ def _exception(row: ExceptionRow, control_ref: str) -> ExceptionRecord:
         row.description,
         row.root_cause,
         row.management_response,
-        row.compensating_control,
-        row.compensating_note,
+        compensating,
+        note,
         row.status,
         row.created_by,
+        row.source or "sample",
+        row.evaluation or "",
     )
+
+
+# AU-C 530: evidence that cannot be found is a deviation, never "not applicable".
+_MISSING_EVIDENCE = re.compile(
+    r"\b(no|not|missing|unavailable|lost|cannot|can't|could ?not|unable)\b[^.;]{0,40}"
+    r"\b(evidence|documentation|support|record|ticket|approval|screenshot|provided|found|located)\b"
+    r"|\b(evidence|documentation|support)\b[^.;]{0,30}\b(missing|unavailable|not (provided|found|available))\b",
+    re.IGNORECASE,
+)
 
 
 # ---- tickmarks ------------------------------------------------------------
@@ -198,6 +224,11 @@ def record_results(
             if item.tickmark and item.tickmark not in tickmarks:
                 raise ValidationError(f"Tickmark '{item.tickmark}' is not in the firm's legend; add it first.")
             note = item.note.strip()
+            if outcome is Outcome.NA and _MISSING_EVIDENCE.search(note):
+                raise ValidationError(
+                    f"Item '{item.item_key}': evidence that cannot be found is a deviation, not 'not applicable'. "
+                    "Record it as a deviation; N/A is for items outside the control's scope (e.g. voided)."
+                )
             row = uow.session.scalars(
                 select(TestResultRow).where(
                     TestResultRow.sample_id == sample.id,
@@ -281,15 +312,15 @@ def _sync_exception(
                 "exception",
                 row.id,
                 engagement_id=eng_id,
-                after=_exception(row, control.ref),
+                after=_exception(row, control.ref, uow),
             )
         elif existing.status != "open":
             existing.status = "open"
         return
     if existing is None:
         return
-    before = _exception(existing, control.ref)
-    if not (existing.root_cause or existing.management_response or existing.compensating_control):
+    before = _exception(existing, control.ref, uow)
+    if not (existing.root_cause or existing.management_response or before.compensating_control or existing.evaluation):
         uow.session.delete(existing)
         trail.record(uow, "exception.withdraw", "exception", before.id, engagement_id=eng_id, before=before)
     else:
@@ -301,7 +332,7 @@ def _sync_exception(
             before.id,
             engagement_id=eng_id,
             before=before,
-            after=_exception(existing, control.ref),
+            after=_exception(existing, control.ref, uow),
         )
 
 
@@ -331,15 +362,25 @@ def list_exceptions(
         )
         if control is not None:
             query = query.where(ControlRow.id == control_row(uow, eng.id, control).id)
-        return tuple(_exception(row, ref) for row, ref in uow.session.execute(query).all())
+        return tuple(_exception(row, ref, uow) for row, ref in uow.session.execute(query).all())
+
+
+EXCEPTION_SOURCES = ("inquiry", "observation", "inspection", "incident")
 
 
 def add_exception(
-    uow: SqlUnitOfWork, engagement: str | int, control: str | int, *, description: str
+    uow: SqlUnitOfWork, engagement: str | int, control: str | int, *, description: str, source: str = "inquiry"
 ) -> ExceptionRecord:
-    """Record a finding that did not come from a sampled item (e.g. a design gap)."""
+    """Record a finding that did not come from a sampled item (inquiry, observation, an incident).
+
+    It counts in the control's evaluation: a control carrying an open exception
+    is never computed effective with "no exceptions noted".
+    """
+    if source not in EXCEPTION_SOURCES:
+        raise ValidationError(f"'{source}' is not how an exception is found; choose {', '.join(EXCEPTION_SOURCES)}.")
     with uow:
         eng = engagement_row(uow, engagement)
+        trail.ensure_writable(uow, eng.id, "exception.open")
         ctrl = control_row(uow, eng.id, control)
         row = ExceptionRow(
             engagement_id=eng.id,
@@ -347,10 +388,11 @@ def add_exception(
             description=require_text(description, "exception description"),
             created_at=_now(),
             created_by=uow.actor,
+            source=source,
         )
         uow.session.add(row)
         uow.session.flush()
-        record = _exception(row, ctrl.ref)
+        record = _exception(row, ctrl.ref, uow)
         trail.record(uow, "exception.open", "exception", row.id, engagement_id=eng.id, after=record)
         uow.commit()
     return record
@@ -375,28 +417,29 @@ def update_exception(
             raise NotFoundError(f"There is no exception {exception_id} in this engagement.")
         ctrl = uow.session.get(ControlRow, row.control_id)
         assert ctrl is not None
-        before = _exception(row, ctrl.ref)
+        before = _exception(row, ctrl.ref, uow)
         if description is not None:
             row.description = require_text(description, "exception description")
         if root_cause is not None:
             row.root_cause = root_cause.strip()
         if management_response is not None:
             row.management_response = management_response.strip()
-        if compensating_control is not None:
-            ref = compensating_control.strip()
-            if ref:
-                other = control_row(uow, eng.id, ref)
-                if other.id == ctrl.id:
-                    raise ValidationError("A control cannot compensate for its own exception.")
-            row.compensating_control = ref
-        if compensating_note is not None:
-            row.compensating_note = compensating_note.strip()
-        if row.compensating_control and not row.compensating_note:
-            raise ValidationError(
-                f"Explain how {row.compensating_control} covers this exception; the reviewer needs the reasoning."
-            )
         uow.session.flush()
-        after = _exception(row, ctrl.ref)
+        if compensating_control is not None:
+            # A compensating control is the auditor's named designation, with its reason,
+            # and only a tested, effective control qualifies (services.conclusions).
+            from auditdesk.services import conclusions as designations
+
+            ref = compensating_control.strip()
+            note = (compensating_note if compensating_note is not None else before.compensating_note).strip()
+            if ref and (ref != before.compensating_control or note != before.compensating_note):
+                designations.designate_compensation(uow, eng.id, row.id, ref, reason=note)
+            elif not ref and before.compensating_control:
+                designations.withdraw_compensation(uow, eng.id, row.id, before.compensating_control)
+            if before.compensating_control and ref and ref != before.compensating_control:
+                designations.withdraw_compensation(uow, eng.id, row.id, before.compensating_control)
+        uow.session.flush()
+        after = _exception(row, ctrl.ref, uow)
         trail.record(uow, "exception.update", "exception", row.id, engagement_id=eng.id, before=before, after=after)
         uow.commit()
     return after
@@ -509,3 +552,65 @@ def export_evidence(
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(blob.content)
         return target
+
+
+# ---- undoing results --------------------------------------------------------
+
+
+def clear_results(uow: SqlUnitOfWork, engagement: str | int, sample_id: int, cells: Sequence[tuple[str, str]]) -> int:
+    """Take back results recorded on cells that had none (the undo of recording them).
+
+    An exception the deviation opened goes the way a changed result takes it: withdrawn
+    when nobody has written on it yet, else kept and marked cleared. Returns how many
+    results were removed; the trail keeps each one.
+    """
+    with uow:
+        eng = engagement_row(uow, engagement)
+        sample = sample_row(uow, eng.id, sample_id)
+        control = uow.session.get(ControlRow, sample.control_id)
+        assert control is not None
+        removed = 0
+        for item_key, attribute in cells:
+            letter = attribute.strip().upper()
+            row = uow.session.scalars(
+                select(TestResultRow).where(
+                    TestResultRow.sample_id == sample.id,
+                    TestResultRow.item_key == item_key,
+                    TestResultRow.attribute == letter,
+                )
+            ).first()
+            if row is None:
+                continue
+            before = _result(row)
+            uow.session.delete(row)
+            uow.session.flush()
+            _sync_exception(uow, eng.id, control, sample.id, item_key, letter, Outcome.PASS, "")
+            trail.record(uow, "result.clear", "test_result", row.id, engagement_id=eng.id, before=before)
+            removed += 1
+        uow.commit()
+    return removed
+
+
+def restore_results(
+    uow: SqlUnitOfWork,
+    engagement: str | int,
+    sample_id: int,
+    previous: Sequence[tuple[str, str, Result | None]],
+) -> tuple[Result, ...]:
+    """Put cells back as they were before an edit, in one transaction (undo in the grid).
+
+    ``previous`` holds (item key, attribute, the result it had or None): earlier outcomes,
+    tickmarks and comments are recorded again, cells that had no result are cleared.
+    """
+    with uow:
+        empty = [(key, letter) for key, letter, result in previous if result is None]
+        if empty:
+            clear_results(uow, engagement, sample_id, empty)
+        earlier = [
+            ResultInput(key, letter, result.outcome, result.tickmark, result.note)
+            for key, letter, result in previous
+            if result is not None
+        ]
+        restored = record_results(uow, engagement, sample_id, earlier) if earlier else ()
+        uow.commit()
+    return restored

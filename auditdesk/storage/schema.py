@@ -143,6 +143,8 @@ class AttributeRow(Base):
     letter: Mapped[str] = mapped_column(String(3))
     question: Mapped[str] = mapped_column(Text)
     retired: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
+    # How a deviation reads in section 4 ("the change was approved by its author").
+    deviation_wording: Mapped[str] = mapped_column(Text, default="", server_default="")
 
 
 class DescriptionSectionRow(Base):

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from auditdesk import services
-from auditdesk.conclusions import ControlConclusion, CriterionConclusion, Opinion
+from auditdesk.conclusions import ControlConclusion, ProposedOpinion
 from auditdesk.demo import build_demo
 from auditdesk.errors import ValidationError
 from auditdesk.storage.uow import Store
@@ -105,28 +105,27 @@ def test_demo_engagement_from_population_to_opinion(store: Store, tmp_path: Path
     two = control_status()
     assert two.computed is ControlConclusion.NOT_EFFECTIVE  # 2 of 93: upper limit above 5%
     assert "above the tolerable rate" in two.explanation
-    assert two.result_text.startswith("Exceptions noted: 2 of 93 items")
+    assert two.result_text.startswith("Exceptions noted. 2 of 93 items: ")
 
     conclusions = services.engagement_conclusions(store.reader(), ref)
     by_id = {c.id: c for c in conclusions.criteria}
-    assert by_id["CC6.2"].final is CriterionConclusion.NOT_MET
-    assert by_id["CC6.3"].final is CriterionConclusion.NOT_MET
-    assert conclusions.proposal.opinion is Opinion.QUALIFIED
+    assert by_id["CC6.2"].final.failing
+    assert by_id["CC6.3"].final.failing
+    # The demo still has open criteria: the proposal waits, but is already at least qualified.
+    assert conclusions.proposal.opinion is ProposedOpinion.PENDING
+    assert conclusions.proposal.at_least is ProposedOpinion.QUALIFIED
     assert any("CC6.2" in r for r in conclusions.proposal.reasons)
     assert len(services.list_exceptions(store.reader(), ref, control="LA-02")) == 2
 
-    # Only the partner records the opinion, with a basis paragraph.
+    # Only the partner records the opinion, and only once its preconditions hold.
     with pytest.raises(ValidationError, match="Only the engagement partner"):
         services.record_opinion(store.uow("PR"), ref, "qualified", basis="x")
-    with pytest.raises(ValidationError, match="basis paragraph"):
-        services.record_opinion(store.uow("DW"), ref, "qualified")
-    recorded = services.record_opinion(
-        store.uow("DW"),
-        ref,
-        "qualified",
-        basis="Controls over approval of new access (LA-02) did not operate effectively; CC6.2 and CC6.3 not met.",
-    )
-    assert recorded.opinion is Opinion.QUALIFIED
-    assert recorded.proposed is Opinion.QUALIFIED
-    assert services.engagement_conclusions(store.reader(), ref).recorded == recorded
+    with pytest.raises(ValidationError, match="cannot be recorded yet"):
+        services.record_opinion(
+            store.uow("DW"),
+            ref,
+            "qualified",
+            basis="Controls over approval of new access (LA-02) did not operate effectively; CC6.2 and CC6.3 not met.",
+        )
+    assert services.engagement_conclusions(store.reader(), ref).recorded is None
     assert services.verify_trail(store.reader()).ok

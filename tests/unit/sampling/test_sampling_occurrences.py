@@ -77,3 +77,13 @@ def test_bad_requests(args: tuple[object, ...], message: str) -> None:
         occurrence_dates(*args)  # type: ignore[arg-type]
     with pytest.raises(InvalidParameterError, match="holiday must be a date"):
         occurrence_dates("daily", "2025-01-01", "2025-01-31", [20250101])  # type: ignore[list-item]
+
+
+def test_a_daily_control_that_runs_every_day_counts_calendar_days() -> None:
+    import datetime as dt
+
+    from sampling.occurrences import occurrence_dates
+
+    week = occurrence_dates("daily", dt.date(2026, 3, 2), dt.date(2026, 3, 8), every_day=True)
+    assert len(week) == 7
+    assert len(occurrence_dates("daily", dt.date(2026, 3, 2), dt.date(2026, 3, 8))) == 5

@@ -158,6 +158,7 @@ def upgrade() -> None:
 
     with op.batch_alter_table("test_attribute", schema=None) as batch_op:
         batch_op.add_column(sa.Column("retired", sa.Boolean(), server_default=sa.false(), nullable=False))
+        batch_op.add_column(sa.Column("deviation_wording", sa.Text(), server_default="", nullable=False))
 
     with op.batch_alter_table("test_procedure", schema=None) as batch_op:
         batch_op.add_column(sa.Column("retired", sa.Boolean(), server_default=sa.false(), nullable=False))
@@ -179,6 +180,7 @@ def downgrade() -> None:
         batch_op.drop_column("retired")
 
     with op.batch_alter_table("test_attribute", schema=None) as batch_op:
+        batch_op.drop_column("deviation_wording")
         batch_op.drop_column("retired")
 
     with op.batch_alter_table("sample_item", schema=None) as batch_op:
