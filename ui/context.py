@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QWidget
 from auditdesk import config, services
 from auditdesk.domain import Control, Engagement
 from ui.qt_compat import emit
+from ui.undo_history import UndoHistory
 
 
 class Topic(StrEnum):
@@ -48,9 +49,15 @@ class AppContext(QObject):
         self.store = store
         self._explicit_actor = explicit_actor
         self._engagement: Engagement | None = None
-        self.undo_stack = QUndoStack(self)
+        # One undo stack per screen and engagement; the visible screen's is active.
+        self.undo = UndoHistory(self)
         # Message boxes raised by actions attach here (the main window).
         self.dialog_parent: QWidget | None = None
+
+    @property
+    def undo_stack(self) -> QUndoStack:
+        """The undo stack of the visible screen for the open engagement."""
+        return self.undo.active()
 
     @property
     def actor(self) -> str:
@@ -68,9 +75,9 @@ class AppContext(QObject):
         return self._engagement.ref
 
     def open_engagement(self, engagement: Engagement | None) -> None:
-        """Make ``engagement`` current; its undo history starts empty."""
-        self.undo_stack.clear()
+        """Make ``engagement`` current; its screens' undo stacks take over."""
         self._engagement = engagement
+        self.undo.set_engagement(engagement.id if engagement is not None else None)
         emit(self.engagement_changed, engagement)
 
     def reload_engagement(self) -> Engagement | None:
@@ -82,6 +89,7 @@ class AppContext(QObject):
     def switch_store(self, store: services.Store) -> services.Store:
         """Work in another store from now on; returns the previous one (the caller closes it)."""
         previous, self.store = self.store, store
+        self.undo.forget()
         self.open_engagement(None)
         self.notify(*Topic)
         return previous

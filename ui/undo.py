@@ -2,9 +2,11 @@
 its undo calls one with the old values, and the context announces the result.
 
 Commands are pushed *after* their first run succeeded (``push_done``), so a
-refused edit never lands on the stack. If a later undo or redo is refused (the
-engagement was released meanwhile, or someone else changed the record), the
-sentence is shown and the history is cleared: it no longer matches the store.
+refused edit never lands on the stack. Each lands on the stack of the screen
+where it was made (``ui.undo_history``), so Ctrl+Z never reaches into another
+screen. If a later undo or redo is refused (the engagement was released
+meanwhile, or the evidence it would remove now exists), the sentence is shown
+and that screen's history is cleared: it no longer matches the store.
 """
 
 from __future__ import annotations
@@ -12,14 +14,17 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import QTimer
-from PySide6.QtGui import QUndoCommand
+from PySide6.QtGui import QUndoCommand, QUndoStack
 
-from auditdesk.domain import Control, Cuec, SubserviceOrg, TestPlan
+from auditdesk import services
+from auditdesk.domain import Control, Cuec, Role, SubserviceOrg, TeamMember, TestPlan
 from auditdesk.errors import AuditDeskError
 from auditdesk.services import ControlInput
 from ui import feedback
 from ui.actions import controls as control_actions
 from ui.actions import description as description_actions
+from ui.actions import engagements as engagement_actions
+from ui.actions import testing as testing_actions
 from ui.context import AppContext, Topic
 
 
@@ -30,6 +35,7 @@ class ServiceCommand(QUndoCommand):
         super().__init__(text)
         self.ctx = ctx
         self._done_once = False
+        self.stack: QUndoStack | None = None  # set when pushed
 
     def apply(self) -> None:
         raise NotImplementedError
@@ -51,13 +57,15 @@ class ServiceCommand(QUndoCommand):
         try:
             step()
         except AuditDeskError as exc:
-            feedback.show_error(self.ctx.dialog_parent, f"{exc} The undo history was cleared.")
+            feedback.show_error(self.ctx.dialog_parent, f"{exc} The undo history of this screen was cleared.")
             # Clearing the stack from inside its own undo() is not allowed.
-            QTimer.singleShot(0, self.ctx.undo_stack.clear)
+            if self.stack is not None:
+                QTimer.singleShot(0, self.stack.clear)
 
 
-def push_done(ctx: AppContext, command: ServiceCommand) -> bool:
-    """Run the command's edit; on success put it on the undo stack.
+def push_done(ctx: AppContext, command: ServiceCommand, screen: str | None = None) -> bool:
+    """Run the command's edit; on success put it on the undo stack of ``screen``
+    (default: the visible one), its text naming the screen.
 
     An expected error is shown as its sentence and nothing is pushed.
     """
@@ -66,7 +74,7 @@ def push_done(ctx: AppContext, command: ServiceCommand) -> bool:
     except AuditDeskError as exc:
         feedback.show_error(ctx.dialog_parent, str(exc))
         return False
-    ctx.undo_stack.push(command)
+    command.stack = ctx.undo.push(command, screen)
     return True
 
 
@@ -89,21 +97,69 @@ class AddControlCommand(ServiceCommand):
 
 
 class DeleteControlCommand(ServiceCommand):
+    """Delete a control that holds no evidence; undo puts it back exactly as it was."""
+
     def __init__(self, ctx: AppContext, control: Control) -> None:
         super().__init__(ctx, f"Delete control {control.ref}")
         self.control = control
 
     def apply(self) -> None:
-        control_actions.delete_control(ctx=self.ctx, ref=self.control.ref)
+        self.control = control_actions.delete_control(ctx=self.ctx, ref=self.control.ref)
         self.ctx.announce_control_removed(self.control.ref)
 
     def revert(self) -> None:
-        restored = control_actions.add_control(ctx=self.ctx, data=control_actions.input_of(self.control))
-        plan = self.control.test_plan
-        if plan.procedures or plan.attributes:
-            restored = control_actions.set_test_plan(ctx=self.ctx, ref=restored.ref, plan=plan)
-        self.control = restored
+        restored = control_actions.restore_control(ctx=self.ctx, control=self.control)
         self.ctx.announce_control("", restored)
+        self.ctx.notify(Topic.POPULATIONS)  # the populations generated for it are linked again
+
+
+class RetireControlCommand(ServiceCommand):
+    """Retire (``retire=True``) or restore a control; undo does the opposite."""
+
+    def __init__(self, ctx: AppContext, control: Control, *, retire: bool, reason: str = "") -> None:
+        super().__init__(ctx, f"{'Retire' if retire else 'Restore'} control {control.ref}")
+        self.ref = control.ref
+        self.retire = retire
+        # Undoing a restore retires it again with the reason it had.
+        self.reason = reason if retire else control.retired_reason
+
+    def _set(self, retired: bool) -> None:
+        if retired:
+            control = control_actions.retire_control(ctx=self.ctx, ref=self.ref, reason=self.reason)
+        else:
+            control = control_actions.unretire_control(ctx=self.ctx, ref=self.ref)
+        self.ctx.announce_control(self.ref, control)
+        self.ctx.notify(Topic.CONCLUSIONS)
+
+    def apply(self) -> None:
+        self._set(self.retire)
+
+    def revert(self) -> None:
+        self._set(not self.retire)
+
+
+class RetireStepCommand(ServiceCommand):
+    """Retire or bring back one attribute (by letter) or procedure (by number) of a test plan."""
+
+    def __init__(self, ctx: AppContext, ref: str, *, attribute: str = "", procedure: int = 0, retire: bool) -> None:
+        what = f"attribute {attribute}" if attribute else f"procedure {procedure}"
+        super().__init__(ctx, f"{'Retire' if retire else 'Bring back'} {what} of {ref}")
+        self.ref, self.attribute, self.procedure, self.retire = ref, attribute, procedure, retire
+
+    def _set(self, retired: bool) -> None:
+        if self.attribute:
+            control = control_actions.retire_attribute(ctx=self.ctx, ref=self.ref, letter=self.attribute,
+                                                       retired=retired)
+        else:
+            control = control_actions.retire_procedure(ctx=self.ctx, ref=self.ref, seq=self.procedure,
+                                                       retired=retired)
+        self.ctx.announce_control(self.ref, control)
+
+    def apply(self) -> None:
+        self._set(self.retire)
+
+    def revert(self) -> None:
+        self._set(not self.retire)
 
 
 class EditControlCommand(ServiceCommand):
@@ -275,3 +331,93 @@ class DeleteSubserviceCommand(ServiceCommand):
             csocs=_csocs(self.org),
         )
         self.ctx.notify(Topic.DESCRIPTION)
+
+
+# ---- testing ----------------------------------------------------------------
+
+ResultsShown = Callable[[int, tuple[tuple[str, str], ...]], None]
+
+
+class RecordResultsCommand(ServiceCommand):
+    """Results typed in the grid; undo puts back each cell's earlier outcome, tickmark and
+    comment, or clears the cell when it had no result."""
+
+    def __init__(
+        self,
+        ctx: AppContext,
+        sample_id: int,
+        inputs: list[services.ResultInput],
+        before: dict[tuple[str, str], services.Result | None],
+        text: str,
+        shown: ResultsShown | None = None,
+    ) -> None:
+        super().__init__(ctx, text)
+        self.sample_id = sample_id
+        self.inputs = inputs
+        self.before = before
+        self.saved: tuple[services.Result, ...] = ()
+        #: tells the grid which cells an undo or redo changed (it shows them and announces the change)
+        self.shown = shown
+
+    @property
+    def cells(self) -> tuple[tuple[str, str], ...]:
+        return tuple((i.item_key, i.attribute) for i in self.inputs)
+
+    def apply(self) -> None:
+        self.saved = testing_actions.record_results(ctx=self.ctx, sample_id=self.sample_id, results=self.inputs)
+        if self._done_once:  # a redo: the grid did not type it this time
+            self._announce()
+
+    def revert(self) -> None:
+        testing_actions.restore_results(
+            ctx=self.ctx, sample_id=self.sample_id,
+            previous=[(key, letter, self.before.get((key, letter))) for key, letter in self.cells],
+        )
+        self._announce()
+
+    def _announce(self) -> None:
+        if self.shown is not None:
+            self.shown(self.sample_id, self.cells)  # the grid shows the cells and announces them
+        else:
+            self.ctx.notify(Topic.RESULTS, Topic.CONCLUSIONS, Topic.EXCEPTIONS)
+
+
+# ---- team -------------------------------------------------------------------
+
+class _TeamCommand(ServiceCommand):
+    def _announce(self) -> None:
+        self.ctx.reload_engagement()
+        self.ctx.notify(Topic.TEAM, Topic.ENGAGEMENTS)
+
+
+class TeamMemberCommand(_TeamCommand):
+    """Put a person on the team or change their role (``before`` None: they were not on it)."""
+
+    def __init__(self, ctx: AppContext, initials: str, name: str, role: Role, before: TeamMember | None) -> None:
+        super().__init__(ctx, f"Add {name} to the team" if before is None else f"Change the role of {name}")
+        self.initials, self.role, self.before = initials, role, before
+
+    def apply(self) -> None:
+        engagement_actions.set_team_member(ctx=self.ctx, initials=self.initials, role=self.role)
+        self._announce()
+
+    def revert(self) -> None:
+        if self.before is None:
+            engagement_actions.remove_team_member(ctx=self.ctx, initials=self.initials)
+        else:
+            engagement_actions.set_team_member(ctx=self.ctx, initials=self.initials, role=self.before.role)
+        self._announce()
+
+
+class RemoveTeamMemberCommand(_TeamCommand):
+    def __init__(self, ctx: AppContext, member: TeamMember) -> None:
+        super().__init__(ctx, f"Remove {member.name} from the team")
+        self.member = member
+
+    def apply(self) -> None:
+        engagement_actions.remove_team_member(ctx=self.ctx, initials=self.member.initials)
+        self._announce()
+
+    def revert(self) -> None:
+        engagement_actions.set_team_member(ctx=self.ctx, initials=self.member.initials, role=self.member.role)
+        self._announce()

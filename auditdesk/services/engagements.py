@@ -166,13 +166,18 @@ def create_engagement(
     period_start: dt.date | None = None,
     period_end: dt.date | None = None,
     team: Sequence[tuple[str, Role | str]] = (),
+    new_people: Sequence[tuple[str, str, Role | str]] = (),
 ) -> Engagement:
     """Open a new engagement in planning, with its team and empty DC 200 sections.
 
-    The acting person joins the team in their firm role when they are on the staff
-    list and ``team`` does not already name them.
+    ``new_people`` (name, initials, firm role) join the firm's staff list first, in
+    the same transaction, so ``team`` can name them. The acting person joins the
+    team in their firm role when they are on the staff list and ``team`` does not
+    already name them.
     """
     with uow:
+        for name, initials, role in new_people:
+            add_person(uow, name=name, initials=initials, role=role)
         ref = check_ref(ref, "engagement")
         kind = parse_enum(EngagementType, engagement_type, "engagement type")
         check_dates(kind, as_of_date, period_start, period_end)

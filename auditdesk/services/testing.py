@@ -614,3 +614,65 @@ def restore_results(
         restored = record_results(uow, engagement, sample_id, earlier) if earlier else ()
         uow.commit()
     return restored
+
+
+# ---- undoing results --------------------------------------------------------
+
+
+def clear_results(uow: SqlUnitOfWork, engagement: str | int, sample_id: int, cells: Sequence[tuple[str, str]]) -> int:
+    """Take back results recorded on cells that had none (the undo of recording them).
+
+    An exception the deviation opened goes the way a changed result takes it: withdrawn
+    when nobody has written on it yet, else kept and marked cleared. Returns how many
+    results were removed; the trail keeps each one.
+    """
+    with uow:
+        eng = engagement_row(uow, engagement)
+        sample = sample_row(uow, eng.id, sample_id)
+        control = uow.session.get(ControlRow, sample.control_id)
+        assert control is not None
+        removed = 0
+        for item_key, attribute in cells:
+            letter = attribute.strip().upper()
+            row = uow.session.scalars(
+                select(TestResultRow).where(
+                    TestResultRow.sample_id == sample.id,
+                    TestResultRow.item_key == item_key,
+                    TestResultRow.attribute == letter,
+                )
+            ).first()
+            if row is None:
+                continue
+            before = _result(row)
+            uow.session.delete(row)
+            uow.session.flush()
+            _sync_exception(uow, eng.id, control, sample.id, item_key, letter, Outcome.PASS, "")
+            trail.record(uow, "result.clear", "test_result", row.id, engagement_id=eng.id, before=before)
+            removed += 1
+        uow.commit()
+    return removed
+
+
+def restore_results(
+    uow: SqlUnitOfWork,
+    engagement: str | int,
+    sample_id: int,
+    previous: Sequence[tuple[str, str, Result | None]],
+) -> tuple[Result, ...]:
+    """Put cells back as they were before an edit, in one transaction (undo in the grid).
+
+    ``previous`` holds (item key, attribute, the result it had or None): earlier outcomes,
+    tickmarks and comments are recorded again, cells that had no result are cleared.
+    """
+    with uow:
+        empty = [(key, letter) for key, letter, result in previous if result is None]
+        if empty:
+            clear_results(uow, engagement, sample_id, empty)
+        earlier = [
+            ResultInput(key, letter, result.outcome, result.tickmark, result.note)
+            for key, letter, result in previous
+            if result is not None
+        ]
+        restored = record_results(uow, engagement, sample_id, earlier) if earlier else ()
+        uow.commit()
+    return restored

@@ -113,23 +113,30 @@ def test_wizard_control_mapping_plan_undo_redo(window: MainWindow, qtbot) -> Non
     assert overview.coverage_chart.values() == {COVERED: 1, UNCOVERED: in_scope - 1}
     assert overview.status_chart.values()[PLANNED] == 1
 
-    # Undo the plan, then the mapping; the views follow the store.
+    # Undo belongs to the screen where the edits were made: not on the overview.
+    assert not window.undo_action.isEnabled()
+    # In Controls: undo the plan, then the mapping; the views follow the store.
+    window.show_view("controls")
     assert window.undo_action.isEnabled()
     window.undo_action.trigger()
     assert services.get_control(store.reader(), "ACME-24", "AC-01").test_plan.procedures == ()
     assert _overview(window).status_chart.values() == {NO_PLAN: 1, "Plan incomplete": 0, PLANNED: 0}
+    window.show_view("controls")
     window.undo_action.trigger()
     assert services.get_control(store.reader(), "ACME-24", "AC-01").criteria == ()
     assert not _coverage_of(window, "CC6.1").covered
     assert _overview(window).coverage_chart.values() == {COVERED: 0, UNCOVERED: in_scope}
 
     # Redo brings the mapping back.
+    window.show_view("controls")
     window.redo_action.trigger()
     assert services.get_control(store.reader(), "ACME-24", "AC-01").criteria == ("CC6.1",)
     assert _coverage_of(window, "CC6.1").controls == ("AC-01",)
     assert _overview(window).coverage_chart.values()[COVERED] == 1
+    window.show_view("controls")
     window.redo_action.trigger()
     assert _overview(window).status_chart.values()[PLANNED] == 1
+    window.show_view("controls")
     assert window.ctx.undo_stack.index() == window.ctx.undo_stack.count() == 3
 
 

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from auditdesk import services
 from auditdesk.domain import Control, TestPlan
 from auditdesk.services import ControlInput
+from auditdesk.services import controls as control_services
 from ui.context import AppContext
 
 
@@ -23,8 +24,34 @@ def update_control(*, ctx: AppContext, ref: str, data: ControlInput) -> Control:
     return services.update_control(ctx.store.uow(ctx.actor), ctx.engagement_ref, ref, data)
 
 
-def delete_control(*, ctx: AppContext, ref: str) -> Control:
-    return services.delete_control(ctx.store.uow(ctx.actor), ctx.engagement_ref, ref)
+def delete_control(*, ctx: AppContext, ref: str) -> control_services.DeletedControl:
+    """Refused (EvidenceHeldError) when the control holds evidence: retire it instead."""
+    return control_services.delete_control(ctx.store.uow(ctx.actor), ctx.engagement_ref, ref)
+
+
+def restore_control(*, ctx: AppContext, control: Control) -> Control:
+    return control_services.restore_control(ctx.store.uow(ctx.actor), ctx.engagement_ref, control)
+
+
+def control_evidence(*, ctx: AppContext, ref: str) -> control_services.ControlEvidence:
+    return control_services.control_evidence(ctx.store.reader(), ctx.engagement_ref, ref)
+
+
+def retire_control(*, ctx: AppContext, ref: str, reason: str) -> Control:
+    return control_services.retire_control(ctx.store.uow(ctx.actor), ctx.engagement_ref, ref, reason=reason)
+
+
+def unretire_control(*, ctx: AppContext, ref: str) -> Control:
+    return control_services.unretire_control(ctx.store.uow(ctx.actor), ctx.engagement_ref, ref)
+
+
+def retire_attribute(*, ctx: AppContext, ref: str, letter: str, retired: bool) -> Control:
+    return control_services.retire_attribute(
+        ctx.store.uow(ctx.actor), ctx.engagement_ref, ref, letter, retired=retired)
+
+
+def retire_procedure(*, ctx: AppContext, ref: str, seq: int, retired: bool) -> Control:
+    return control_services.retire_procedure(ctx.store.uow(ctx.actor), ctx.engagement_ref, ref, seq, retired=retired)
 
 
 def map_criteria(*, ctx: AppContext, ref: str, criteria: Sequence[str]) -> Control:

@@ -22,7 +22,9 @@ def create_engagement(
     period_start: dt.date | None,
     period_end: dt.date | None,
     team: Sequence[tuple[str, Role]],
+    new_people: Sequence[tuple[str, str, Role]] = (),
 ) -> Engagement:
+    """People added in the wizard join the staff list in the same transaction."""
     return services.create_engagement(
         ctx.store.uow(ctx.actor),
         ref=ref,
@@ -34,6 +36,7 @@ def create_engagement(
         period_start=period_start,
         period_end=period_end,
         team=list(team),
+        new_people=list(new_people),
     )
 
 

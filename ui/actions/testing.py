@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from auditdesk import services
+from auditdesk.services import testing as testing_services
 from ui.context import AppContext
 
 
@@ -14,6 +15,13 @@ def record_results(
 ) -> tuple[services.Result, ...]:
     """Save grid cells in one transaction; deviations open exceptions, reverting clears them."""
     return services.record_results(ctx.store.uow(ctx.actor), ctx.engagement_ref, sample_id, list(results))
+
+
+def restore_results(
+    *, ctx: AppContext, sample_id: int, previous: Sequence[tuple[str, str, services.Result | None]]
+) -> tuple[services.Result, ...]:
+    """Cells back as they were (undo): earlier results recorded again, new ones cleared."""
+    return testing_services.restore_results(ctx.store.uow(ctx.actor), ctx.engagement_ref, sample_id, previous)
 
 
 def save_tickmark(*, ctx: AppContext, symbol: str, meaning: str) -> services.Tickmark:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import dataclass
 
 from PySide6.QtCore import QDate, Qt, Signal
 from PySide6.QtWidgets import (
@@ -17,8 +18,10 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
     QFormLayout,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
+    QPushButton,
     QRadioButton,
     QTableWidget,
     QTableWidgetItem,
@@ -28,7 +31,7 @@ from PySide6.QtWidgets import (
     QWizardPage,
 )
 
-from auditdesk import services
+from auditdesk import config, services
 from auditdesk.domain import Category, Engagement, EngagementType, Person, Role
 from auditdesk.errors import AuditDeskError
 from auditdesk.services.engagements import check_dates
@@ -165,52 +168,164 @@ class DatesPage(QWizardPage):
         return True
 
 
+@dataclass(frozen=True, slots=True)
+class TeamCandidate:
+    """A row of the team page: someone on the staff list, or a person added on the page."""
+
+    name: str
+    initials: str
+    role: Role  # firm role
+    new: bool = False
+
+
 class TeamPage(QWizardPage):
-    def __init__(self, people: tuple[Person, ...], actor: str) -> None:
+    """Tick who works on the engagement; people not on the staff list are added right here.
+
+    The person creating the engagement is on the team: ticked when on the staff
+    list, else proposed from the settings' profile as a new person.
+    """
+
+    def __init__(self, people: tuple[Person, ...], actor: str, profile: config.Profile | None = None) -> None:
         super().__init__()
         self.setTitle("Engagement team")
-        self.setSubTitle("Tick the people who work on this engagement and choose their roles. "
-                         "You can change the team later in the Team view.")
-        self.people = people
-        self.table = QTableWidget(len(people), 2)
+        self.setSubTitle("Tick the people who work on this engagement and choose their roles. People not on the "
+                         "firm's staff list can be added here. You can change the team later in the Team view.")
+        self.actor = actor.upper()
+        self.candidates: list[TeamCandidate] = [TeamCandidate(p.name, p.initials, p.role) for p in people]
+        self.table = QTableWidget(0, 2)
         self.table.setHorizontalHeaderLabels(["Person", "Role on the engagement"])
         self.table.verticalHeader().hide()
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.setColumnWidth(0, 260)
         self.role_combos: list[QComboBox] = []
-        for row, person in enumerate(people):
-            item = QTableWidgetItem(f"{person.name} ({person.initials})")
-            item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsUserCheckable)
-            item.setCheckState(Qt.CheckState.Checked if person.initials == actor else Qt.CheckState.Unchecked)
-            self.table.setItem(row, 0, item)
-            combo = QComboBox()
-            for role in Role:
-                combo.addItem(role_label(role), role)
-            combo.setCurrentIndex(combo.findData(person.role))
-            self.table.setCellWidget(row, 1, combo)
-            self.role_combos.append(combo)
+        self.table.itemChanged.connect(self._update_hint)
+
+        self.name_edit = QLineEdit()
+        self.name_edit.setPlaceholderText("e.g. Jordan Ellis")
+        self.initials_edit = QLineEdit()
+        self.initials_edit.setMaxLength(10)
+        self.initials_edit.setPlaceholderText("e.g. JE")
+        self.initials_edit.setMaximumWidth(90)
+        self.role_edit = QComboBox()
+        for role in Role:
+            self.role_edit.addItem(role_label(role), role)
+        self.add_button = QPushButton("Add to the team")
+        self.add_button.clicked.connect(self._add_clicked)
+        self.error = _error_label()
+        self.hint = QLabel()
+        self.hint.setObjectName("warningLabel")
+        self.hint.setWordWrap(True)
+
+        add_row = QHBoxLayout()
+        add_row.addWidget(QLabel("Name"))
+        add_row.addWidget(self.name_edit, 2)
+        add_row.addWidget(QLabel("Initials"))
+        add_row.addWidget(self.initials_edit)
+        add_row.addWidget(QLabel("Firm role"))
+        add_row.addWidget(self.role_edit)
+        add_row.addWidget(self.add_button)
         layout = QVBoxLayout(self)
-        if people:
-            layout.addWidget(self.table)
-        else:
-            note = QLabel("The firm's staff list is empty. Add people in the Team view, then put them on "
-                          "this engagement's team.")
-            note.setWordWrap(True)
-            layout.addWidget(note)
+        self.empty_note = QLabel("The firm's staff list is empty: add the people who work on this engagement "
+                                 "below; they join the staff list too.")
+        self.empty_note.setWordWrap(True)
+        self.empty_note.setVisible(not people)
+        layout.addWidget(self.empty_note)
+        layout.addWidget(self.table, 1)
+        heading = QLabel("Someone not on the staff list")
+        heading.setObjectName("sectionHeading")
+        layout.addWidget(heading)
+        layout.addLayout(add_row)
+        layout.addWidget(self.error)
+        layout.addWidget(self.hint)
+
+        for candidate in self.candidates:
+            self._append(candidate, checked=candidate.initials == self.actor)
+        if all(c.initials != self.actor for c in self.candidates):
+            # The creator is not on the staff list yet: propose them from the profile.
+            profile = profile or config.Profile()
+            if profile.name.strip() and profile.initials.strip().upper() == self.actor:
+                self.add_person(profile.name, self.actor, profile.role)
+            else:
+                self.initials_edit.setText(self.actor)
+                self.role_edit.setCurrentIndex(self.role_edit.findData(profile.role))
+        self._update_hint()
+
+    def _append(self, candidate: TeamCandidate, *, checked: bool) -> None:
+        row = self.table.rowCount()
+        self.table.blockSignals(True)  # the row is complete only at the end
+        self.table.insertRow(row)
+        label = f"{candidate.name} ({candidate.initials})" + ("  · new to the staff list" if candidate.new else "")
+        creator = candidate.initials == self.actor
+        item = QTableWidgetItem(label + ("  · you" if creator else ""))
+        # Whoever creates the engagement is on its team; only their role is a choice.
+        item.setFlags(Qt.ItemFlag.ItemIsEnabled | (Qt.ItemFlag.NoItemFlags if creator
+                                                   else Qt.ItemFlag.ItemIsUserCheckable))
+        item.setCheckState(Qt.CheckState.Checked if checked or creator else Qt.CheckState.Unchecked)
+        self.table.setItem(row, 0, item)
+        combo = QComboBox()
+        for role in Role:
+            combo.addItem(role_label(role), role)
+        combo.setCurrentIndex(combo.findData(candidate.role))
+        combo.currentIndexChanged.connect(self._update_hint)
+        self.table.setCellWidget(row, 1, combo)
+        self.role_combos.append(combo)
+        self.table.blockSignals(False)
+
+    def _add_clicked(self) -> None:
+        self.add_person(self.name_edit.text(), self.initials_edit.text(), Role(self.role_edit.currentData()))
+
+    def add_person(self, name: str, initials: str, role: Role) -> bool:
+        """Add someone not on the staff list, ticked; they join the staff list when the engagement is created."""
+        name, initials = name.strip(), initials.strip().upper()
+        problem = ""
+        if not name:
+            problem = "Enter the person's name."
+        elif not initials or not initials.isalnum():
+            problem = "Initials are 1-10 letters or digits; they identify the person in sign-offs and the trail."
+        elif any(c.initials == initials for c in self.candidates):
+            problem = f"Someone with initials {initials} is already listed; choose other initials."
+        self.error.setText(problem)
+        self.error.setVisible(bool(problem))
+        if problem:
+            return False
+        candidate = TeamCandidate(name, initials, role, new=True)
+        self.candidates.append(candidate)
+        self._append(candidate, checked=True)
+        self.empty_note.hide()
+        self.name_edit.clear()
+        self.initials_edit.clear()
+        self._update_hint()
+        return True
 
     def set_member(self, initials: str, on: bool, role: Role | None = None) -> None:
-        for row, person in enumerate(self.people):
-            if person.initials == initials:
-                self.table.item(row, 0).setCheckState(Qt.CheckState.Checked if on else Qt.CheckState.Unchecked)
+        for row, candidate in enumerate(self.candidates):
+            if candidate.initials == initials:
+                if candidate.initials != self.actor:
+                    self.table.item(row, 0).setCheckState(Qt.CheckState.Checked if on else Qt.CheckState.Unchecked)
                 if role is not None:
                     self.role_combos[row].setCurrentIndex(self.role_combos[row].findData(role))
 
     def team(self) -> list[tuple[str, Role]]:
         return [
-            (person.initials, Role(self.role_combos[row].currentData()))
-            for row, person in enumerate(self.people)
+            (self.candidates[row].initials, Role(self.role_combos[row].currentData()))
+            for row in range(min(self.table.rowCount(), len(self.role_combos)))
             if self.table.item(row, 0).checkState() == Qt.CheckState.Checked
         ]
+
+    def new_people(self) -> list[tuple[str, str, Role]]:
+        """People added on this page: they join the firm's staff list."""
+        return [(c.name, c.initials, c.role) for c in self.candidates if c.new]
+
+    def _update_hint(self, *_args: object) -> None:
+        team = self.team()
+        if not any(initials == self.actor for initials, _role in team):
+            self.hint.setText(f"You ({self.actor}) are creating this engagement: add your name above to join its "
+                              "team.")
+        elif not any(role is Role.PARTNER for _initials, role in team):
+            self.hint.setText("No partner on the team yet: the engagement partner forms the opinion and signs "
+                              "the report.")
+        else:
+            self.hint.setText("")
 
 
 class ScopePage(QWizardPage):
@@ -252,7 +367,7 @@ class NewEngagementWizard(QWizard):
         people = services.list_people(ctx.store.reader())
         self.client_page = ClientPage()
         self.dates_page = DatesPage()
-        self.team_page = TeamPage(people, ctx.actor)
+        self.team_page = TeamPage(people, ctx.actor, config.load_settings().profile)
         self.scope_page = ScopePage()
         for page in (self.client_page, self.dates_page, self.team_page, self.scope_page):
             self.addPage(page)
@@ -271,6 +386,7 @@ class NewEngagementWizard(QWizard):
                 period_start=start,
                 period_end=end,
                 team=self.team_page.team(),
+                new_people=self.team_page.new_people(),
             )
         except AuditDeskError as exc:
             # Stay open with the sentence on the page; nothing was stored.

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from PySide6.QtGui import QColor
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QFont
 
 from auditdesk.catalog import Criterion, criteria_in_scope, sort_key
 from auditdesk.domain import Attribute, Category, Control, Procedure, ProcedureType
@@ -69,13 +70,37 @@ CONTROL_COLUMNS: tuple[Column[Control], ...] = (
 )
 
 
+def retired_note(control: Control) -> str:
+    """'Retired by DW on 2025-03-02: replaced by CM-9'."""
+    when = control.retired_at[:10]
+    return f"Retired by {control.retired_by} on {when}: {control.retired_reason}"
+
+
+def _muted_font() -> QFont:
+    font = QFont()
+    font.setItalic(True)
+    return font
+
+
 class ControlTableModel(RecordTableModel[Control]):
-    """Controls by id, so a renamed control keeps its row."""
+    """Controls by id, so a renamed control keeps its row; retired ones greyed and in italics."""
 
     DESCRIPTION_COLUMN = 1
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(CONTROL_COLUMNS, key=lambda c: c.id, parent=parent)
+
+    def data(self, index: Any, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if role in (Qt.ItemDataRole.ForegroundRole, Qt.ItemDataRole.FontRole, Qt.ItemDataRole.ToolTipRole) \
+                and index.isValid() and index.row() < self.rowCount():
+            control = self.record(index.row())
+            if control.retired:
+                if role == Qt.ItemDataRole.ForegroundRole:
+                    return theme.colors().neutral
+                if role == Qt.ItemDataRole.FontRole:
+                    return _muted_font()
+                return retired_note(control)
+        return super().data(index, role)
 
     def row_of_ref(self, ref: str) -> int:
         return next((i for i, c in enumerate(self.records()) if c.ref == ref), -1)
@@ -144,9 +169,29 @@ ATTRIBUTE_COLUMNS: tuple[Column[Attribute], ...] = (
 )
 
 
+def _retired_step(record: Procedure | Attribute, role: int) -> Any:
+    """Greyed italics and a tooltip for a retired procedure or attribute (None: not retired)."""
+    if not record.retired:
+        return None
+    if role == Qt.ItemDataRole.ForegroundRole:
+        return theme.colors().neutral
+    if role == Qt.ItemDataRole.FontRole:
+        return _muted_font()
+    if role == Qt.ItemDataRole.ToolTipRole:
+        return "Retired: kept with its results, no longer part of the plan's testing."
+    return None
+
+
 class ProcedureDraftModel(RecordTableModel[Procedure]):
     def __init__(self, parent: Any = None) -> None:
         super().__init__(PROCEDURE_COLUMNS, parent=parent)
+
+    def data(self, index: Any, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if index.isValid() and index.row() < self.rowCount():
+            styled = _retired_step(self.record(index.row()), role)
+            if styled is not None:
+                return styled
+        return super().data(index, role)
 
     def renumbered(self) -> tuple[Procedure, ...]:
         return tuple(replace(p, seq=n) for n, p in enumerate(self.records(), start=1))
@@ -157,6 +202,13 @@ class AttributeDraftModel(RecordTableModel[Attribute]):
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(ATTRIBUTE_COLUMNS, parent=parent)
+
+    def data(self, index: Any, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if index.isValid() and index.row() < self.rowCount():
+            styled = _retired_step(self.record(index.row()), role)
+            if styled is not None:
+                return styled
+        return super().data(index, role)
 
     def relettered(self) -> tuple[Attribute, ...]:
         """Attributes as the service will letter them (A, B, C in order)."""

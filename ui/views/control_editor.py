@@ -40,6 +40,7 @@ from auditdesk.domain import (
 from auditdesk.services import ControlInput, plan_warnings
 from ui.actions.controls import input_of
 from ui.models.controls import AttributeDraftModel, CriteriaCheckModel, ProcedureDraftModel
+from ui.qt_compat import emit
 from ui.widgets.delegates import ChoiceDelegate
 from ui.widgets.tables import RecordFilterProxy, apply_widths, configure_tree, make_table
 
@@ -237,6 +238,8 @@ class TestPlanEditor(QWidget):
 
     __test__ = False  # not a pytest class despite the name
     save_requested = Signal()
+    #: ("attribute", letter, retire) or ("procedure", number, retire): retire a stored step, or bring it back
+    retire_requested = Signal(str, object, bool)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -255,13 +258,19 @@ class TestPlanEditor(QWidget):
         self.revert_button = QPushButton("Revert")
         self.revert_button.clicked.connect(lambda: self.set_control(self.control))
 
+        self.retire_procedure_button = self._retire_button(lambda: self._retire(self.procedure_table))
+        self.retire_attribute_button = self._retire_button(lambda: self._retire(self.attribute_table))
         layout = QVBoxLayout(self)
         layout.addWidget(self._section("Procedures", self.procedure_table, self._add_procedure,
                                        lambda: self._remove(self.procedure_table, self.procedures),
-                                       lambda step: self._move(self.procedure_table, self.procedures, step)), 3)
+                                       lambda step: self._move(self.procedure_table, self.procedures, step),
+                                       self.retire_procedure_button), 3)
         layout.addWidget(self._section("Attributes", self.attribute_table, self._add_attribute,
                                        lambda: self._remove(self.attribute_table, self.attributes),
-                                       lambda step: self._move(self.attribute_table, self.attributes, step)), 2)
+                                       lambda step: self._move(self.attribute_table, self.attributes, step),
+                                       self.retire_attribute_button), 2)
+        for table in (self.procedure_table, self.attribute_table):
+            table.selectionModel().currentRowChanged.connect(self._update_retire_buttons)
         bottom = _buttons(self.revert_button, self.save_button)
         bottom.insertWidget(0, self.warnings, 1)
         layout.addLayout(bottom)
@@ -281,8 +290,16 @@ class TestPlanEditor(QWidget):
         return table
 
     @staticmethod
+    def _retire_button(handler: Callable[[], None]) -> QPushButton:
+        button = QPushButton("Retire")
+        button.setToolTip("Retire the selected step: it stays in the plan with its results, greyed. "
+                          "A step that holds results is retired, never removed.")
+        button.clicked.connect(handler)
+        return button
+
+    @staticmethod
     def _section(title: str, table: QTableView, add: Callable[[], None], remove: Callable[[], None],
-                 move: Callable[[int], None]) -> QWidget:
+                 move: Callable[[int], None], retire: QPushButton) -> QWidget:
         box = QWidget()
         layout = QVBoxLayout(box)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -298,6 +315,8 @@ class TestPlanEditor(QWidget):
             button.setObjectName(f"{title.lower()}{text}")
             button.clicked.connect(handler)
             row.addWidget(button)
+        retire.setObjectName(f"{title.lower()}Retire")
+        row.addWidget(retire)
         layout.addLayout(row)
         layout.addWidget(table, 1)
         return box
@@ -365,7 +384,32 @@ class TestPlanEditor(QWidget):
         if 0 <= target < model.rowCount():
             table.setCurrentIndex(model.index(target, index.column(), QModelIndex()))
 
+    def _stored_step(self, table: QTableView) -> Procedure | Attribute | None:
+        """The selected step as saved (retiring works on the stored plan, not on a draft)."""
+        index = table.currentIndex()
+        if self.control is None or self.dirty or not index.isValid():
+            return None
+        plan = self.control.test_plan
+        steps: tuple[Procedure, ...] | tuple[Attribute, ...] = (
+            plan.procedures if table is self.procedure_table else plan.attributes)
+        return steps[index.row()] if index.row() < len(steps) else None
+
+    def _retire(self, table: QTableView) -> None:
+        step = self._stored_step(table)
+        if isinstance(step, Procedure):
+            emit(self.retire_requested, "procedure", step.seq, not step.retired)
+        elif isinstance(step, Attribute):
+            emit(self.retire_requested, "attribute", step.letter, not step.retired)
+
+    def _update_retire_buttons(self, *_args: object) -> None:
+        for table, button in ((self.procedure_table, self.retire_procedure_button),
+                              (self.attribute_table, self.retire_attribute_button)):
+            step = self._stored_step(table)
+            button.setEnabled(step is not None)
+            button.setText("Bring back" if step is not None and step.retired else "Retire")
+
     def _changed(self, *_args: object) -> None:
+        self._update_retire_buttons()
         if self.control is None:
             self.warnings.setText("Select a control to plan its test.")
         else:

@@ -9,12 +9,15 @@ import shiboken6
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
+    QDialog,
+    QDialogButtonBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
     QSplitter,
     QTabWidget,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -23,15 +26,19 @@ from auditdesk.domain import Control
 from auditdesk.progress import Progress
 from auditdesk.services.dashboard import control_count
 from ui import feedback
+from ui.actions import controls as control_actions
 from ui.context import AppContext, Topic
 from ui.models.columns import RECORD_ROLE
-from ui.models.controls import ControlTableModel, plan_status
+from ui.models.controls import ControlTableModel, plan_status, retired_note
 from ui.qt_compat import emit
 from ui.undo import (
     AddControlCommand,
     DeleteControlCommand,
     EditControlCommand,
     MapCriteriaCommand,
+    RetireControlCommand,
+    RetireStepCommand,
+    ServiceCommand,
     TestPlanCommand,
     push_done,
 )
@@ -43,6 +50,42 @@ from ui.workers import ProgressTask, run_with_progress
 
 # From this many controls on, the view reads them on the thread pool.
 BACKGROUND_LOAD_FROM = 1_000
+#: this screen's name: its edits go on its own undo stack
+SCREEN = "controls"
+
+
+class RetireControlDialog(QDialog):
+    """Asks why a control is retired; the reason stays with it and in the audit trail."""
+
+    def __init__(self, control: Control, held: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(f"Retire control {control.ref}")
+        self.control = control
+        text = QLabel(
+            f"{control.ref} is kept with its evidence ({held}) and can be restored at any time; while retired "
+            "it is greyed here and left out of coverage, conclusions and the report."
+            if held else
+            f"{control.ref} is kept and can be restored at any time; while retired it is greyed here and left "
+            "out of coverage, conclusions and the report."
+        )
+        text.setWordWrap(True)
+        self.reason_edit = QLineEdit()
+        self.reason_edit.setPlaceholderText("Why is it retired? e.g. replaced by CM-09 from March")
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
+        self.retire_button = self.buttons.addButton("Retire", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.retire_button.setEnabled(False)
+        self.reason_edit.textChanged.connect(lambda t: self.retire_button.setEnabled(bool(t.strip())))
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(text)
+        layout.addWidget(QLabel("Reason"))
+        layout.addWidget(self.reason_edit)
+        layout.addWidget(self.buttons)
+
+    @property
+    def reason(self) -> str:
+        return self.reason_edit.text().strip()
 
 
 class ControlsView(WorkspaceView):
@@ -64,16 +107,24 @@ class ControlsView(WorkspaceView):
         self.filter_edit.setPlaceholderText("Filter by reference, description, owner or criterion  (Ctrl+F)")
         self.filter_edit.setClearButtonEnabled(True)
         self.key_only = QCheckBox("Key controls only")
+        self.show_retired = QCheckBox("Show retired")
+        self.show_retired.setToolTip("Retired controls keep their evidence; they are greyed and out of the report")
         self.count_label = QLabel()
         self.count_label.setObjectName("hintLabel")
         self.new_button = QPushButton("New control")
         self.new_button.clicked.connect(self.new_control)
-        self.delete_button = QPushButton("Delete")
+        self.retire_button = QPushButton("Retire…")
+        self.retire_button.setToolTip("Keep the control and its evidence, out of coverage, conclusions and the report")
+        self.retire_button.clicked.connect(self.retire_or_restore_selected)
+        self.delete_button = QPushButton("Delete…")
+        self.delete_button.setToolTip("Delete a control that holds no evidence (asks first; Edit > Undo restores it)")
         self.delete_button.clicked.connect(self.delete_selected)
         bar.addWidget(self.filter_edit, 1)
         bar.addWidget(self.key_only)
+        bar.addWidget(self.show_retired)
         bar.addWidget(self.count_label)
         bar.addWidget(self.new_button)
+        bar.addWidget(self.retire_button)
         bar.addWidget(self.delete_button)
         self.layout_.addLayout(bar)
 
@@ -84,6 +135,7 @@ class ControlsView(WorkspaceView):
         self.table.selectionModel().currentRowChanged.connect(self._current_changed)
         self.filter_edit.textChanged.connect(self._filter_changed)
         self.key_only.toggled.connect(self._key_only_changed)
+        self.show_retired.toggled.connect(self._key_only_changed)
 
         self.details = ControlDetailsForm()
         self.mapping = CriteriaMappingEditor()
@@ -95,6 +147,7 @@ class ControlsView(WorkspaceView):
         self.details.save_requested.connect(self.save_details)
         self.mapping.save_requested.connect(self.save_mapping)
         self.plan.save_requested.connect(self.save_plan)
+        self.plan.retire_requested.connect(self.retire_step)
 
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(self.table)
@@ -111,6 +164,7 @@ class ControlsView(WorkspaceView):
         self.load_task: ProgressTask | None = None
         ctx.control_saved.connect(self._control_saved)
         ctx.control_removed.connect(self._control_removed)
+        self._apply_filters()
         self._show(None)
 
     # ---- loading -------------------------------------------------------
@@ -166,12 +220,19 @@ class ControlsView(WorkspaceView):
         emit(self.loaded)
 
     def _update_count(self) -> None:
-        total, shown = self.model.rowCount(), self.proxy.rowCount()
-        self.count_label.setText(f"{total:,} controls" if shown == total else f"{shown:,} of {total:,} shown")
-        key = sum(1 for c in self.model.records() if c.key)
+        records = self.model.records()
+        retired = sum(1 for c in records if c.retired)
+        total, shown = len(records) - retired, self.proxy.rowCount()
+        if shown == total:
+            self.count_label.setText(f"{total:,} controls")
+        else:
+            self.count_label.setText(f"{shown:,} of {total + retired:,} shown" if self.show_retired.isChecked()
+                                     else f"{shown:,} of {total:,} shown")
+        key = sum(1 for c in records if c.key and not c.retired)
+        retired_text = f" ({retired:,} retired, kept with their evidence)" if retired else ""
         self.header.set_subtitle(
-            f"{total:,} controls, {key:,} key. Select one to edit its details, map it to the Trust Services "
-            "Criteria and plan its test."
+            f"{total:,} controls, {key:,} key{retired_text}. Select one to edit its details, map it to the Trust "
+            "Services Criteria and plan its test."
         )
 
     # ---- selection -----------------------------------------------------
@@ -189,6 +250,8 @@ class ControlsView(WorkspaceView):
         if not index.isValid():  # hidden by the filter
             self.filter_edit.clear()
             self.key_only.setChecked(False)
+            if self.model.record(row).retired:
+                self.show_retired.setChecked(True)
             index = self.proxy.mapFromSource(self.model.index(row, 0))
         self.table.selectionModel().setCurrentIndex(
             index, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
@@ -221,15 +284,22 @@ class ControlsView(WorkspaceView):
         self.details.set_control(control)
         self.mapping.set_control(control)
         self.plan.set_control(control)
-        self.delete_button.setEnabled(control is not None)
+        self._update_buttons(control)
         emit(self.detail_changed, self.current_detail())
+
+    def _update_buttons(self, control: Control | None) -> None:
+        self.delete_button.setEnabled(control is not None)
+        self.retire_button.setEnabled(control is not None)
+        self.retire_button.setText("Restore" if control is not None and control.retired else "Retire…")
+        # A retired control is kept as it was: restore it to change it.
+        self.tabs.setEnabled(control is None or not control.retired)
 
     def current_detail(self) -> Detail | None:
         c = self.selected()
         if c is None:
             return None
         return Detail(
-            title=f"{c.ref}{' (key)' if c.key else ''}",
+            title=f"{c.ref}{' (key)' if c.key else ''}{' (retired)' if c.retired else ''}",
             rows=(
                 ("Owner", c.owner or "not set"),
                 ("Frequency", c.frequency.value),
@@ -240,7 +310,7 @@ class ControlsView(WorkspaceView):
                 ("Attributes", ", ".join(f"{a.letter}" for a in c.test_plan.attributes) or "none"),
                 ("Test plan", plan_status(c)),
             ),
-            notes=services.plan_warnings(c.test_plan),
+            notes=(retired_note(c),) if c.retired else services.plan_warnings(c.test_plan),
         )
 
     # ---- filter --------------------------------------------------------
@@ -254,9 +324,13 @@ class ControlsView(WorkspaceView):
         self.proxy.set_text(text)
         self._update_count()
 
-    def _key_only_changed(self, on: bool) -> None:
-        self.proxy.set_predicate((lambda c: bool(c.key)) if on else None)
+    def _key_only_changed(self, _on: bool) -> None:
+        self._apply_filters()
         self._update_count()
+
+    def _apply_filters(self) -> None:
+        key_only, retired = self.key_only.isChecked(), self.show_retired.isChecked()
+        self.proxy.set_predicate(lambda c: (retired or not c.retired) and (not key_only or bool(c.key)))
 
     # ---- edits ---------------------------------------------------------
 
@@ -282,23 +356,81 @@ class ControlsView(WorkspaceView):
             # update_control replaces the mapping too: keep the one stored now.
             data = replace(data, criteria=before.criteria)
             command = EditControlCommand(self.ctx, before, data)
-        if push_done(self.ctx, command):
+        if push_done(self.ctx, command, SCREEN):
             self.select(data.ref)
 
     def save_mapping(self) -> None:
         control = self.mapping.control
         if control is not None:
-            push_done(self.ctx, MapCriteriaCommand(self.ctx, control.ref, control.criteria, self.mapping.selected()))
+            push_done(self.ctx, MapCriteriaCommand(self.ctx, control.ref, control.criteria, self.mapping.selected()),
+                      SCREEN)
 
     def save_plan(self) -> None:
         control = self.plan.control
         if control is not None:
-            push_done(self.ctx, TestPlanCommand(self.ctx, control.ref, control.test_plan, self.plan.draft()))
+            push_done(self.ctx, TestPlanCommand(self.ctx, control.ref, control.test_plan, self.plan.draft()), SCREEN)
+
+    def retire_step(self, kind: str, key: object, retire: bool) -> None:
+        control = self.plan.control
+        if control is None:
+            return
+        command = RetireStepCommand(self.ctx, control.ref, attribute=str(key) if kind == "attribute" else "",
+                                    procedure=int(str(key)) if kind == "procedure" else 0, retire=retire)
+        push_done(self.ctx, command, SCREEN)
+
+    def push(self, command: ServiceCommand) -> bool:
+        """Run an edit of this screen and put it on the screen's undo stack."""
+        return push_done(self.ctx, command, SCREEN)
 
     def delete_selected(self) -> None:
+        """Delete after confirming; a control that holds evidence is offered retirement instead."""
         control = self.selected()
-        if control is not None:
-            push_done(self.ctx, DeleteControlCommand(self.ctx, control))
+        if control is None:
+            return
+        held = feedback.attempt(self, control_actions.control_evidence, ctx=self.ctx, ref=control.ref)
+        if held is None:
+            return
+        if held.held and control.retired:
+            feedback.show_info(self, f"{control.ref} holds evidence ({held.summary}), so it is kept retired, "
+                                     "never deleted.")
+            return
+        if held.held:
+            if feedback.confirm(
+                self,
+                f"{control.ref} holds evidence ({held.summary}), so it cannot be deleted. Retire it instead? "
+                "It stays in the store with its evidence, greyed, out of coverage, conclusions and the report, "
+                "and can be restored.",
+                yes="Retire…",
+            ):
+                self.ask_retire(control, held.summary)
+            return
+        if feedback.confirm(
+            self,
+            f"Delete control {control.ref} with its criteria mapping and test plan? Edit > Undo brings it back.",
+            yes="Delete",
+        ):
+            self.push(DeleteControlCommand(self.ctx, control))
+
+    def retire_or_restore_selected(self) -> None:
+        control = self.selected()
+        if control is None:
+            return
+        if control.retired:
+            self.push(RetireControlCommand(self.ctx, control, retire=False))
+            return
+        held = feedback.attempt(self, control_actions.control_evidence, ctx=self.ctx, ref=control.ref)
+        if held is not None:
+            self.ask_retire(control, held.summary)
+
+    def ask_retire(self, control: Control, held: str) -> RetireControlDialog:
+        """Open the dialog that asks for the reason; accepting it retires the control (undoable)."""
+        dialog = RetireControlDialog(control, held, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(
+            lambda: self.push(RetireControlCommand(self.ctx, control, retire=True, reason=dialog.reason)))
+        self.retire_dialog = dialog
+        dialog.open()
+        return dialog
 
     # ---- changes announced by commands ---------------------------------
 
@@ -316,6 +448,7 @@ class ControlsView(WorkspaceView):
         elif selected is not None and selected.id == control.id:
             for editor in (self.details, self.mapping, self.plan):
                 editor.adopt(control)
+            self._update_buttons(control)
             emit(self.detail_changed, self.current_detail())
 
     def _control_removed(self, ref: str) -> None:

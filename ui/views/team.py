@@ -14,14 +14,14 @@ from PySide6.QtWidgets import (
 )
 
 from auditdesk import services
-from auditdesk.domain import Role, TeamMember
-from ui.actions import engagements as engagement_actions
+from auditdesk.domain import Person, Role, TeamMember
 from ui.actions import people as people_actions
 from ui.context import AppContext, Topic
 from ui.feedback import attempt
 from ui.models.columns import RECORD_ROLE
 from ui.models.engagements import PeopleTableModel, TeamTableModel, role_label
 from ui.qt_compat import emit
+from ui.undo import RemoveTeamMemberCommand, TeamMemberCommand, push_done
 from ui.views.base import WorkspaceView
 from ui.widgets.detail_panel import Detail
 from ui.widgets.tables import make_table
@@ -32,6 +32,11 @@ def role_combo() -> QComboBox:
     for role in Role:
         combo.addItem(role_label(role), role)
     return combo
+
+
+#: this screen's name: its edits go on its own undo stack
+SCREEN = "team"
+EVERYONE_ON_TEAM = "Everyone on the staff list is on the team"
 
 
 class TeamView(WorkspaceView):
@@ -51,8 +56,9 @@ class TeamView(WorkspaceView):
         add_row = QHBoxLayout()
         self.person_combo = QComboBox()
         self.person_combo.setMinimumContentsLength(18)
-        self.person_combo.setPlaceholderText("Everyone on the staff list is on the team")
+        self.person_combo.currentIndexChanged.connect(self._person_chosen)
         self.add_role = role_combo()
+        self.people: tuple[Person, ...] = ()
         self.add_button = QPushButton("Add to team")
         self.add_button.clicked.connect(self._add_member)
         add_row.addWidget(self.person_combo, 1)
@@ -100,13 +106,22 @@ class TeamView(WorkspaceView):
         if engagement is None:
             return
         people = services.list_people(self.ctx.store.reader())
+        self.people = people
         self.team_model.set_records(engagement.team)
         self.people_model.set_records(people)
         on_team = {m.person_id for m in engagement.team}
+        chosen = self.person_combo.currentData()
+        self.person_combo.blockSignals(True)
         self.person_combo.clear()
         for person in people:
             if person.id not in on_team:
                 self.person_combo.addItem(f"{person.name} ({person.initials})", person.initials)
+        # The placeholder speaks only when it is true: nobody is left to add.
+        self.person_combo.setPlaceholderText("" if self.person_combo.count() else EVERYONE_ON_TEAM)
+        found = self.person_combo.findData(chosen) if chosen else -1
+        self.person_combo.setCurrentIndex(found if found >= 0 else (0 if self.person_combo.count() else -1))
+        self.person_combo.blockSignals(False)
+        self._person_chosen()
         self.add_button.setEnabled(self.person_combo.count() > 0)
         self.header.set_subtitle(f"{len(engagement.team)} people on {engagement.ref}; "
                                  f"{len(people)} on the firm's staff list.")
@@ -131,27 +146,29 @@ class TeamView(WorkspaceView):
             return None
         return Detail(member.name, (("Initials", member.initials), ("Role", role_label(member.role))))
 
-    def _after_team_change(self) -> None:
-        self.ctx.reload_engagement()
-        self.ctx.notify(Topic.TEAM, Topic.ENGAGEMENTS)
+    def _person_chosen(self, *_args: object) -> None:
+        """Propose the person's firm role for the engagement."""
+        person = next((p for p in self.people if p.initials == self.person_combo.currentData()), None)
+        if person is not None:
+            self.add_role.setCurrentIndex(self.add_role.findData(person.role))
 
     def _add_member(self) -> None:
         initials = self.person_combo.currentData()
-        if initials and attempt(self, engagement_actions.set_team_member, ctx=self.ctx, initials=initials,
-                                role=Role(self.add_role.currentData())):
-            self._after_team_change()
+        person = next((p for p in self.people if p.initials == initials), None)
+        if person is not None:
+            push_done(self.ctx, TeamMemberCommand(self.ctx, person.initials, person.name,
+                                                  Role(self.add_role.currentData()), None), SCREEN)
 
     def _change_role(self) -> None:
         member = self._selected_member()
-        if member and attempt(self, engagement_actions.set_team_member, ctx=self.ctx, initials=member.initials,
-                              role=Role(self.member_role.currentData())):
-            self._after_team_change()
+        if member is not None:
+            push_done(self.ctx, TeamMemberCommand(self.ctx, member.initials, member.name,
+                                                  Role(self.member_role.currentData()), member), SCREEN)
 
     def _remove_member(self) -> None:
         member = self._selected_member()
-        if member and attempt(self, engagement_actions.remove_team_member, ctx=self.ctx,
-                              initials=member.initials):
-            self._after_team_change()
+        if member is not None:
+            push_done(self.ctx, RemoveTeamMemberCommand(self.ctx, member), SCREEN)
 
     def _add_person(self) -> None:
         person = attempt(self, people_actions.add_person, ctx=self.ctx, name=self.name_edit.text(),

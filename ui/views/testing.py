@@ -40,12 +40,22 @@ from ui.models.results import AttributeCount, EvidenceTableModel, ResultsGridMod
 from ui.models.samples import sample_title
 from ui.models.table import RecordTableModel
 from ui.qt_compat import emit
+from ui.undo import RecordResultsCommand, push_done
 from ui.views.fieldwork import TYPE1_NOTICE, FieldworkView, card, hint, scrolled
 from ui.widgets.detail_panel import Detail
 from ui.widgets.results_grid import KEY_HELP, ResultsGridView
 from ui.widgets.tables import make_table
 
 Outcome = services.Outcome
+#: this screen's name: its edits go on its own undo stack
+SCREEN = "testing"
+
+
+def _cells_text(what: str, inputs: list[services.ResultInput]) -> str:
+    """What an edit of the grid did, for Edit > Undo: 'result A on item CHG-0001', 'tickmark on 4 cells'."""
+    if len(inputs) == 1:
+        return f"{what} {inputs[0].attribute} on item {inputs[0].item_key}"
+    return f"{what} on {len(inputs)} cells"
 
 COUNT_COLUMNS: tuple[Column[AttributeCount], ...] = (
     Column("", lambda c: c.letter, tooltip=lambda c: c.question, width=28),
@@ -385,15 +395,18 @@ class TestingView(FieldworkView):
                                             note if note is not None else (existing.note if existing else "")))
         return out
 
-    def _save(self, inputs: list[services.ResultInput]) -> tuple[services.Result, ...] | None:
+    def _save(self, inputs: list[services.ResultInput], text: str = "") -> tuple[services.Result, ...] | None:
+        """Record ``inputs`` as one undoable edit of this screen (``text`` names it in Edit > Undo)."""
         sample = self.current_sample()
         if sample is None or not inputs:
             return None
         before = {(r.item_key, r.attribute): r.outcome for r in self.grid_model.results()}
-        saved = feedback.attempt(self, testing_actions.record_results, ctx=self.ctx, sample_id=sample.id,
-                                 results=inputs)
-        if saved is None:
+        earlier = {(i.item_key, i.attribute): self.grid_model.result(i.item_key, i.attribute) for i in inputs}
+        command = RecordResultsCommand(self.ctx, sample.id, inputs, earlier, text or _cells_text("results", inputs),
+                                       shown=self.show_undone)
+        if not push_done(self.ctx, command, SCREEN):
             return None
+        saved = command.saved
         self.grid_model.apply(saved)
         self._after_save()
         deviations_changed = any(
@@ -406,15 +419,35 @@ class TestingView(FieldworkView):
         emit(self.detail_changed, self.current_detail())
         return saved
 
+    def show_undone(self, sample_id: int, cells: tuple[tuple[str, str], ...]) -> None:
+        """An undo or redo changed ``cells`` of a sample: show them, cursor on the first."""
+        current = self.current_sample()
+        if current is None or current.id != sample_id:
+            self.select_sample(sample_id)
+        sample, engagement = self.current_sample(), self.ctx.engagement
+        if sample is not None and sample.id == sample_id and engagement is not None:
+            results = services.list_results(self.ctx.store.reader(), engagement.ref, sample_id)
+            self.grid_model.set_sample(sample, self.grid_model.attributes, results)
+            if cells:
+                rows = {item.key: n for n, item in enumerate(self.grid_model.items)}
+                column = self.grid_model.column_of(cells[0][1])
+                if cells[0][0] in rows and column >= 0:
+                    self.grid.setCurrentIndex(self.grid_model.index(rows[cells[0][0]], column))
+            self._after_save()
+            emit(self.detail_changed, self.current_detail())
+        self.flush_announcements()
+        self.announce(Topic.RESULTS, Topic.CONCLUSIONS, Topic.EXCEPTIONS)
+
     def mark(self, outcome: Outcome) -> tuple[services.Result, ...] | None:
         """P / X / N: the selected cells (or the current one) get ``outcome``, saved in one transaction."""
         cells = self.grid.attribute_cells()
         if not cells:
             self.show_message("Move to an attribute column (A, B, ...) to record a result.")
             return None
-        saved = self._save(self._inputs(cells, outcome=outcome))
+        word = {Outcome.PASS: "pass", Outcome.DEVIATION: "deviation", Outcome.NA: "not applicable"}[outcome]
+        inputs = self._inputs(cells, outcome=outcome)
+        saved = self._save(inputs, _cells_text(f"result ({word})" if len(inputs) > 1 else "result", inputs))
         if saved is not None:
-            word = {Outcome.PASS: "pass", Outcome.DEVIATION: "deviation", Outcome.NA: "not applicable"}[outcome]
             self.show_message(f"{len(saved)} result(s) saved as {word}."
                               + (" An exception was opened: document it in Exceptions." if
                                  outcome is Outcome.DEVIATION else ""))
@@ -433,7 +466,8 @@ class TestingView(FieldworkView):
         first = self.grid_model.result(*self._cell(cells[0]))
         assert first is not None
         following = symbols[(symbols.index(first.tickmark) + 1) % len(symbols)] if first.tickmark in symbols else ""
-        saved = self._save(self._inputs(cells, tickmark=following))
+        inputs = self._inputs(cells, tickmark=following)
+        saved = self._save(inputs, _cells_text("tickmark", inputs))
         if saved is not None:
             meaning = next((t.meaning for t in self.legend if t.symbol == following), "")
             self.show_message(f"Tickmark {following}: {meaning}." if following else "Tickmark removed.")
@@ -448,7 +482,8 @@ class TestingView(FieldworkView):
         existing = self.grid_model.result(key, letter)
         if existing is None:
             return
-        if self._save([services.ResultInput(key, letter, existing.outcome, existing.tickmark, text)]) is not None:
+        inputs = [services.ResultInput(key, letter, existing.outcome, existing.tickmark, text)]
+        if self._save(inputs, _cells_text("comment", inputs)) is not None:
             self.show_message(f"Comment saved on {key}, attribute {letter}.")
 
     def _cell_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
