@@ -408,8 +408,9 @@ def update_exception(
     management_response: str | None = None,
     compensating_control: str | None = None,
     compensating_note: str | None = None,
+    evaluation: str | None = None,
 ) -> ExceptionRecord:
-    """Document an exception: what happened, why, management's response, compensation."""
+    """Document an exception: what happened, why, management's response, compensation, evaluation."""
     with uow:
         eng = engagement_row(uow, engagement)
         row = uow.session.get(ExceptionRow, exception_id)
@@ -424,6 +425,10 @@ def update_exception(
             row.root_cause = root_cause.strip()
         if management_response is not None:
             row.management_response = management_response.strip()
+        if evaluation is not None and evaluation.strip() != row.evaluation:
+            row.evaluation = evaluation.strip()
+            row.evaluated_by = uow.actor if row.evaluation else ""
+            row.evaluated_at = _now() if row.evaluation else ""
         uow.session.flush()
         if compensating_control is not None:
             # A compensating control is the auditor's named designation, with its reason,
@@ -614,4 +619,3 @@ def restore_results(
         restored = record_results(uow, engagement, sample_id, earlier) if earlier else ()
         uow.commit()
     return restored
-

@@ -25,29 +25,39 @@ def test_exceptions_are_documented_with_managements_response_unaudited(
 ) -> None:
     view = demo_window.show_view("exceptions")
     assert isinstance(view, ExceptionsView)
+    reader = demo_window.ctx.store.reader
     exception = view.selected()
     assert exception is not None
-    assert (exception.control_ref, exception.attribute) == ("OP-01", "B")
+    assert (exception.control_ref, exception.attribute) == ("CM-02", "A")
+    assert exception.compensating_control == "CM-01"  # the demo names CM-01's approval gate
     assert view.editor.response_label.text() == MANAGEMENT_RESPONSE
     assert "unaudited" in MANAGEMENT_RESPONSE
     assert view.editor.response_edit.toPlainText() == exception.management_response
-    # A compensating control needs its reasoning: the service's sentence, nothing saved.
+    assert view.editor.evaluation_edit.toPlainText() == exception.evaluation
+    # An untested control cannot be named as compensating: the service's sentence, nothing saved.
     view.editor.compensating_combo.setCurrentIndex(view.editor.compensating_combo.findData("OP-02"))
-    assert view.save() is None
-    assert "Explain how OP-02 covers this exception" in messages.last
-    view.editor.compensating_note_edit.setPlainText("OP-02's daily review catches unpatched criticals.")
+    view.editor.compensating_note_edit.setPlainText("OP-02's monitoring would catch an unapproved change.")
     view.editor.root_cause_edit.setPlainText("Leave cover was not arranged.")
+    assert view.save() is None
+    assert "OP-02 cannot compensate yet" in messages.last
+    assert services.list_exceptions(reader(), "DEMO")[0] == exception
+    # CM-01 (tested, effective) stays named; the root cause and the evaluation are saved.
+    view.editor.compensating_combo.setCurrentIndex(view.editor.compensating_combo.findData("CM-01"))
+    view.editor.compensating_note_edit.setPlainText("CM-01's approval gate addresses the same risk of unapproved change.")
+    view.editor.evaluation_edit.setPlainText("Timing only, in a holiday week; compensated by CM-01.")
     saved = view.save()
     assert saved is not None
-    stored = services.list_exceptions(demo_window.ctx.store.reader(), "DEMO")[0]
+    stored = services.list_exceptions(reader(), "DEMO")[0]
     assert stored == saved
-    assert (stored.compensating_control, stored.root_cause) == ("OP-02", "Leave cover was not arranged.")
+    assert (stored.compensating_control, stored.root_cause, stored.evaluation) == (
+        "CM-01", "Leave cover was not arranged.", "Timing only, in a holiday week; compensated by CM-01.")
     assert view.model.data(view.model.index(0, 6)) == "Compensated"
     # A finding from outside a sample.
+    before = view.model.rowCount()
     added = view.add("CE-02", "The code of conduct was not re-acknowledged in Q3.")
     assert added is not None
     assert view.selected() == added
-    assert view.model.rowCount() == 2
+    assert view.model.rowCount() == before + 1
     view.filter_edit.setText("conduct")
     assert view.proxy.rowCount() == 1
     assert view.focus_filter()
@@ -69,7 +79,8 @@ def test_control_and_criterion_conclusions_need_a_rationale_to_differ(
     assert status.computed is ControlConclusion.EXCEPTIONS_NOTED
     assert status.final is ControlConclusion.EFFECTIVE_WITH_EXCEPTIONS
     assert view.control_combo.currentData() == ControlConclusion.EFFECTIVE_WITH_EXCEPTIONS
-    assert "Exceptions noted: 1 of 5" in view.control_result.text()
+    assert "Exceptions noted. 1 of 20 items: a critical finding was fixed after more than 15 days." in (
+        view.control_result.text())
     # Not effective, without a rationale: refused with the service's sentence.
     view.control_combo.setCurrentIndex(view.control_combo.findData(ControlConclusion.NOT_EFFECTIVE))
     view.control_rationale.setPlainText("")
@@ -118,7 +129,9 @@ def test_matters_move_the_proposal_and_only_the_partner_records_the_opinion(
     qtbot.addWidget(view)
     view.load()
     view.tabs.setCurrentIndex(2)
-    assert view.proposal_label.text() == OPINION_LABELS[Opinion.UNMODIFIED]
+    # The demo has open criteria and CC6.4 already not met: pending, at least qualified.
+    assert view.proposal_label.text() == "Pending (at least qualified)"
+    assert "Controls operated effectively: Pending" in view.proposal_reasons.text()
     assert view.recorded_label.text() == "Not recorded yet."
     view.matter_kind.setCurrentIndex(view.matter_kind.findData(MatterKind.SCOPE_LIMITATION))
     view.matter_description.setText("Backups of the EU region could not be examined.")
@@ -126,34 +139,33 @@ def test_matters_move_the_proposal_and_only_the_partner_records_the_opinion(
     matter = view.add_matter()
     assert matter is not None
     assert view.matter_model.records() == (matter,)
-    assert view.proposal_label.text() == OPINION_LABELS[Opinion.QUALIFIED]
     assert "Backups of the EU region" in view.proposal_reasons.text()
     assert view.opinion_combo.currentData() == Opinion.QUALIFIED
-    # The senior may not record it.
+    # The senior may not record it: the button is off and says why.
+    assert not view.record_button.isEnabled()
+    assert "Only the engagement partner (DW) records the opinion" in view.record_button.toolTip()
+    assert "you are acting as PR" in view.partner_hint.text()
     view.basis_edit.setPlainText("Scope limitation: EU backups.")
     assert view.record_opinion() is None
     assert "Only the engagement partner records the opinion (DW)" in messages.last
-    assert "you are acting as PR" in view.partner_hint.text()
-    # The partner does; a modified opinion needs its basis.
+    # The partner sees what still stands in the way.
     partner = AppContext(demo_store, explicit_actor="DW")
     partner.open_engagement(engagement)
     decided = ConclusionsView(partner)
     qtbot.addWidget(decided)
     decided.load()
-    decided.opinion_combo.setCurrentIndex(decided.opinion_combo.findData(Opinion.QUALIFIED))
-    decided.basis_edit.setPlainText("")
+    assert not decided.record_button.isEnabled()
+    reasons = decided.partner_hint.text()
+    assert "Only the engagement partner" not in reasons
+    assert "not concluded or marked not relevant" in reasons
+    assert "representations are not recorded" in reasons
     assert decided.record_opinion() is None
-    assert "needs its basis paragraph" in messages.last
-    decided.basis_edit.setPlainText("We could not examine the backups of the EU region (CC A1.2).")
-    recorded = decided.record_opinion()
-    assert recorded is not None
-    assert (recorded.opinion, recorded.proposed, recorded.decided_by) == (Opinion.QUALIFIED, Opinion.QUALIFIED, "DW")
-    assert "Qualified, by DW" in decided.recorded_label.text()
-    # Deleting the matter brings the proposal back.
+    assert "cannot be recorded yet" in messages.last
+    # Deleting the matter takes its reason out of the proposal.
     decided.matter_table.setCurrentIndex(decided.matter_model.index(0, 0))
     decided.delete_matter()
     assert decided.matter_model.rowCount() == 0
-    assert decided.proposal_label.text() == OPINION_LABELS[Opinion.UNMODIFIED]
+    assert "Backups of the EU region" not in decided.proposal_reasons.text()
 
 
 def test_roll_forward_opens_the_next_period(demo_window: MainWindow, qtbot) -> None:  # type: ignore[no-untyped-def]
@@ -204,14 +216,14 @@ def test_next_ref() -> None:
 def test_dashboard_counts_controls_by_test_status(demo_window: MainWindow) -> None:
     overview = engagement_overview(demo_window.ctx.store.reader(), "DEMO")
     tests = overview.test_status
-    assert (tests.effective, tests.effective_with_exceptions, tests.sampled) == (2, 1, 3)
+    # CM-01, AV-01, AV-02, AV-03, CE-05 effective; OP-01 with exceptions; CM-02 and PA-01 not.
+    assert (tests.effective, tests.effective_with_exceptions, tests.not_effective, tests.sampled) == (5, 1, 2, 8)
     assert tests.total == overview.controls
-    assert tests.planned == overview.controls - 3
     view = demo_window.show_view("overview")
     assert isinstance(view, OverviewView)
     assert view.status_chart.title == "Controls by test status"
     values = view.status_chart.values()
-    assert (values["Effective"], values["Effective, with exceptions"], values["Planned, not sampled"]) == (2, 1, 40)
+    assert (values["Effective"], values["Effective, with exceptions"], values["Not effective"]) == (5, 1, 2)
     # Override a conclusion in the Conclusions view: the dashboard follows.
     conclusions = _conclusions(demo_window)
     conclusions.select_control("AV-02")
@@ -219,5 +231,5 @@ def test_dashboard_counts_controls_by_test_status(demo_window: MainWindow) -> No
     conclusions.control_rationale.setPlainText("Restores were not tested.")
     assert conclusions.save_control() is not None
     view = demo_window.show_view("overview")
-    assert view.status_chart.values()["Not effective"] == 1  # type: ignore[attr-defined]
-    assert view.status_chart.values()["Effective"] == 1  # type: ignore[attr-defined]
+    assert view.status_chart.values()["Not effective"] == 3  # type: ignore[attr-defined]
+    assert view.status_chart.values()["Effective"] == 4  # type: ignore[attr-defined]

@@ -107,10 +107,10 @@ def test_reperform_says_identical_and_extend_keeps_prior_picks(
     assert "same items, same order" in view.reperform_label.text()
     events = services.recent_events(demo_window.ctx.store.reader(), limit=5)
     assert events[0].action == "sample.reperform"
-    assert view.extend(sample.id, 25)
+    assert view.extend(sample.id, 35)
     extended = services.get_sample(demo_window.ctx.store.reader(), "DEMO", sample.id)
-    assert extended.size == 25
-    assert extended.keys[:22] == sample.keys
+    assert extended.size == 35
+    assert extended.keys[:29] == sample.keys
     assert view.selected_sample() == extended
     again = view.reperform_selected()
     assert again is not None
@@ -122,24 +122,24 @@ def test_reperform_says_identical_and_extend_keeps_prior_picks(
 def test_a_small_sample_shows_its_empty_months(demo_window: MainWindow) -> None:
     view = _view(demo_window)
     samples = {s.control_ref: s for s in view.sample_model.records()}
-    view.select_sample(samples["OP-01"].id)
-    assert view.timeline.total == 5
-    assert len(view.timeline.uncovered) == 12 - len({f"{i.date:%Y-%m}" for i in samples["OP-01"].items})
+    view.select_sample(samples["PA-01"].id)
+    assert view.timeline.total == 2
+    assert len(view.timeline.uncovered) == 12 - len({f"{i.date:%Y-%m}" for i in samples["PA-01"].items})
     assert "none in" in view.timeline.summary
-    assert view.items_model.rowCount() == 5
+    assert view.items_model.rowCount() == 2
     assert view.sample_tabs.currentIndex() == 1  # no strata: the items tab
 
 
 def test_generate_occurrences_for_a_periodic_control(demo_window: MainWindow, messages) -> None:  # type: ignore[no-untyped-def]
     view = _view(demo_window)
-    population = view.generate_for("AV-01")
+    population = view.generate_for("MA-02")
     assert population is not None
     assert population.source == "generated"
     assert view.selected_population() == population
     assert view.tabs.currentIndex() == 1
-    assert view.about_fields["File"].text().startswith("Generated from AV-01")
+    assert view.about_fields["File"].text().startswith("Generated from MA-02")
     # Twice under the same name is refused with the service's sentence.
-    assert view.generate_for("AV-01") is None
+    assert view.generate_for("MA-02") is None
     assert "already exists" in messages.last
 
 

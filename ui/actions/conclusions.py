@@ -42,9 +42,13 @@ def delete_matter(*, ctx: AppContext, matter_id: int) -> None:
     services.delete_matter(ctx.store.uow(ctx.actor), ctx.engagement_ref, matter_id)
 
 
-def record_opinion(*, ctx: AppContext, opinion: Opinion, basis: str) -> services.RecordedOpinion:
+def record_opinion(
+    *, ctx: AppContext, opinion: Opinion, basis: str, override_reason: str = ""
+) -> services.RecordedOpinion:
     """Only a partner on the team may; a modified opinion needs its basis paragraph."""
-    return services.record_opinion(ctx.store.uow(ctx.actor), ctx.engagement_ref, opinion, basis=basis)
+    return services.record_opinion(
+        ctx.store.uow(ctx.actor), ctx.engagement_ref, opinion, basis=basis, override_reason=override_reason
+    )
 
 
 def roll_forward(

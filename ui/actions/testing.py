@@ -50,6 +50,7 @@ def update_exception(
     management_response: str,
     compensating_control: str,
     compensating_note: str,
+    evaluation: str = "",
 ) -> services.ExceptionRecord:
     return services.update_exception(
         ctx.store.uow(ctx.actor),
@@ -60,6 +61,7 @@ def update_exception(
         management_response=management_response,
         compensating_control=compensating_control,
         compensating_note=compensating_note,
+        evaluation=evaluation,
     )
 
 

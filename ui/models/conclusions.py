@@ -8,28 +8,26 @@ from PySide6.QtGui import QColor
 
 from auditdesk import services
 from auditdesk.catalog import sort_key
-from auditdesk.conclusions import ControlConclusion, CriterionConclusion, MatterKind, Opinion
+from auditdesk.conclusions import ControlConclusion, CriterionConclusion, MatterKind, Opinion, ProposedOpinion
 from ui import theme
 from ui.models.columns import CENTER, RIGHT, Column, bold_font
 from ui.models.controls import natural_key
 from ui.models.table import RecordTableModel
 
-CRITERION_LABELS = {
-    CriterionConclusion.MET: "Met",
-    CriterionConclusion.MET_WITH_EXCEPTIONS: "Met, with exceptions",
-    CriterionConclusion.NOT_MET: "Not met",
-    CriterionConclusion.PENDING: "Testing not complete",
-    CriterionConclusion.NOT_ADDRESSED: "No control addresses it",
-}
-OPINION_LABELS = {
+# One label per conclusion across every screen: the core's.
+CRITERION_LABELS = {c: c.label for c in CriterionConclusion}
+OPINION_LABELS: dict[str, str] = {
     Opinion.UNMODIFIED: "Unmodified",
     Opinion.QUALIFIED: "Qualified",
     Opinion.ADVERSE: "Adverse",
     Opinion.DISCLAIMER: "Disclaimer of opinion",
+    ProposedOpinion.PENDING: "Pending",
 }
 MATTER_LABELS = {
     MatterKind.DESCRIPTION_MISSTATEMENT: "Description misstatement",
     MatterKind.SCOPE_LIMITATION: "Scope limitation",
+    MatterKind.DESIGN_DEFICIENCY: "Design failures judged pervasive",
+    MatterKind.OPERATING_DEFICIENCY: "Operating failures judged pervasive",
 }
 
 
@@ -37,9 +35,11 @@ def control_color(conclusion: ControlConclusion) -> QColor:
     colors = theme.colors()
     return {
         ControlConclusion.EFFECTIVE: colors.good,
+        ControlConclusion.DESIGNED: colors.good,
         ControlConclusion.EFFECTIVE_WITH_EXCEPTIONS: colors.good,
         ControlConclusion.EXCEPTIONS_NOTED: colors.warning,
         ControlConclusion.NOT_EFFECTIVE: colors.bad,
+        ControlConclusion.NOT_DESIGNED: colors.bad,
     }.get(conclusion, colors.neutral)
 
 
@@ -49,13 +49,16 @@ def criterion_color(conclusion: CriterionConclusion) -> QColor:
         CriterionConclusion.MET: colors.good,
         CriterionConclusion.MET_WITH_EXCEPTIONS: colors.warning,
         CriterionConclusion.NOT_MET: colors.bad,
-        CriterionConclusion.NOT_ADDRESSED: colors.bad,
+        CriterionConclusion.NOT_MET_SO_FAR: colors.bad,
+        CriterionConclusion.NOT_COVERED: colors.warning,
     }.get(conclusion, colors.neutral)
 
 
-def opinion_color(opinion: Opinion) -> QColor:
+def opinion_color(opinion: str) -> QColor:
     colors = theme.colors()
-    return colors.good if opinion is Opinion.UNMODIFIED else colors.bad
+    if opinion == ProposedOpinion.PENDING:
+        return colors.neutral
+    return colors.good if opinion == Opinion.UNMODIFIED else colors.bad
 
 
 def _final_text(c: services.ControlStatus) -> str:

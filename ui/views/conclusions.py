@@ -27,7 +27,14 @@ from PySide6.QtWidgets import (
 )
 
 from auditdesk import services
-from auditdesk.conclusions import AUDITOR_CONCLUSIONS, ControlConclusion, CriterionConclusion, MatterKind, Opinion
+from auditdesk.conclusions import (
+    AUDITOR_CONCLUSIONS,
+    ControlConclusion,
+    CriterionConclusion,
+    MatterKind,
+    Opinion,
+    ProposedOpinion,
+)
 from auditdesk.domain import Role
 from ui import feedback
 from ui.actions import conclusions as conclusion_actions
@@ -54,7 +61,8 @@ USE_COMPUTED = "Use the computed conclusion"
 # The order an auditor chooses in.
 CHOICES = (ControlConclusion.EFFECTIVE, ControlConclusion.EFFECTIVE_WITH_EXCEPTIONS,
            ControlConclusion.NOT_EFFECTIVE, ControlConclusion.NOT_TESTED)
-CRITERION_CHOICES = (CriterionConclusion.MET, CriterionConclusion.MET_WITH_EXCEPTIONS, CriterionConclusion.NOT_MET)
+CRITERION_CHOICES = (CriterionConclusion.MET, CriterionConclusion.MET_WITH_EXCEPTIONS, CriterionConclusion.NOT_MET,
+                     CriterionConclusion.NOT_RELEVANT)
 assert set(CHOICES) == set(AUDITOR_CONCLUSIONS)
 
 
@@ -323,6 +331,8 @@ class ConclusionsView(FieldworkView):
                                            "why (required unless the opinion is unmodified)")
         self.basis_edit.setTabChangesFocus(True)
         self.basis_edit.setFixedHeight(90)
+        self.override_edit = QLineEdit()
+        self.override_edit.setPlaceholderText("Your reason, when the opinion differs from the proposal")
         self.record_button = QPushButton("Record opinion")
         self.record_button.clicked.connect(self.record_opinion)
         self.partner_hint = hint()
@@ -335,6 +345,7 @@ class ConclusionsView(FieldworkView):
         r_form = QFormLayout()
         r_form.addRow("Opinion", self.opinion_combo)
         r_form.addRow("Basis", self.basis_edit)
+        r_form.addRow("Reason", self.override_edit)
         r_layout.addLayout(r_form)
         row = QHBoxLayout()
         row.addWidget(self.partner_hint, 1)
@@ -392,38 +403,54 @@ class ConclusionsView(FieldworkView):
 
     def _show_opinion(self, conclusions: services.EngagementConclusions) -> None:
         proposal = conclusions.proposal
-        self.proposal_label.setText(OPINION_LABELS[proposal.opinion])
+        headline = OPINION_LABELS[proposal.opinion]
+        if proposal.at_least is not None:
+            headline += f" (at least {OPINION_LABELS[proposal.at_least].lower()})"
+        self.proposal_label.setText(headline)
         self.proposal_label.setStyleSheet(f"color: {opinion_color(proposal.opinion).name()};")
-        self.proposal_reasons.setText("\n".join(f"• {r}" for r in proposal.reasons)
+        parts = [f"{p.part.label}: {OPINION_LABELS[p.opinion]}" for p in proposal.parts]
+        self.proposal_reasons.setText("\n".join(parts + [f"• {r}" for r in proposal.reasons])
                                       or "Every criterion is met and no material matter is recorded.")
         recorded = conclusions.recorded
         if recorded is None:
             self.recorded_label.setText("Not recorded yet.")
         else:
-            differs = "" if recorded.opinion is recorded.proposed else (
+            differs = "" if recorded.opinion.value == recorded.proposed.value else (
                 f" (AuditDesk proposed {OPINION_LABELS[recorded.proposed].lower()})")
             self.recorded_label.setText(
                 f"{OPINION_LABELS[recorded.opinion]}{differs}, by {recorded.decided_by} on "
                 f"{recorded.decided_at[:16].replace('T', ' ')} UTC." + (f"\nBasis: {recorded.basis}" if recorded.basis
                                                                          else ""))
         if not self.basis_edit.hasFocus():
-            chosen = recorded.opinion if recorded is not None else proposal.opinion
-            self.opinion_combo.setCurrentIndex(self.opinion_combo.findData(chosen))
+            suggested = proposal.at_least or proposal.opinion
+            chosen = recorded.opinion if recorded is not None else (
+                None if suggested is ProposedOpinion.PENDING else Opinion(suggested.value))
+            if chosen is not None:
+                self.opinion_combo.setCurrentIndex(max(self.opinion_combo.findData(chosen), 0))
             if recorded is not None:
                 self.basis_edit.setPlainText(recorded.basis)
         engagement = self.ctx.engagement
         partners = [m.initials for m in engagement.team if m.role is Role.PARTNER] if engagement else []
         actor = self.ctx.actor
-        self.partner_hint.setText(
-            f"Only the engagement partner ({', '.join(partners) or 'none on the team yet'}) records the opinion"
-            + ("." if actor in partners else f"; you are acting as {actor}."))
+        why_not: list[str] = []
+        if actor not in partners:
+            why_not.append(
+                f"Only the engagement partner ({', '.join(partners) or 'none on the team yet'}) records the opinion; "
+                f"you are acting as {actor}.")
+        if engagement is not None:
+            why_not += services.opinion_blockers(self.ctx.store.reader(), engagement.ref)
+        # The partner is the one who decides; anyone else sees why the button is off.
+        self.record_button.setEnabled(not why_not)
+        self.record_button.setToolTip("\n".join(why_not))
+        self.partner_hint.setText("\n".join(why_not) if why_not else "You record the opinion as engagement partner.")
         self.matter_model.set_records(conclusions.matters)
         self.matter_delete.setEnabled(bool(conclusions.matters))
 
     def record_opinion(self) -> services.RecordedOpinion | None:
         recorded = feedback.attempt(self, conclusion_actions.record_opinion, ctx=self.ctx,
                                     opinion=Opinion(self.opinion_combo.currentData()),
-                                    basis=self.basis_edit.toPlainText().strip())
+                                    basis=self.basis_edit.toPlainText().strip(),
+                                    override_reason=self.override_edit.text().strip())
         if recorded is not None:
             self.announce(Topic.CONCLUSIONS)
             self.load()
@@ -476,14 +503,14 @@ class ConclusionsView(FieldworkView):
         self._show_opinion(conclusions)
         finals = [c.final for c in conclusions.controls]
         concluded = sum(1 for f in finals if f not in (ControlConclusion.PENDING, ControlConclusion.EXCEPTIONS_NOTED))
-        not_met = sum(1 for c in conclusions.criteria
-                      if c.final in (CriterionConclusion.NOT_MET, CriterionConclusion.NOT_ADDRESSED))
+        not_met = sum(1 for c in conclusions.criteria if c.final.failing)
         criteria = len(conclusions.criteria)
         self.summary.setText(
             f"{concluded} of {len(finals)} controls concluded · "
             f"{criteria - conclusions.proposal.pending_criteria} of {criteria} criteria concluded"
             + (f", {not_met} not met" if not_met else "")
-            + f" · proposed opinion: {OPINION_LABELS[conclusions.proposal.opinion].lower()}")
+            + f" · proposed opinion: {OPINION_LABELS[conclusions.proposal.opinion].lower()}"
+            + (f" (at least {conclusions.proposal.at_least.value})" if conclusions.proposal.at_least else ""))
         self.header.set_subtitle("Computed from the evidence; conclude otherwise with your rationale. The partner "
                                  "records the opinion.")
 
@@ -514,14 +541,29 @@ class ConclusionsView(FieldworkView):
             k = self.selected_criterion()
             if k is None:
                 return None
+            designations = self._designations(k)
             return Detail(title=f"{k.id}: {CRITERION_LABELS[k.final]}",
                           rows=(("Computed", CRITERION_LABELS[k.computed]), ("Controls", ", ".join(k.controls) or
                                                                               "none")),
-                          notes=tuple(t for t in (k.explanation, k.rationale) if t))
+                          notes=tuple(t for t in (k.explanation, k.rationale, *designations, *k.waiting_for) if t))
         if self.conclusions is None:
             return None
         proposal = self.conclusions.proposal
         return Detail(title=f"Proposed: {OPINION_LABELS[proposal.opinion]}",
                       rows=(("Criteria pending", str(proposal.pending_criteria)),
-                            ("Matters", str(len(self.conclusions.matters)))),
-                      notes=proposal.reasons)
+                            ("Matters", str(len(self.conclusions.matters))),
+                            *((p.part.label, OPINION_LABELS[p.opinion]) for p in proposal.parts)),
+                      notes=(*proposal.reasons, *(f"Waiting for {w}" for w in proposal.waiting_for)))
+
+    def _designations(self, criterion: services.CriterionStatus) -> tuple[str, ...]:
+        """The compensating controls the auditor named for the criterion's controls, with the reasons."""
+        if self.conclusions is None:
+            return ()
+        statuses = {c.ref: c for c in self.conclusions.controls}
+        lines = []
+        for ref in criterion.controls:
+            status = statuses.get(ref)
+            if status is not None and status.compensated_by:
+                state = "counts" if status.compensation.value == "covered" else "does not count yet"
+                lines.append(f"{ref}: compensated by {', '.join(status.compensated_by)} ({state}).")
+        return tuple(lines)

@@ -87,7 +87,10 @@ class ExceptionEditor(QWidget):
                                        "the service auditor does not audit them")
         self.response_edit = _text_edit("Management's words: what they did or will do about it")
         self.compensating_combo = QComboBox()
-        self.compensating_note_edit = _text_edit("How the compensating control covers this exception", 48)
+        self.compensating_combo.setToolTip("Only a control you tested and concluded effective for the whole period "
+                                           "can be named; being mapped to the same criterion is not enough")
+        self.compensating_note_edit = _text_edit("Why it addresses the same risk as this exception", 48)
+        self.evaluation_edit = _text_edit("Your evaluation: nature, cause and effect on the control", 48)
         self.save_button = QPushButton("Save")
         self.save_button.setDefault(True)
         form = QFormLayout()
@@ -95,7 +98,8 @@ class ExceptionEditor(QWidget):
         form.addRow("Root cause", self.root_cause_edit)
         form.addRow(self.response_label, self.response_edit)
         form.addRow("Compensating control", self.compensating_combo)
-        form.addRow("How it compensates", self.compensating_note_edit)
+        form.addRow("Why it compensates", self.compensating_note_edit)
+        form.addRow("Evaluation", self.evaluation_edit)
         buttons = QHBoxLayout()
         buttons.addStretch(1)
         buttons.addWidget(self.save_button)
@@ -117,13 +121,13 @@ class ExceptionEditor(QWidget):
                 self.compensating_combo.addItem(ref, ref)
         enabled = exception is not None
         for widget in (self.description_edit, self.root_cause_edit, self.response_edit, self.compensating_combo,
-                       self.compensating_note_edit, self.save_button):
+                       self.compensating_note_edit, self.evaluation_edit, self.save_button):
             widget.setEnabled(enabled)
         if exception is None:
             self.title.setText("No exception selected")
             self.source.setText("Deviations recorded in Testing appear here; select one to document it.")
             for edit in (self.description_edit, self.root_cause_edit, self.response_edit,
-                         self.compensating_note_edit):
+                         self.compensating_note_edit, self.evaluation_edit):
                 edit.setPlainText("")
             return
         self.title.setText(f"Exception {exception.id} · {exception.control_ref}"
@@ -135,6 +139,7 @@ class ExceptionEditor(QWidget):
         self.compensating_combo.setCurrentIndex(max(self.compensating_combo.findData(exception.compensating_control),
                                                     0))
         self.compensating_note_edit.setPlainText(exception.compensating_note)
+        self.evaluation_edit.setPlainText(exception.evaluation)
 
     def values(self) -> dict[str, str]:
         return {
@@ -143,6 +148,7 @@ class ExceptionEditor(QWidget):
             "management_response": self.response_edit.toPlainText().strip(),
             "compensating_control": str(self.compensating_combo.currentData() or ""),
             "compensating_note": self.compensating_note_edit.toPlainText().strip(),
+            "evaluation": self.evaluation_edit.toPlainText().strip(),
         }
 
 
