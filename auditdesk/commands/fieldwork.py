@@ -122,6 +122,7 @@ def import_population(ctx: Context) -> None:
             {
                 "population": None,
                 "rows": report.rows,
+                "lines": getattr(report, "physical_lines", None),
                 "digest": None,
                 "issues": [_issue_json(i) for i in report.issues],
                 "issue_counts": report.issue_counts,
@@ -131,6 +132,7 @@ def import_population(ctx: Context) -> None:
         {
             "population": pop.id,
             "rows": pop.rows,
+            "lines": reader.report.physical_lines,
             "digest": pop.digest,
             "file_sha256": pop.file_sha256,
             "issues": [_issue_json(i) for i in pop.issues],
@@ -205,11 +207,12 @@ def _select_args(parser: argparse.ArgumentParser) -> None:
 @command("select", "draw and store a sample for a control's test")(_select_args)
 def select(ctx: Context) -> None:
     a = ctx.args
+    population_id = _int(a.population, "The population id")
     sample = services.select_sample(
         ctx.store.uow(ctx.actor),
         a.engagement,
         a.control,
-        population_id=_int(a.population, "The population id"),
+        population_id=population_id,
         method=a.method,
         size=a.size,
         confidence=a.confidence,
@@ -221,6 +224,9 @@ def select(ctx: Context) -> None:
         risk={"low": "lower", "high": "higher"}.get(a.risk, a.risk),
         planned_extension=a.planned_extension,
     )
+    # Sampling from a population whose completeness and accuracy is not tested is allowed, with a warning.
+    untested = services.untested_population_warning(ctx.store.reader(), a.engagement, population_id)
+    warnings = [untested] if untested else []
     ctx.emit(
         {
             "sample": sample.id,
@@ -231,9 +237,11 @@ def select(ctx: Context) -> None:
             "plan": sample.plan,
             "statistical": sample.statistical,
             "planned_extension": sample.planned_extension,
+            "warnings": warnings,
         },
         lambda: (
-            f"Sample {sample.id}: {sample.size} items by {sample.method} selection "
+            "".join(f"Warning: {w}\n" for w in warnings)
+            + f"Sample {sample.id}: {sample.size} items by {sample.method} selection "
             f"(seed {sample.receipt.get('seed')})\n" + "\n".join(sample.keys)
         ),
     )
