@@ -20,13 +20,13 @@ import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from enum import StrEnum
 from pathlib import Path
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import aliased
 
 from auditdesk import trail
+from auditdesk.conclusions import DesignConclusion
 from auditdesk.domain import EngagementType, Nature
 from auditdesk.errors import FileFormatError, NotFoundError, ValidationError
 from auditdesk.services._common import control_row, engagement_row, parse_enum, require_text
@@ -54,23 +54,6 @@ _CORROBORATION = re.compile(
     re.IGNORECASE,
 )
 _INQUIRY = re.compile(r"inquir|enquir|discuss|interview|\bask|\btold\b|explain|conversation", re.IGNORECASE)
-
-
-class DesignConclusion(StrEnum):
-    DESIGNED = "designed"
-    NOT_DESIGNED = "not_designed"
-    NOT_IMPLEMENTED = "not_implemented"
-
-    @property
-    def label(self) -> str:
-        return _LABELS[self]
-
-
-_LABELS = {
-    DesignConclusion.DESIGNED: "Suitably designed and implemented",
-    DesignConclusion.NOT_DESIGNED: "Not suitably designed",
-    DesignConclusion.NOT_IMPLEMENTED: "Not implemented",
-}
 
 
 @dataclass(frozen=True, slots=True)
