@@ -19,6 +19,7 @@ from auditdesk.errors import ValidationError
 
 APP_NAME = "AuditDesk"
 STORE_FILE = "workpapers.sqlite"
+DEMO_STORE_FILE = "demo.sqlite"
 
 
 def data_dir() -> Path:
@@ -33,6 +34,11 @@ def config_dir() -> Path:
 
 def log_dir() -> Path:
     return data_dir() / "logs"
+
+
+def demo_store_path() -> Path:
+    """The demo's own store beside the default one: a fictitious client never enters the firm's store."""
+    return data_dir() / DEMO_STORE_FILE
 
 
 @dataclass(frozen=True, slots=True)

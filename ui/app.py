@@ -21,23 +21,17 @@ from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox, QWidget
 from auditdesk import config, services
 from auditdesk.errors import AuditDeskError
 from ui import theme
-from ui.context import AppContext, Topic
+from ui.context import AppContext
 from ui.crash import install_excepthook, setup_logging
 from ui.options import GuiOptions
 from ui.views.registry import ENGAGEMENT_LIST, VIEW_NAMES
 
 if TYPE_CHECKING:
     from ui.main_window import MainWindow
-    from ui.workers import ProgressTask
 
 log = logging.getLogger("auditdesk.ui")
 
 SCREENSHOT_SIZE = (1440, 900)
-DEMO_BANNER = (
-    "This store was empty: AuditDesk created the demo engagement {ref} (Northwind Analytics, a SOC 2 "
-    "Type 2 with its controls, test plans and system description) so you can look around. "
-    "Create your own with File > New engagement (Ctrl+N)."
-)
 
 
 class FontError(RuntimeError):
@@ -139,18 +133,48 @@ def quiet_offscreen_noise() -> Iterator[None]:
         qInstallMessageHandler(previous)
 
 
+def _is_empty_store(target: str) -> bool:
+    """Whether the store at ``target`` holds no engagement; a missing file is not created to find out."""
+    if "://" not in target:
+        path = Path(target)
+        if not path.exists() or path.stat().st_size == 0:
+            return True
+    store = services.open_store(target)
+    try:
+        return not services.list_engagements(store.reader())
+    finally:
+        store.close()
+
+
+def screenshot_store(options: GuiOptions) -> services.Store:
+    """The store a picture shows: the one given (as it is), else the default one, else the demo store.
+
+    Nothing is ever written into a store to take a picture of it: an empty default
+    store (the firm's own, on a first run) is left alone and the demo's own store
+    is shown instead.
+    """
+    given = options.db or os.environ.get("AUDITDESK_DB")
+    if given:
+        return services.open_store(given)
+    target = config.default_store_target()
+    if _is_empty_store(target):
+        from auditdesk import demo
+
+        return demo.open_demo_store(options.actor)
+    return services.open_store(target)
+
+
 def render_screenshot(
     options: GuiOptions,
     *,
     theme_name: str = "light",
     prepare: Callable[[MainWindow], QWidget | None] | None = None,
+    size: tuple[int, int] = SCREENSHOT_SIZE,
 ) -> QImage:
     """Render the main window (or what ``prepare`` returns, e.g. a dialog) to options.screenshot.
 
-    Uses the given store, else the default one; an empty store gets the demo
-    first. Raises AuditDeskError or FontError with a sentence.
+    Uses the store of :func:`screenshot_store`. Raises AuditDeskError or FontError with a sentence.
     """
-    from auditdesk import demo
     from ui.main_window import MainWindow
 
     if options.view not in (*VIEW_NAMES, ENGAGEMENT_LIST):
@@ -160,15 +184,13 @@ def render_screenshot(
     app = application()
     check_fonts(app)
     theme.apply_theme(app, theme_name)  # pictures do not depend on the machine's theme
-    store = services.open_store(options.db or config.default_store_target())
+    store = screenshot_store(options)
     try:
-        if not services.list_engagements(store.reader()):
-            demo.build_demo(store, options.actor)
         window = MainWindow(AppContext(store, explicit_actor=options.actor))
         window.remember_state = False  # a picture must not move the user's window next time
         window.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen, True)
         ref = pick_engagement(store, window.restore_state())
-        window.resize(*SCREENSHOT_SIZE)
+        window.resize(*size)
         window.show()
         if ref is not None:
             window.open_engagement(ref, options.view if options.view != ENGAGEMENT_LIST else None)
@@ -203,18 +225,16 @@ def screenshot(options: GuiOptions) -> int:
 
 
 class GuiLauncher:
-    """Opens the store and the main window; builds the demo first when the store is empty."""
+    """Opens the store and the main window; an empty store shows the welcome page."""
 
     def __init__(self, options: GuiOptions) -> None:
         self.options = options
         self.app = application()
         self.window: MainWindow | None = None
-        self.task: ProgressTask | None = None
 
     def start(self) -> bool:
-        """Show the window (the demo may still be building); False if the user gave up."""
+        """Show the window on the store; False if the user gave up on opening one."""
         from ui.main_window import MainWindow
-        from ui.workers import run_with_progress
 
         settings = config.load_settings()
         theme.apply_theme(self.app, settings.theme)
@@ -222,34 +242,15 @@ class GuiLauncher:
         store = open_store_interactively(self.options.db or config.default_store_target(settings))
         if store is None:
             return False
-        ctx = AppContext(store, explicit_actor=self.options.actor)
-        window = MainWindow(ctx)
+        window = MainWindow(AppContext(store, explicit_actor=self.options.actor))
         self.window = window
         remembered = window.restore_state()
         window.show()
-        if services.list_engagements(store.reader()):
-            ref = pick_engagement(store, remembered)
-            if ref is not None:
-                window.open_engagement(ref)
-            return True
-        from ui.actions.demo import build_demo_job
-
-        actor = self.options.actor
-
-        def built(ref: str) -> None:
-            window.ctx.notify(*Topic)
-            window.open_engagement(ref, "overview")
-            window.show_banner(DEMO_BANNER.format(ref=ref))
-
-        def cancelled() -> None:
-            window.show_banner("Creating the demo was cancelled; nothing was stored. "
-                               "Create an engagement with File > New engagement (Ctrl+N).")
-
-        # The demo is built in one transaction, so Cancel leaves the store as it was.
-        window.show_view(ENGAGEMENT_LIST)
-        self.task = run_with_progress(window, "Creating the demo engagement",
-                                      lambda: build_demo_job(store=store, actor=actor),
-                                      on_success=built, on_cancel=cancelled)
+        ref = pick_engagement(store, remembered)
+        if ref is not None:
+            window.open_engagement(ref)
+        else:
+            window.show_view(ENGAGEMENT_LIST)  # the welcome page: new engagement, import, or the demo
         return True
 
 

@@ -22,7 +22,8 @@ from PySide6.QtWidgets import (
 )
 
 from auditdesk import config, services
-from auditdesk.domain import Engagement, Phase
+from auditdesk.domain import Engagement, Phase, TrailCheck
+from auditdesk.services.activity import ActivityQuery, list_activity
 from ui import feedback
 from ui.actions import engagements as engagement_actions
 from ui.context import AppContext, Topic
@@ -33,6 +34,13 @@ from ui.widgets.cards import BannerWidget
 from ui.widgets.detail_panel import Detail, DetailPanel
 
 VIEW_ROLE = int(Qt.ItemDataRole.UserRole)
+PREFERRED_SIZE = QSize(1440, 900)
+# Title bar and borders the window system adds around the window's contents.
+FRAME_ALLOWANCE = QSize(16, 40)
+DEMO_STORE_BANNER = (
+    "You are in the demo store: Northwind Analytics is a fictitious client, kept apart from your workpapers. "
+    "Your own store ({store}) is unchanged; File > Open store… takes you back to it."
+)
 
 
 def window_settings() -> QSettings:
@@ -40,6 +48,12 @@ def window_settings() -> QSettings:
     folder = config.config_dir()
     folder.mkdir(parents=True, exist_ok=True)
     return QSettings(str(folder / "window.ini"), QSettings.Format.IniFormat)
+
+
+def fitted_size(available: QSize, wanted: QSize = PREFERRED_SIZE) -> QSize:
+    """The first window: its preferred size where the screen has room, else the room left by the frame."""
+    return QSize(min(wanted.width(), available.width() - FRAME_ALLOWANCE.width()),
+                 min(wanted.height(), available.height() - FRAME_ALLOWANCE.height()))
 
 
 class MainWindow(QMainWindow):
@@ -89,7 +103,7 @@ class MainWindow(QMainWindow):
         ctx.changed.connect(self._on_changed)
         ctx.engagement_changed.connect(self._on_engagement_changed)
         ctx.actor_changed.connect(lambda _a: self._update_status())
-        self.resize(QSize(1440, 900))
+        self.resize(fitted_size(self.screen().availableGeometry().size()))
         self._update_status()
 
     # ---- layout ----------------------------------------------------------
@@ -201,6 +215,15 @@ class MainWindow(QMainWindow):
         view_menu.addAction(self._action("&Reload from the store", self.reload_all, QKeySequence.StandardKey.Refresh))
 
         help_menu = menu.addMenu("&Help")
+        self.verify_trail_action = self._action("&Verify the audit trail", self.verify_trail)
+        self.verify_trail_action.setStatusTip("Recompute the audit trail's hash chain: was any change edited or "
+                                              "removed after it was recorded?")
+        self.demo_action = self._action("Open the &demo store", self.open_demo_store)
+        self.demo_action.setStatusTip("Look around a complete engagement of a fictitious client, kept in a store "
+                                      "of its own")
+        help_menu.addAction(self.verify_trail_action)
+        help_menu.addAction(self.demo_action)
+        help_menu.addSeparator()
         about = self._action("&About AuditDesk", self.about)
         about.setMenuRole(QAction.MenuRole.AboutRole)
         help_menu.addAction(about)
@@ -266,6 +289,7 @@ class MainWindow(QMainWindow):
             created.setObjectName("view_engagements")
             created.open_requested.connect(self.open_engagement)  # type: ignore[attr-defined]
             created.new_requested.connect(self.new_engagement)  # type: ignore[attr-defined]
+            created.demo_requested.connect(self.open_demo_store)  # type: ignore[attr-defined]
         else:
             view_spec: ViewSpec = spec(name)
             created = view_spec.create(self.ctx)
@@ -334,8 +358,8 @@ class MainWindow(QMainWindow):
 
     def _refresh_activity(self) -> None:
         e = self.ctx.engagement
-        events = services.recent_events(self.ctx.store.reader(), engagement_id=e.id, limit=400) if e else ()
-        self.detail_panel.set_activity(events)
+        page = list_activity(self.ctx.store.reader(), ActivityQuery(engagement=e.id), limit=400) if e else None
+        self.detail_panel.set_activity(page.entries if page is not None else ())
 
     def _update_status(self) -> None:
         actor = self.ctx.actor
@@ -423,13 +447,62 @@ class MainWindow(QMainWindow):
         store = feedback.attempt(self, services.open_store, target)
         if store is None:
             return False
+        self.use_store(store)
+        return True
+
+    def use_store(self, store: services.Store) -> None:
+        """Work in ``store`` from now on (closing the previous one); opens its first engagement."""
         previous = self.ctx.switch_store(store)
         previous.close()
+        self._banner_holder.setVisible(False)
         self._update_status()
         engagements = services.list_engagements(store.reader())
         if engagements:
             self.open_engagement(engagements[0].ref)
-        return True
+
+    def in_demo_store(self) -> bool:
+        path = self.ctx.store.location.path
+        return path is not None and path.resolve() == config.demo_store_path().resolve()
+
+    def open_demo_store(self) -> None:
+        """Switch to the demo's own store; the first time, the demo is built there (with progress)."""
+        if self.in_demo_store():
+            self.show_view("overview" if self.ctx.engagement is not None else ENGAGEMENT_LIST)
+            return
+        from ui.actions.demo import build_demo_job
+        from ui.workers import run_with_progress
+
+        path = config.demo_store_path()
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        store = feedback.attempt(self, services.open_store, str(path))
+        if store is None:
+            return
+        if services.list_engagements(store.reader()):
+            self._show_demo(store)
+            return
+        # Built in one transaction: Cancel leaves the demo store empty and the user where they were.
+        self.demo_task = run_with_progress(self, "Creating the demo", lambda: build_demo_job(store=store, actor=None),
+                                           on_success=lambda _ref: self._show_demo(store), on_cancel=store.close)
+        self.demo_task.failed.connect(lambda _error: store.close())
+
+    def _show_demo(self, store: services.Store) -> None:
+        mine = self.ctx.store.label
+        self.use_store(store)
+        self.show_banner(DEMO_STORE_BANNER.format(store=mine))
+
+    def verify_trail(self) -> None:
+        """Help > Verify the audit trail: the chain is recomputed on the worker, the result said in words."""
+        from ui.actions.trail import trail_sentence, verify_trail_job
+        from ui.workers import run_with_progress
+
+        def show(check: TrailCheck) -> None:
+            self.last_trail_check = check
+            (feedback.show_info if check.ok else feedback.show_error)(self, trail_sentence(check),
+                                                                      title="Audit trail")
+
+        store = self.ctx.store
+        self.trail_task = run_with_progress(self, "Verifying the audit trail", lambda: verify_trail_job(store=store),
+                                            on_success=show, cancellable=False)
 
     def about(self) -> None:
         from importlib.metadata import PackageNotFoundError, version

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 import pytest
@@ -10,15 +9,14 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QDialog
 
-from auditdesk import config, demo, services
+from auditdesk import config, services
 from auditdesk.domain import Phase, Role
 from ui import crash, theme
-from ui.app import DEMO_BANNER, GuiLauncher, open_store_interactively
+from ui.app import open_store_interactively
 from ui.context import AppContext
 from ui.dialogs.new_engagement import NewEngagementWizard
 from ui.dialogs.settings import SettingsDialog
 from ui.main_window import MainWindow, window_settings
-from ui.options import GuiOptions
 from ui.views.controls import ControlsView
 from ui.views.coverage import CoverageView
 
@@ -128,63 +126,6 @@ def test_phase_move_locks_the_engagement_and_edits_are_refused(
     demo_window.move_to_phase(Phase.PLANNING)  # a released engagement does not go back
     assert "cannot go back" in messages.last
     assert demo_window.phase_actions[Phase.RELEASED].isChecked()
-
-
-def test_first_start_on_an_empty_store_builds_the_demo_with_a_banner(tmp_path: Path, qtbot) -> None:  # type: ignore[no-untyped-def]
-    launcher = GuiLauncher(
-        GuiOptions(db=str(tmp_path / "new.sqlite"), actor=None, screenshot=None, view="overview")
-    )
-    assert launcher.start()
-    window = launcher.window
-    assert window is not None
-    qtbot.addWidget(window)
-    assert launcher.task is not None
-    with qtbot.waitSignal(launcher.task.finished, timeout=60_000):
-        pass
-    qtbot.waitUntil(lambda: window.ctx.engagement is not None)
-    assert window.ctx.engagement.ref == "DEMO"  # type: ignore[union-attr]
-    assert window.banner.isVisible() or window.banner.text
-    assert window.banner.text == DEMO_BANNER.format(ref="DEMO")
-    assert window.current_view_name == "overview"
-    window.ctx.store.close()
-
-
-def test_cancelling_the_first_start_demo_leaves_the_store_empty(
-    tmp_path: Path, qtbot, monkeypatch
-) -> None:  # type: ignore[no-untyped-def]
-    gate = threading.Event()
-    real = demo.iter_build_demo
-
-    def held(store, actor=None):  # type: ignore[no-untyped-def]
-        inner = real(store, actor)
-        try:
-            for n, step in enumerate(inner):
-                yield step
-                if n == 0:
-                    gate.wait(10)
-        finally:
-            inner.close()
-
-    monkeypatch.setattr(demo, "iter_build_demo", held)
-    launcher = GuiLauncher(
-        GuiOptions(db=str(tmp_path / "new.sqlite"), actor=None, screenshot=None, view="overview")
-    )
-    assert launcher.start()
-    window, task = launcher.window, launcher.task
-    assert window is not None
-    assert task is not None
-    qtbot.addWidget(window)
-    qtbot.waitUntil(lambda: task.last_progress is not None, timeout=10_000)
-    task.cancel()
-    with qtbot.waitSignal(task.cancelled, timeout=10_000):
-        gate.set()
-    assert "cancelled; nothing was stored" in window.banner.text
-    store = window.ctx.store
-    assert services.list_engagements(store.reader()) == ()
-    assert services.list_people(store.reader()) == ()
-    assert services.verify_trail(store.reader()).events == 0
-    qtbot.waitUntil(lambda: not task.running)
-    store.close()
 
 
 def test_a_store_that_cannot_be_opened_offers_another(tmp_path: Path, messages) -> None:  # type: ignore[no-untyped-def]

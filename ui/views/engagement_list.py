@@ -1,9 +1,9 @@
-"""The home screen: every engagement in the store with its planning progress."""
+"""The home screen: every engagement in the store with its progress, or the welcome page."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, Qt, Signal
-from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QPushButton, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QPushButton, QStackedWidget, QVBoxLayout, QWidget
 
 from auditdesk.services.dashboard import EngagementProgress, engagement_progress
 from ui.context import AppContext, Topic
@@ -11,6 +11,7 @@ from ui.models.columns import RECORD_ROLE
 from ui.models.engagements import EngagementTableModel
 from ui.qt_compat import emit
 from ui.views.base import WorkspaceView
+from ui.views.welcome import WelcomePage
 from ui.widgets.detail_panel import Detail
 from ui.widgets.tables import ProgressBarDelegate, RecordFilterProxy, make_table
 
@@ -21,8 +22,10 @@ class EngagementListView(WorkspaceView):
     topics = frozenset({Topic.ENGAGEMENTS, Topic.ENGAGEMENT, Topic.CONTROLS, Topic.TEAM})
     open_requested = Signal(str)  # engagement ref
     new_requested = Signal()
+    import_requested = Signal()  # a control matrix, into a new engagement
+    demo_requested = Signal()
 
-    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None, *, can_import: bool = False) -> None:
         super().__init__(ctx, "Engagements", "Every SOC 2 engagement in this store. Double-click one to open it.",
                          parent)
         bar = QHBoxLayout()
@@ -37,7 +40,10 @@ class EngagementListView(WorkspaceView):
         bar.addWidget(self.filter_edit, 1)
         bar.addWidget(new_button)
         bar.addWidget(self.open_button)
-        self.layout_.addLayout(bar)
+        self.list_page = QWidget()
+        list_layout = QVBoxLayout(self.list_page)
+        list_layout.setContentsMargins(0, 0, 0, 0)
+        list_layout.addLayout(bar)
 
         self.model = EngagementTableModel(self)
         self.proxy = RecordFilterProxy(self)
@@ -47,11 +53,23 @@ class EngagementListView(WorkspaceView):
         self.table.doubleClicked.connect(self._open_index)
         self.table.selectionModel().currentRowChanged.connect(self._selection_changed)
         self.filter_edit.textChanged.connect(self.proxy.set_text)
-        self.layout_.addWidget(self.table, 1)
+        list_layout.addWidget(self.table, 1)
+
+        # An empty store shows the ways to begin instead of an empty table.
+        self.welcome = WelcomePage(can_import=can_import)
+        self.welcome.new_requested.connect(self.new_requested)
+        self.welcome.import_requested.connect(self.import_requested)
+        self.welcome.demo_requested.connect(self.demo_requested)
+        self.pages = QStackedWidget()
+        self.pages.addWidget(self.list_page)
+        self.pages.addWidget(self.welcome)
+        self.layout_.addWidget(self.pages, 1)
 
     def load(self) -> None:
         self.model.set_records(engagement_progress(self.ctx.store.reader()))
         count = self.model.rowCount()
+        self.pages.setCurrentWidget(self.list_page if count else self.welcome)
+        self.header.setVisible(bool(count))
         self.header.set_subtitle(
             f"{count} engagement{'s' if count != 1 else ''} in {self.ctx.store.label}. Double-click one to open it."
         )

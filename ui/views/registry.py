@@ -44,6 +44,7 @@ WORKSPACE_VIEWS: tuple[ViewSpec, ...] = (
     ViewSpec("testing", "Testing", "ui.views.testing:TestingView", shortcut="Ctrl+7"),
     ViewSpec("exceptions", "Exceptions", "ui.views.exceptions:ExceptionsView", shortcut="Ctrl+8"),
     ViewSpec("conclusions", "Conclusions & opinion", "ui.views.conclusions:ConclusionsView", shortcut="Ctrl+9"),
+    ViewSpec("activity", "Activity", "ui.views.activity:ActivityView", shortcut="Ctrl+0"),
 )
 
 VIEW_NAMES: tuple[str, ...] = tuple(v.name for v in WORKSPACE_VIEWS)

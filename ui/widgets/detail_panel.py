@@ -7,12 +7,14 @@ out.
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFormLayout, QFrame, QLabel, QScrollArea, QVBoxLayout, QWidget
 
-from auditdesk.domain import Engagement, TrailEvent
+from auditdesk.domain import Engagement
+from auditdesk.services.activity import ActivityEntry
 
 # Trail actions in words, for the activity list.
 _ACTIONS = {
@@ -64,30 +66,58 @@ def action_words(action: str) -> str:
     return _ACTIONS.get(action, action.replace(".", " ").replace("_", " "))
 
 
-def describe_event(event: TrailEvent, repeats: int = 1) -> str:
-    """'PR mapped control CC-01' with the UTC time below (rich text); repeats are counted."""
-    words = action_words(event.action)
-    subject = ""
-    record = event.after if isinstance(event.after, dict) else event.before
-    if repeats == 1 and event.entity in ("control", "description_section") and isinstance(record, dict):
-        subject = str(record.get("ref") or record.get("title") or "")
-    times = f" ({repeats} times)" if repeats > 1 else ""
-    when = event.at[:16].replace("T", " ")
-    return (f"<b>{html.escape(event.actor)}</b> {html.escape(words)} {html.escape(subject)}{times}"
-            f"<br><span style='color: gray'>{when} UTC</span>")
+# Actions whose words take the record's name right after them ("edited control CE-01").
+_NAMED_DIRECTLY = ("control", " of", "section")
 
 
-def coalesce(events: tuple[TrailEvent, ...], lines: int) -> list[tuple[TrailEvent, int]]:
-    """Runs of the same person doing the same thing become one line with a count."""
-    out: list[tuple[TrailEvent, int]] = []
-    for event in events:
-        if out and out[-1][0].actor == event.actor and out[-1][0].action == event.action:
-            out[-1] = (out[-1][0], out[-1][1] + 1)
+@dataclass(frozen=True, slots=True)
+class ActivityLine:
+    """A run of one person doing the same thing, newest first, with the records it touched."""
+
+    entry: ActivityEntry  # the newest of the run
+    count: int
+    names: tuple[str, ...]  # the controls (or records) of the run, distinct, newest first
+
+
+def _names(entry: ActivityEntry) -> tuple[str, ...]:
+    if entry.control_ref:
+        return (entry.control_ref,)
+    if entry.entity == "description_section":
+        return (entry.subject,)
+    return ()
+
+
+def coalesce(entries: Sequence[ActivityEntry], lines: int) -> list[ActivityLine]:
+    """Runs of the same person doing the same thing become one line with a count and their records."""
+    out: list[ActivityLine] = []
+    for entry in entries:
+        last = out[-1] if out else None
+        if last is not None and last.entry.actor == entry.actor and last.entry.action == entry.action:
+            names = last.names + tuple(n for n in _names(entry) if n not in last.names)
+            out[-1] = ActivityLine(last.entry, last.count + 1, names)
         elif len(out) == lines:
             break
         else:
-            out.append((event, 1))
+            out.append(ActivityLine(entry, 1, _names(entry)))
     return out
+
+
+def _listed(names: tuple[str, ...], most: int = 3) -> str:
+    if len(names) <= most:
+        return ", ".join(names)
+    return ", ".join(names[:most]) + f" and {len(names) - most} more"
+
+
+def describe_line(line: ActivityLine) -> str:
+    """'PR recorded a test result · AV-02, CM-01 (40 times)' with the UTC time below (rich text)."""
+    words = action_words(line.entry.action)
+    names = _listed(line.names)
+    if names:
+        words += (" " if words.endswith(_NAMED_DIRECTLY) else " · ") + names
+    times = f" ({line.count} times)" if line.count > 1 else ""
+    when = line.entry.at[:16].replace("T", " ")
+    return (f"<b>{html.escape(line.entry.actor)}</b> {html.escape(words)}{times}"
+            f"<br><span style='color: gray'>{when} UTC</span>")
 
 
 class DetailPanel(QScrollArea):
@@ -173,9 +203,9 @@ class DetailPanel(QScrollArea):
         self._fill(self.selection_form, detail.rows)
         self.selection_notes.setText("\n".join(f"• {n}" for n in detail.notes))
 
-    def set_activity(self, events: tuple[TrailEvent, ...], lines: int = 8) -> None:
-        """The newest events first, runs of one action folded into one line."""
+    def set_activity(self, entries: Sequence[ActivityEntry], lines: int = 8) -> None:
+        """The newest changes first, runs of one action folded into one line naming their controls."""
         self.activity.setText(
-            "".join(f"<p style='margin: 0 0 6px 0'>{describe_event(e, n)}</p>" for e, n in coalesce(events, lines))
+            "".join(f"<p style='margin: 0 0 6px 0'>{describe_line(line)}</p>" for line in coalesce(entries, lines))
             or "No changes recorded yet."
         )
