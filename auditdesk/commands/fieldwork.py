@@ -477,7 +477,30 @@ def rollforward(ctx: Context) -> None:
     except ValueError as exc:
         raise ValidationError(f"Dates are written like 2026-01-31: {exc}.") from None
     e = services.roll_forward(ctx.store.uow(ctx.actor), a.engagement, ref=a.ref, period_start=start, period_end=end)
+    notes = services.prior_period_notes(ctx.store.reader(), e.ref)
+    considered = (
+        []
+        if notes is None
+        else [{"control": x.control_ref, "description": x.description, "status": x.status} for x in notes.exceptions]
+    )
+    left_empty = [] if notes is None else [key for key, _text in notes.sections]
+
+    def text() -> str:
+        lines = [f"Created {e.ref} ({e.period_label}) from {a.engagement}."]
+        if left_empty:
+            lines.append("Left empty for this period (last period's text kept for reference): " + ", ".join(left_empty))
+        if considered:
+            lines.append(f"{len(considered)} exception(s) of the prior period to consider in planning:")
+            lines += [f"  {x['control']}: {x['description']}" for x in considered]
+        return "\n".join(lines)
+
     ctx.emit(
-        {"engagement": e.ref, "period_start": str(e.period_start), "period_end": str(e.period_end)},
-        f"Created {e.ref} ({e.period_label}) from {a.engagement}.",
+        {
+            "engagement": e.ref,
+            "period_start": str(e.period_start),
+            "period_end": str(e.period_end),
+            "sections_left_empty": left_empty,
+            "prior_exceptions": considered,
+        },
+        text,
     )

@@ -87,7 +87,7 @@ from auditdesk.services.populations import (
 from auditdesk.services.populations import (
     SourceMapping as PopulationMapping,
 )
-from auditdesk.services.rollforward import roll_forward
+from auditdesk.services.rollforward import PriorPeriodNotes, prior_period_notes, roll_forward
 from auditdesk.services.samples import (
     Reperformance,
     Sample,
@@ -127,6 +127,8 @@ from auditdesk.services.wording import set_deviation_wording
 from auditdesk.storage.uow import Store
 
 __all__ = [
+    "PriorPeriodNotes",
+    "prior_period_notes",
     "record_misstatement",
     "set_deviation_wording",
     "replace_item",

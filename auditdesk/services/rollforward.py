@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from sqlalchemy import select
 
@@ -12,7 +13,14 @@ from auditdesk.services import controls as control_services
 from auditdesk.services import description as description_services
 from auditdesk.services import engagements as engagement_services
 from auditdesk.services._common import engagement_record, engagement_row
-from auditdesk.storage.schema import TeamMemberRow
+from auditdesk.storage.schema import (
+    AttributeRow,
+    ControlRow,
+    DescriptionSectionRow,
+    EngagementRow,
+    ExceptionRow,
+    TeamMemberRow,
+)
 from auditdesk.storage.uow import SqlUnitOfWork
 
 
@@ -33,6 +41,62 @@ def _next_period(start: dt.date, end: dt.date) -> tuple[dt.date, dt.date]:
     return new_start, new_start + (end - start)
 
 
+# Description sections that speak of one period only (DC 200: incidents and changes in
+# the period); the next period starts them empty, with last period's text for reference.
+PERIOD_SPECIFIC_SECTIONS = ("incidents", "changes")
+
+
+@dataclass(frozen=True, slots=True)
+class PriorException:
+    control_ref: str
+    description: str
+    root_cause: str
+    management_response: str
+    status: str
+
+
+@dataclass(frozen=True, slots=True)
+class PriorPeriodNotes:
+    """What the prior period leaves to consider in planning (AT-C 205: risk assessment)."""
+
+    prior_ref: str
+    sections: tuple[tuple[str, str], ...]  # (section key, last period's text), period-specific sections only
+    exceptions: tuple[PriorException, ...]
+
+
+def prior_period_notes(uow: SqlUnitOfWork, engagement: str | int) -> PriorPeriodNotes | None:
+    """For a rolled-forward engagement: last period's period-specific text and its exceptions."""
+    with uow:
+        eng = engagement_row(uow, engagement)
+        if eng.rolled_from_id is None:
+            return None
+        old = uow.session.get(EngagementRow, eng.rolled_from_id)
+        if old is None:
+            return None
+        bodies = dict(
+            uow.session.execute(
+                select(DescriptionSectionRow.key, DescriptionSectionRow.body).where(
+                    DescriptionSectionRow.engagement_id == old.id,
+                    DescriptionSectionRow.key.in_(PERIOD_SPECIFIC_SECTIONS),
+                )
+            ).all()
+        )
+        exceptions = tuple(
+            PriorException(ref, row.description, row.root_cause, row.management_response, row.status)
+            for row, ref in uow.session.execute(
+                select(ExceptionRow, ControlRow.ref)
+                .join(ControlRow, ControlRow.id == ExceptionRow.control_id)
+                .where(ExceptionRow.engagement_id == old.id)
+                .order_by(ControlRow.ref, ExceptionRow.id)
+            ).all()
+        )
+        return PriorPeriodNotes(
+            old.ref,
+            tuple((k, bodies[k]) for k in PERIOD_SPECIFIC_SECTIONS if bodies.get(k, "").strip()),
+            exceptions,
+        )
+
+
 def roll_forward(
     uow: SqlUnitOfWork,
     engagement: str | int,
@@ -42,10 +106,14 @@ def roll_forward(
     period_end: dt.date | None = None,
     as_of_date: dt.date | None = None,
 ) -> Engagement:
-    """Copy controls, mappings, test plans, description, CUECs, subservice organizations and team.
+    """Copy controls, mappings, test plans, the stable description, CUECs, subservice organizations and team.
 
-    Populations, samples, results, exceptions, conclusions and sign-offs stay
-    with the prior period: they are evidence of that period only.
+    Populations, samples, results, walkthroughs, exceptions, conclusions and
+    sign-offs stay with the prior period: they are evidence of that period only.
+    Retired controls and retired test steps are not carried forward. The
+    period-specific sections (significant incidents, significant changes) start
+    empty; ``prior_period_notes`` gives last period's text and exceptions for
+    planning.
     """
     with uow:
         old = engagement_row(uow, engagement)
@@ -76,7 +144,7 @@ def roll_forward(
         )
         new_row = engagement_row(uow, new.id)
         new_row.rolled_from_id = old.id
-        controls = control_services.list_controls(uow, old.id)
+        controls = [c for c in control_services.list_controls(uow, old.id) if not c.retired]
         control_services.add_controls(
             uow,
             new.id,
@@ -88,11 +156,14 @@ def roll_forward(
                     uow,
                     new.id,
                     c.ref,
-                    procedures=[(p.type, p.description, p.expected_evidence) for p in c.test_plan.procedures],
-                    attributes=[a.question for a in c.test_plan.attributes],
+                    procedures=[
+                        (p.type, p.description, p.expected_evidence) for p in c.test_plan.procedures if not p.retired
+                    ],
+                    attributes=[a.question for a in c.test_plan.attributes if not a.retired],
                 )
+        _copy_wordings(uow, old.id, new.id)
         for section in description_services.list_sections(uow, old.id):
-            if section.body:
+            if section.body and section.key not in PERIOD_SPECIFIC_SECTIONS:
                 description_services.set_section(uow, new.id, section.key, section.body)
         for cuec in description_services.list_cuecs(uow, old.id):
             description_services.save_cuec(
@@ -118,3 +189,20 @@ def roll_forward(
         result = engagement_record(new_row)
         uow.commit()
     return result
+
+
+def _copy_wordings(uow: SqlUnitOfWork, old_id: int, new_id: int) -> None:
+    """Carry each attribute's section 4 deviation wording to the same control and question."""
+
+    def by_question(eng_id: int) -> dict[tuple[str, str], AttributeRow]:
+        rows = uow.session.execute(
+            select(AttributeRow, ControlRow.ref)
+            .join(ControlRow, ControlRow.id == AttributeRow.control_id)
+            .where(ControlRow.engagement_id == eng_id, AttributeRow.retired.is_(False))
+        ).all()
+        return {(ref, row.question): row for row, ref in rows}
+
+    old, new = by_question(old_id), by_question(new_id)
+    for key, row in old.items():
+        if row.deviation_wording and key in new:
+            new[key].deviation_wording = row.deviation_wording

@@ -373,3 +373,27 @@ def test_cli_team_not_relevant_exceptions_compensation_representations(store_pat
     assert conclusions["waiting_for"]
     controls = json.loads(run_cli("--db", db, "--json", "controls", "DEMO").stdout)
     assert controls[0]["attributes"]
+
+
+def test_roll_forward_leaves_period_text_empty_and_lists_prior_exceptions(store: Store) -> None:
+    from auditdesk.demo import build_demo
+    from auditdesk.services.controls import retire_control
+
+    ref = build_demo(store)
+    services.set_section(store.uow("PR"), ref, "incidents", "One outage of the EU region on 3 March.")
+    services.set_section(store.uow("PR"), ref, "changes", "Moved to a second cloud region in June.")
+    retire_control(store.uow("PR"), ref, "CF-03", reason="Replaced by the NDA workflow in HR.")
+    new = services.roll_forward(store.uow("PR"), ref, ref="NEXT")
+    sections = {s.key: s.body for s in services.list_sections(store.reader(), new.ref)}
+    assert sections["incidents"] == "" and sections["changes"] == ""
+    assert sections["services"] == {s.key: s.body for s in services.list_sections(store.reader(), ref)}["services"]
+    notes = services.prior_period_notes(store.reader(), new.ref)
+    assert notes is not None
+    assert dict(notes.sections)["incidents"].startswith("One outage")
+    assert {x.control_ref for x in notes.exceptions} >= {"CM-02", "OP-01", "PA-01", "LA-03"}
+    refs = {c.ref for c in services.list_controls(store.reader(), new.ref)}
+    assert "CF-03" not in refs and "CM-01" in refs
+    # The section 4 wording of each attribute comes along with the test plan.
+    assert services.list_samples(store.reader(), new.ref) == ()
+    text = next(c for c in services.engagement_conclusions(store.reader(), new.ref).controls if c.ref == "CM-01")
+    assert text.final is C.PENDING
