@@ -57,3 +57,8 @@ def extend_sample(
     return services.extend_sample(
         ctx.store.uow(ctx.actor), ctx.engagement_ref, sample_id, new_size=new_size, population_id=population_id
     )
+
+
+def replace_item(*, ctx: AppContext, sample_id: int, item_key: str) -> services.Sample:
+    """Replace a not-applicable item by the next item of the same selection receipt."""
+    return services.replace_item(ctx.store.uow(ctx.actor), ctx.engagement_ref, sample_id, item_key)

@@ -140,6 +140,12 @@ class TestingView(FieldworkView):
         bar.addWidget(QLabel("Tickmark"))
         bar.addWidget(self.tickmark_combo)
         bar.addWidget(self.legend_button)
+        # AU-C 530: a not-applicable item is replaced by the next draw of the same receipt.
+        self.replace_button = QPushButton("Replace N/A item")
+        self.replace_button.setToolTip("Draw the next item of this sample's selection receipt in place of the "
+                                       "selected not-applicable item (re-performable)")
+        self.replace_button.clicked.connect(self.replace_current_item)
+        bar.addWidget(self.replace_button)
         self.layout_.addLayout(bar)
 
         self.grid_model = ResultsGridModel(self)
@@ -488,6 +494,25 @@ class TestingView(FieldworkView):
 
     def _cell_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         emit(self.detail_changed, self.current_detail())
+
+    def replace_current_item(self) -> services.Sample | None:
+        """Replace the current row's item, when it is marked not applicable."""
+        from ui.actions import samples as sample_actions
+
+        sample = self.current_sample()
+        index = self.grid.currentIndex()
+        if sample is None or not index.isValid():
+            self.show_message("Select a not-applicable item in the grid first.")
+            return None
+        key = self.grid_model.items[index.row()].key
+        replaced = feedback.attempt(self, sample_actions.replace_item, ctx=self.ctx, sample_id=sample.id,
+                                    item_key=key)
+        if replaced is not None:
+            added = [i.key for i in replaced.items if i.replaces_key == key]
+            self.announce(Topic.RESULTS)
+            self.load()
+            self.show_message(f"{key} replaced by {', '.join(added)}, drawn from the same receipt.")
+        return replaced
 
     def edit_legend(self) -> None:
         dialog = TickmarkDialog(self.legend, self)
