@@ -159,18 +159,23 @@ def test_renaming_a_control_keeps_its_mapping_and_undo_restores_the_ref(demo_win
 
 
 def test_delete_control_and_undo_restores_plan(demo_window: MainWindow) -> None:
+    store = demo_window.ctx.store
+    # Every demo control holds evidence (and is retired, never deleted): add one that holds none.
+    services.add_control(store.uow("PR"), "DEMO", services.ControlInput(
+        ref="CE-99", description="Draft control", criteria=("CC2.1",)))
+    services.set_test_plan(store.uow("PR"), "DEMO", "CE-99", procedures=[("inspection", "Look")],
+                           attributes=["Done?"])
     controls = demo_window.show_view("controls")
     assert isinstance(controls, ControlsView)
-    controls.select("CE-02")
+    controls.select("CE-99")
     original = controls.selected()
     assert original is not None
     count = controls.model.rowCount()
     controls.delete_button.click()
     assert controls.model.rowCount() == count - 1
-    store = demo_window.ctx.store
-    assert "CE-02" not in {c.ref for c in services.list_controls(store.reader(), "DEMO")}
+    assert "CE-99" not in {c.ref for c in services.list_controls(store.reader(), "DEMO")}
     demo_window.undo_action.trigger()
-    restored = services.get_control(store.reader(), "DEMO", "CE-02")
+    restored = services.get_control(store.reader(), "DEMO", "CE-99")
     assert restored.criteria == original.criteria
     assert restored.test_plan == original.test_plan
     assert controls.model.rowCount() == count
