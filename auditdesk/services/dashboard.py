@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 
 from auditdesk.catalog import criteria_in_scope
-from auditdesk.conclusions import ControlConclusion
+from auditdesk.conclusions import OPEN_CONCLUSIONS, ControlConclusion, OpinionProposal
 from auditdesk.domain import (
     DESCRIPTION_SECTIONS,
     Attribute,
@@ -23,7 +23,7 @@ from auditdesk.domain import (
     TestPlan,
 )
 from auditdesk.services._common import categories_of, engagement_record, engagement_row
-from auditdesk.services.conclusions import engagement_conclusions
+from auditdesk.services.conclusions import EngagementConclusions, RecordedOpinion, engagement_conclusions
 from auditdesk.services.controls import plan_warnings
 from auditdesk.storage.schema import (
     AttributeRow,
@@ -87,22 +87,71 @@ class FieldworkStatusCounts:
         )
 
 
+class _Stages:
+    """Planning, testing and review progress, each 0.0 to 1.0, from the counts of a dataclass.
+
+    Planning: criteria covered by a control and complete test plans. Testing:
+    controls whose test is concluded. Review: in-scope criteria concluded (a
+    criterion no control covers is open, never concluded) and the opinion
+    recorded by the partner.
+    """
+
+    __slots__ = ()
+    controls: int
+    planned: int
+    criteria_in_scope: int
+    criteria_covered: int
+    controls_concluded: int
+    criteria_concluded: int
+    opinion_recorded: bool
+
+    @property
+    def planning(self) -> float:
+        """Mean of criteria coverage and test-plan completion."""
+        coverage = self.criteria_covered / self.criteria_in_scope if self.criteria_in_scope else 0.0
+        plans = self.planned / self.controls if self.controls else 0.0
+        return (coverage + plans) / 2
+
+    @property
+    def readiness(self) -> float:
+        """Planning readiness: the planning figure."""
+        return self.planning
+
+    @property
+    def testing(self) -> float:
+        return self.controls_concluded / self.controls if self.controls else 0.0
+
+    @property
+    def review(self) -> float:
+        """Criteria concluded, the partner's recorded opinion counting as one more step."""
+        return (self.criteria_concluded + int(self.opinion_recorded)) / (self.criteria_in_scope + 1)
+
+
 @dataclass(frozen=True, slots=True)
-class EngagementProgress:
-    """One line of the engagement list: how far planning has come."""
+class Progress(_Stages):
+    """How far an engagement has come, stage by stage."""
+
+    controls: int
+    planned: int
+    criteria_in_scope: int
+    criteria_covered: int
+    controls_concluded: int = 0
+    criteria_concluded: int = 0
+    opinion_recorded: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class EngagementProgress(_Stages):
+    """One line of the engagement list: the engagement and its planning, testing and review progress."""
 
     engagement: Engagement
     controls: int
     planned: int
     criteria_in_scope: int
     criteria_covered: int
-
-    @property
-    def readiness(self) -> float:
-        """Mean of criteria coverage and test-plan completion, 0.0 to 1.0."""
-        coverage = self.criteria_covered / self.criteria_in_scope if self.criteria_in_scope else 0.0
-        plans = self.planned / self.controls if self.controls else 0.0
-        return (coverage + plans) / 2
+    controls_concluded: int = 0
+    criteria_concluded: int = 0
+    opinion_recorded: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +171,16 @@ class EngagementOverview:
     subservice_orgs: int
     csocs: int
     test_status: FieldworkStatusCounts = FieldworkStatusCounts()
+    progress: Progress | None = None
+    proposal: OpinionProposal | None = None  # the app's suggestion; its opinion is "pending" while criteria are open
+    recorded: RecordedOpinion | None = None  # the partner's decision
+
+
+def _concluded(conclusions: EngagementConclusions) -> tuple[int, int]:
+    """Controls whose test is concluded, and in-scope criteria concluded (never one without a control)."""
+    controls = sum(1 for c in conclusions.controls if c.final not in OPEN_CONCLUSIONS)
+    criteria = sum(1 for k in conclusions.criteria if k.final.concluded)
+    return controls, criteria
 
 
 def _plan_status(
@@ -148,6 +207,9 @@ def _plan_status(
     return PlanStatusCounts(no_plan, incomplete, planned)
 
 
+# Retired controls are kept for the record but are out of the report and its figures.
+_LIVE = ControlRow.retired.is_(False)
+
 _CONCLUDED = {
     ControlConclusion.EXCEPTIONS_NOTED: "exceptions_noted",
     ControlConclusion.EFFECTIVE: "effective",
@@ -158,14 +220,13 @@ _CONCLUDED = {
 
 
 def _test_status(
-    uow: SqlUnitOfWork,
-    engagement_id: int,
+    conclusions: EngagementConclusions,
     controls: list[tuple[int, str]],
     procedures: dict[int, list[ProcedureType]],
     attributes: dict[int, int],
 ) -> FieldworkStatusCounts:
     """Each control's final conclusion (services.engagement_conclusions), else its plan status."""
-    statuses = {c.ref: c for c in engagement_conclusions(uow, engagement_id).controls}
+    statuses = {c.ref: c for c in conclusions.controls}
     counts = dict.fromkeys(("no_plan", "incomplete", "planned", "in_testing", *_CONCLUDED.values()), 0)
     sampled = 0
     for cid, ref in controls:
@@ -188,7 +249,7 @@ def _plan_parts(uow: SqlUnitOfWork, engagement_ids: list[int]) -> tuple[dict[int
     for cid, kind in uow.session.execute(
         select(ProcedureRow.control_id, ProcedureRow.type)
         .join(ControlRow, ControlRow.id == ProcedureRow.control_id)
-        .where(ControlRow.engagement_id.in_(engagement_ids))
+        .where(ControlRow.engagement_id.in_(engagement_ids), ProcedureRow.retired.is_(False))
     ):
         procedures[cid].append(ProcedureType(kind))
     # list() first: a Result has .keys(), so dict() would take it for a mapping.
@@ -197,7 +258,7 @@ def _plan_parts(uow: SqlUnitOfWork, engagement_ids: list[int]) -> tuple[dict[int
             uow.session.execute(
                 select(AttributeRow.control_id, func.count())
                 .join(ControlRow, ControlRow.id == AttributeRow.control_id)
-                .where(ControlRow.engagement_id.in_(engagement_ids))
+                .where(ControlRow.engagement_id.in_(engagement_ids), AttributeRow.retired.is_(False))
                 .group_by(AttributeRow.control_id)
             )
         )
@@ -210,7 +271,7 @@ def _mapped_criteria(uow: SqlUnitOfWork, engagement_ids: list[int]) -> dict[int,
     for eng_id, cid in uow.session.execute(
         select(ControlRow.engagement_id, ControlCriterionRow.criterion_id)
         .join(ControlRow, ControlRow.id == ControlCriterionRow.control_id)
-        .where(ControlRow.engagement_id.in_(engagement_ids))
+        .where(ControlRow.engagement_id.in_(engagement_ids), _LIVE)
         .distinct()
     ):
         mapped[eng_id].add(cid)
@@ -218,13 +279,13 @@ def _mapped_criteria(uow: SqlUnitOfWork, engagement_ids: list[int]) -> dict[int,
 
 
 def engagement_overview(uow: SqlUnitOfWork, engagement: str | int) -> EngagementOverview:
-    """Counts for the dashboard: controls, plan status, coverage, description."""
+    """Counts for the dashboard: progress by stage, controls, plan status, coverage, description, the opinion."""
     with uow:
         row = engagement_row(uow, engagement)
         session = uow.session
         controls = list(
             session.execute(
-                select(ControlRow.id, ControlRow.key, ControlRow.ref).where(ControlRow.engagement_id == row.id)
+                select(ControlRow.id, ControlRow.key, ControlRow.ref).where(ControlRow.engagement_id == row.id, _LIVE)
             )
         )
         procedures, attributes = _plan_parts(uow, [row.id])
@@ -245,31 +306,46 @@ def engagement_overview(uow: SqlUnitOfWork, engagement: str | int) -> Engagement
             .join(SubserviceOrgRow, SubserviceOrgRow.id == CsocRow.subservice_id)
             .where(SubserviceOrgRow.engagement_id == row.id)
         )
+        conclusions = engagement_conclusions(uow, row.id)
+        plan_status = _plan_status((cid for cid, _, _ in controls), procedures, attributes)
+        covered = sum(1 for c in in_scope if c in mapped)
+        controls_concluded, criteria_concluded = _concluded(conclusions)
         return EngagementOverview(
             engagement=engagement_record(row),
             controls=len(controls),
             key_controls=sum(1 for _, key, _ in controls if key),
-            plan_status=_plan_status((cid for cid, _, _ in controls), procedures, attributes),
+            plan_status=plan_status,
             criteria_in_scope=len(in_scope),
-            criteria_covered=sum(1 for c in in_scope if c in mapped),
+            criteria_covered=covered,
             uncovered=tuple(c for c in in_scope if c not in mapped),
             sections_written=int(written or 0),
             sections_total=len(DESCRIPTION_SECTIONS),
             cuecs=int(cuecs or 0),
             subservice_orgs=int(orgs or 0),
             csocs=int(csocs or 0),
-            test_status=_test_status(uow, row.id, [(cid, ref) for cid, _, ref in controls], procedures, attributes),
+            test_status=_test_status(conclusions, [(cid, ref) for cid, _, ref in controls], procedures, attributes),
+            progress=Progress(
+                controls=len(controls),
+                planned=plan_status.planned,
+                criteria_in_scope=len(in_scope),
+                criteria_covered=covered,
+                controls_concluded=controls_concluded,
+                criteria_concluded=criteria_concluded,
+                opinion_recorded=conclusions.recorded is not None,
+            ),
+            proposal=conclusions.proposal,
+            recorded=conclusions.recorded,
         )
 
 
 def engagement_progress(uow: SqlUnitOfWork) -> tuple[EngagementProgress, ...]:
-    """Every engagement with its planning progress, in creation order."""
+    """Every engagement with its planning, testing and review progress, in creation order."""
     with uow:
         rows = list(uow.session.scalars(select(EngagementRow).order_by(EngagementRow.id)))
         ids = [r.id for r in rows]
         by_engagement: dict[int, list[int]] = defaultdict(list)
         for eng_id, cid in uow.session.execute(
-            select(ControlRow.engagement_id, ControlRow.id).where(ControlRow.engagement_id.in_(ids))
+            select(ControlRow.engagement_id, ControlRow.id).where(ControlRow.engagement_id.in_(ids), _LIVE)
         ):
             by_engagement[eng_id].append(cid)
         procedures, attributes = _plan_parts(uow, ids)
@@ -279,6 +355,8 @@ def engagement_progress(uow: SqlUnitOfWork) -> tuple[EngagementProgress, ...]:
             in_scope = [c.id for c in criteria_in_scope(categories_of(row))]
             covered = mapped.get(row.id, set())
             control_ids = by_engagement.get(row.id, [])
+            conclusions = engagement_conclusions(uow, row.id)
+            controls_concluded, criteria_concluded = _concluded(conclusions)
             result.append(
                 EngagementProgress(
                     engagement=engagement_record(row),
@@ -286,6 +364,9 @@ def engagement_progress(uow: SqlUnitOfWork) -> tuple[EngagementProgress, ...]:
                     planned=_plan_status(control_ids, procedures, attributes).planned,
                     criteria_in_scope=len(in_scope),
                     criteria_covered=sum(1 for c in in_scope if c in covered),
+                    controls_concluded=controls_concluded,
+                    criteria_concluded=criteria_concluded,
+                    opinion_recorded=conclusions.recorded is not None,
                 )
             )
         return tuple(result)

@@ -48,23 +48,45 @@ ENGAGEMENT_COLUMNS: tuple[Column[EngagementProgress], ...] = (
         width=100,
     ),
     Column(
-        "Progress",
-        lambda p: f"{round(100 * p.readiness)}%",
-        sort_key=lambda p: p.readiness,
+        "Planning",
+        lambda p: f"{round(100 * p.planning)}%",
+        sort_key=lambda p: p.planning,
         tooltip=lambda p: (
-            f"Criteria covered {p.criteria_covered} of {p.criteria_in_scope}; "
-            f"test plans complete {p.planned} of {p.controls}."
+            f"Criteria covered by a control: {p.criteria_covered} of {p.criteria_in_scope}; "
+            f"complete test plans: {p.planned} of {p.controls}."
         ),
         alignment=CENTER,
-        width=140,
-        header_tip="Planning readiness: the mean of criteria coverage and complete test plans",
+        width=150,
+        header_tip="Planning: criteria covered by a control and complete test plans",
+    ),
+    Column(
+        "Testing",
+        lambda p: f"{p.controls_concluded} of {p.controls}",
+        sort_key=lambda p: p.testing,
+        tooltip=lambda p: f"Controls whose test is concluded: {p.controls_concluded} of {p.controls}.",
+        alignment=CENTER,
+        width=150,
+        header_tip="Testing: controls whose test is concluded",
+    ),
+    Column(
+        "Review",
+        lambda p: f"{p.criteria_concluded} of {p.criteria_in_scope}",
+        sort_key=lambda p: p.review,
+        tooltip=lambda p: (
+            f"In-scope criteria concluded: {p.criteria_concluded} of {p.criteria_in_scope} (a criterion no "
+            f"control covers stays open); opinion {'recorded' if p.opinion_recorded else 'not recorded yet'}."
+        ),
+        alignment=CENTER,
+        width=150,
+        header_tip="Review: criteria concluded and the partner's opinion recorded",
     ),
     Column("Controls", lambda p: f"{p.controls:,}", sort_key=lambda p: p.controls, alignment=RIGHT, width=76),
 )
 
 
 class EngagementTableModel(RecordTableModel[EngagementProgress]):
-    PROGRESS_COLUMN = 5
+    PLANNING_COLUMN, TESTING_COLUMN, REVIEW_COLUMN = 5, 6, 7
+    PROGRESS_COLUMNS = (PLANNING_COLUMN, TESTING_COLUMN, REVIEW_COLUMN)
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(ENGAGEMENT_COLUMNS, key=lambda p: p.engagement.id, parent=parent)

@@ -17,7 +17,7 @@ from ui.widgets.tables import ProgressBarDelegate, RecordFilterProxy, make_table
 
 
 class EngagementListView(WorkspaceView):
-    """Client, type, period, phase and progress of each engagement; opens one."""
+    """Client, type, period, phase and planning, testing and review progress of each engagement; opens one."""
 
     topics = frozenset({Topic.ENGAGEMENTS, Topic.ENGAGEMENT, Topic.CONTROLS, Topic.TEAM})
     open_requested = Signal(str)  # engagement ref
@@ -49,7 +49,9 @@ class EngagementListView(WorkspaceView):
         self.proxy = RecordFilterProxy(self)
         self.proxy.setSourceModel(self.model)
         self.table = make_table(self.model, proxy=self.proxy, stretch=1)
-        self.table.setItemDelegateForColumn(EngagementTableModel.PROGRESS_COLUMN, ProgressBarDelegate(self.table))
+        self.progress_delegate = ProgressBarDelegate(self.table)
+        for column in EngagementTableModel.PROGRESS_COLUMNS:
+            self.table.setItemDelegateForColumn(column, self.progress_delegate)
         self.table.doubleClicked.connect(self._open_index)
         self.table.selectionModel().currentRowChanged.connect(self._selection_changed)
         self.filter_edit.textChanged.connect(self.proxy.set_text)
@@ -111,7 +113,10 @@ class EngagementListView(WorkspaceView):
                 ("Report", f"{e.type.label}, {e.period_label}"),
                 ("Phase", e.phase.value.capitalize()),
                 ("Controls", f"{p.controls:,}"),
-                ("Criteria covered", f"{p.criteria_covered} of {p.criteria_in_scope}"),
-                ("Plans complete", f"{p.planned} of {p.controls}"),
+                ("Planning", f"{round(100 * p.planning)}%: criteria covered {p.criteria_covered} of "
+                             f"{p.criteria_in_scope}, plans complete {p.planned} of {p.controls}"),
+                ("Testing", f"{p.controls_concluded} of {p.controls} controls concluded"),
+                ("Review", f"{p.criteria_concluded} of {p.criteria_in_scope} criteria concluded; opinion "
+                           f"{'recorded' if p.opinion_recorded else 'not recorded'}"),
             ),
         )

@@ -20,6 +20,7 @@ INCOMPLETE = "Plan incomplete"
 PLANNED = "Planned"
 COVERED = "Covered"
 UNCOVERED = "Not covered"
+OPINION_TONES = {"unmodified": "good", "qualified": "warning", "adverse": "bad", "disclaimer": "bad"}
 
 
 def _card_frame(widget: QWidget) -> QFrame:
@@ -38,6 +39,17 @@ class OverviewView(WorkspaceView):
         super().__init__(ctx, "Overview", parent=parent)
         self.overview: EngagementOverview | None = None
         self.today: dt.date | None = None  # fixed by tests and screenshots; None = the real today
+
+        # Each stage of the engagement as its own named figure, and the app's suggested opinion.
+        self.planning_card = StatCard("Planning")
+        self.testing_card = StatCard("Testing: controls concluded")
+        self.review_card = StatCard("Review: criteria concluded")
+        self.opinion_card = StatCard("Proposed opinion")
+        stages = QGridLayout()
+        stages.setSpacing(10)
+        for n, card in enumerate((self.planning_card, self.testing_card, self.review_card, self.opinion_card)):
+            stages.addWidget(card, 0, n)
+            stages.setColumnStretch(n, 1)
 
         self.controls_card = StatCard("Controls")
         self.coverage_card = StatCard("In-scope criteria covered")
@@ -71,6 +83,7 @@ class OverviewView(WorkspaceView):
         inner = QVBoxLayout(body)
         inner.setContentsMargins(0, 0, 0, 0)
         inner.setSpacing(12)
+        inner.addLayout(stages)
         inner.addLayout(cards)
         inner.addLayout(charts)
         inner.addWidget(_card_frame(self.timeline))
@@ -97,6 +110,7 @@ class OverviewView(WorkspaceView):
             f"scope: {', '.join(c.label for c in e.categories)}"
         )
         plans = o.plan_status
+        self._show_progress(o)
         self.controls_card.set_value(f"{o.controls:,}", f"{o.key_controls:,} key controls")
         self.coverage_card.set_value(
             f"{o.criteria_covered} / {o.criteria_in_scope}",
@@ -144,3 +158,48 @@ class OverviewView(WorkspaceView):
             "Criteria without a control: " + ", ".join(o.uncovered) if o.uncovered else ""
         )
         self.uncovered_label.setVisible(bool(o.uncovered))
+
+    def _show_progress(self, o: EngagementOverview) -> None:
+        progress = o.progress
+        if progress is not None:
+            self.planning_card.set_value(
+                f"{round(100 * progress.planning)}%",
+                f"{progress.criteria_covered} of {progress.criteria_in_scope} criteria covered · "
+                f"{progress.planned:,} of {progress.controls:,} test plans complete",
+                tone="good" if progress.planning >= 0.999 else "",
+            )
+            self.testing_card.set_value(
+                f"{progress.controls_concluded:,} / {progress.controls:,}",
+                f"{progress.controls - progress.controls_concluded:,} still to conclude"
+                if progress.controls_concluded < progress.controls else "every control's test is concluded",
+                tone="good" if progress.controls and progress.controls_concluded == progress.controls else "",
+            )
+            self.review_card.set_value(
+                f"{progress.criteria_concluded} / {progress.criteria_in_scope}",
+                "opinion recorded by the partner" if progress.opinion_recorded else "opinion not recorded yet",
+                tone="good" if progress.review >= 0.999 else "",
+            )
+        self._show_opinion(o)
+
+    def _show_opinion(self, o: EngagementOverview) -> None:
+        """The suggestion in a neutral voice while criteria are open; the partner's decision once recorded."""
+        proposal = o.proposal
+        if o.recorded is not None:
+            opinion = o.recorded.opinion
+            self.opinion_card.caption.setText("Opinion (recorded)")
+            self.opinion_card.set_value(opinion.value.capitalize(), f"decided by {o.recorded.decided_by}",
+                                        tone=OPINION_TONES.get(opinion.value, "neutral"))
+            return
+        self.opinion_card.caption.setText("Proposed opinion")
+        if proposal is None:
+            self.opinion_card.set_value("–", "")
+            return
+        if proposal.opinion.value == "pending":
+            open_ = proposal.pending_criteria
+            note = f"{open_} criteri{'on' if open_ == 1 else 'a'} open" if open_ else "waiting for the evidence"
+            if proposal.at_least is not None:
+                note += f"; at least {proposal.at_least.value} already"
+            self.opinion_card.set_value("Pending", note, tone="neutral")
+            return
+        self.opinion_card.set_value(proposal.opinion.value.capitalize(), "the partner decides",
+                                    tone=OPINION_TONES.get(proposal.opinion.value, "neutral"))

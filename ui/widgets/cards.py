@@ -29,10 +29,20 @@ class StatCard(QFrame):
         layout.addWidget(self.note_label)
         layout.addStretch(1)
 
-    def set_value(self, value: str, note: str = "") -> None:
+    def set_value(self, value: str, note: str = "", *, tone: str = "") -> None:
+        """Show ``value``; ``tone`` (good, warning, bad, neutral or "") colours it."""
         self.value_label.setText(value)
         self.note_label.setText(note)
         self.note_label.setVisible(bool(note))
+        if self.value_label.property("tone") != tone:
+            self.value_label.setProperty("tone", tone)
+            # The stylesheet picks the colour by the property: re-polish to apply it.
+            self.value_label.style().unpolish(self.value_label)
+            self.value_label.style().polish(self.value_label)
+
+    @property
+    def tone(self) -> str:
+        return str(self.value_label.property("tone") or "")
 
     @property
     def value(self) -> str:
