@@ -59,7 +59,9 @@ def stylesheet(dark: bool) -> str:
 def _dark_palette() -> QPalette:
     p = QPalette()
     window, base, text = QColor("#23272e"), QColor("#1b1e23"), QColor("#e6e8eb")
-    for group in (QPalette.ColorGroup.Active, QPalette.ColorGroup.Inactive):
+    # The disabled group gets every colour too: left to Qt's defaults, disabled buttons and
+    # fields would be drawn light grey, brighter than the enabled ones.
+    for group in (QPalette.ColorGroup.Active, QPalette.ColorGroup.Inactive, QPalette.ColorGroup.Disabled):
         p.setColor(group, QPalette.ColorRole.Window, window)
         p.setColor(group, QPalette.ColorRole.WindowText, text)
         p.setColor(group, QPalette.ColorRole.Base, base)
@@ -77,10 +79,15 @@ def _dark_palette() -> QPalette:
         p.setColor(group, QPalette.ColorRole.Midlight, QColor("#343941"))
         p.setColor(group, QPalette.ColorRole.Dark, QColor("#15181c"))
         p.setColor(group, QPalette.ColorRole.Light, QColor("#3f454e"))
+    # Disabled: dimmer surfaces and muted text, so a disabled control recedes.
     for role, color in (
         (QPalette.ColorRole.WindowText, "#7c848e"),
         (QPalette.ColorRole.Text, "#7c848e"),
         (QPalette.ColorRole.ButtonText, "#7c848e"),
+        (QPalette.ColorRole.Button, "#272b31"),
+        (QPalette.ColorRole.Base, "#1b1e23"),
+        (QPalette.ColorRole.Highlight, "#39414d"),
+        (QPalette.ColorRole.HighlightedText, "#9aa4b0"),
     ):
         p.setColor(QPalette.ColorGroup.Disabled, role, QColor(color))
     return p

@@ -114,9 +114,12 @@ CRITERION_COLUMNS: tuple[Column[Criterion], ...] = (
     Column("Criterion", lambda c: c.id, sort_key=lambda c: sort_key(c.id)[0], width=110),
     Column("Title", lambda c: c.title, tooltip=lambda c: c.title, width=420),
 )
+# The series id in the narrow first column, its name in the wide one: a long name is never clipped.
 SERIES_COLUMNS: tuple[Column[SeriesGroup], ...] = (
-    Column("Criterion", lambda g: g.header, font=lambda g: bold_font(), width=110),
-    Column("Title", lambda g: f"{len(g.children)} criteria", width=420),
+    Column("Criterion", lambda g: g.header.split(" ", 1)[0], font=lambda g: bold_font(), tooltip=lambda g: g.header,
+           width=110),
+    Column("Title", lambda g: f"{g.header.split(' ', 1)[-1]} ({len(g.children)} criteria)", font=lambda g: bold_font(),
+           tooltip=lambda g: g.header, width=420),
 )
 
 

@@ -195,6 +195,15 @@ class ExceptionsView(FieldworkView):
         self.refs = [c.ref for c in services.list_controls(reader(), engagement.ref)]
         records = services.list_exceptions(reader(), engagement.ref)
         self.model.set_records(records)
+        self._update_header()
+        self._update_count()
+        if not self.select(current.id if current else None):
+            self.editor.set_exception(None, self.refs)
+            emit(self.detail_changed, None)
+
+    def _update_header(self) -> None:
+        """The open exceptions and how many still lack documentation, from the records shown."""
+        records = self.model.records()
         open_count = sum(1 for e in records if e.status == "open")
         undocumented = sum(1 for e in records if e.status == "open" and documented(e) != "Complete")
         self.header.set_subtitle(
@@ -202,10 +211,6 @@ class ExceptionsView(FieldworkView):
             + (f", {undocumented} still to document" if undocumented else "")
             + ". Deviations open an exception by themselves; management's response is their words, unaudited."
         )
-        self._update_count()
-        if not self.select(current.id if current else None):
-            self.editor.set_exception(None, self.refs)
-            emit(self.detail_changed, None)
 
     def _update_count(self) -> None:
         total, shown = self.model.rowCount(), self.proxy.rowCount()
@@ -252,6 +257,7 @@ class ExceptionsView(FieldworkView):
                                  **self.editor.values())
         if saved is not None:
             self.model.upsert(saved)
+            self._update_header()  # "still to document" follows what was just saved
             self.editor.set_exception(saved, self.refs)
             self.announce(Topic.EXCEPTIONS, Topic.CONCLUSIONS)
             emit(self.detail_changed, self.current_detail())
