@@ -18,8 +18,9 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QApplication, QWidget
 
-from auditdesk.demo import DEMO_ACTOR
-from ui.app import quiet_offscreen_noise, render_screenshot
+from auditdesk import services
+from auditdesk.demo import DEMO_ACTOR, build_demo
+from ui.app import SCREENSHOT_SIZE, quiet_offscreen_noise, render_screenshot
 from ui.main_window import MainWindow
 from ui.options import GuiOptions
 
@@ -30,6 +31,8 @@ class Shot:
     view: str
     theme: str = "light"
     prepare: Callable[[MainWindow], QWidget | None] | None = None
+    size: tuple[int, int] = SCREENSHOT_SIZE
+    empty_store: bool = False  # a store with no engagement yet: the welcome page
 
 
 def _wizard_on_dates(window: MainWindow) -> QWidget:
@@ -41,6 +44,18 @@ def _wizard_on_dates(window: MainWindow) -> QWidget:
     wizard.next()
     wizard.resize(700, 500)
     return wizard
+
+
+def _activity(window: MainWindow) -> None:
+    """The Activity screen on an edit, so the record before and after shows side by side."""
+    view = window.current_view()
+    if view is None or not hasattr(view, "model"):
+        return
+    edits = [view.model.record(n) for n in range(view.model.rowCount())]
+    edit = next((e for e in edits if e.action in ("exception.update", "control.update", "control.test_plan")
+                 and sum(c.changed for c in e.changes) and len(e.changes) > 3), None)
+    if edit is not None:
+        view.select(edit.id)
 
 
 def _controls_with_plan(window: MainWindow) -> None:
@@ -152,6 +167,7 @@ def _mapping_page(window: MainWindow) -> QWidget:
 
 SHOTS: tuple[Shot, ...] = (
     Shot("overview.png", "overview"),
+    Shot("welcome.png", "engagements", empty_store=True),
     Shot("engagements.png", "engagements"),
     Shot("controls.png", "controls"),
     Shot("test-plan.png", "controls", prepare=_controls_with_plan),
@@ -169,6 +185,9 @@ SHOTS: tuple[Shot, ...] = (
     Shot("exceptions.png", "exceptions"),
     Shot("conclusions.png", "conclusions", prepare=_conclusions),
     Shot("opinion.png", "conclusions", prepare=_opinion),
+    Shot("activity.png", "activity", prepare=_activity),
+    Shot("testing-1280x720.png", "testing", prepare=_testing, size=(1280, 720)),
+    Shot("conclusions-1280x720.png", "conclusions", prepare=_conclusions, size=(1280, 720)),
 )
 
 
@@ -181,12 +200,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.environ["AUDITDESK_DATA_DIR"] = str(Path(tmp) / "data")
         os.environ["AUDITDESK_CONFIG_DIR"] = str(Path(tmp) / "config")
         os.environ.pop("AUDITDESK_DB", None)
-        store = str(Path(tmp) / "AuditDesk" / "workpapers.sqlite")
-        (Path(tmp) / "AuditDesk").mkdir()
+        folder = Path(tmp) / "AuditDesk"
+        folder.mkdir()
+        store, empty = str(folder / "workpapers.sqlite"), str(folder / "empty.sqlite")
+        demo_store = services.open_store(store)
+        try:
+            build_demo(demo_store, DEMO_ACTOR)
+        finally:
+            demo_store.close()
         for shot in SHOTS:
             target = out / shot.file
-            render_screenshot(GuiOptions(db=store, actor=DEMO_ACTOR, screenshot=str(target), view=shot.view),
-                              theme_name=shot.theme, prepare=shot.prepare)
+            options = GuiOptions(db=empty if shot.empty_store else store, actor=DEMO_ACTOR, screenshot=str(target),
+                                 view=shot.view)
+            render_screenshot(options, theme_name=shot.theme, prepare=shot.prepare, size=shot.size)
             sys.stdout.write(f"{target}\n")
     return 0
 

@@ -214,6 +214,7 @@ class ActivityView(WorkspaceView):
             return False
         self.table.selectionModel().setCurrentIndex(
             index, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
+        self.table.scrollTo(index)
         self._show_entry(self.model.record(row))
         return True
 

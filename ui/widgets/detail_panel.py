@@ -49,6 +49,31 @@ _ACTIONS = {
     "matter.delete": "deleted a matter",
     "person.add": "added a person",
     "firm.set": "set the firm",
+    "attribute.wording": "reworded an attribute of",
+    "control.attribute_retire": "retired an attribute of",
+    "control.attribute_unretire": "restored an attribute of",
+    "control.procedure_retire": "retired a procedure of",
+    "control.procedure_unretire": "restored a procedure of",
+    "control.itgc": "linked IT general controls to",
+    "control.retire": "retired control",
+    "control.unretire": "brought back control",
+    "control.restore": "restored control",
+    "controls.import": "imported a control matrix",
+    "controls.library": "added controls from the firm's library",
+    "engagement.representations": "recorded management's representations",
+    "engagement.rollforward": "rolled the engagement forward",
+    "exception.clear": "cleared an exception",
+    "exception.compensate": "named a compensating control for an exception",
+    "exception.uncompensate": "withdrew a compensating control from an exception",
+    "exception.evaluate": "evaluated an exception",
+    "population.check": "checked a population's completeness and accuracy",
+    "population.delete": "deleted a population",
+    "result.clear": "cleared a test result",
+    "sample.extend": "extended a sample",
+    "sample.replace": "replaced a sample item",
+    "sample.reperform": "re-performed a sample",
+    "sample.misstatement": "recorded a misstatement",
+    "walkthrough.record": "recorded a walkthrough of",
 }
 
 
@@ -114,6 +139,8 @@ def describe_line(line: ActivityLine) -> str:
     names = _listed(line.names)
     if names:
         words += (" " if words.endswith(_NAMED_DIRECTLY) else " · ") + names
+    else:
+        words = words.removesuffix(" of")  # "edited the test plan" when the control is not known
     times = f" ({line.count} times)" if line.count > 1 else ""
     when = line.entry.at[:16].replace("T", " ")
     return (f"<b>{html.escape(line.entry.actor)}</b> {html.escape(words)}{times}"
