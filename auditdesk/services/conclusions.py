@@ -11,8 +11,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -203,14 +204,6 @@ def _tallies(uow: SqlUnitOfWork, eng: EngagementRow, controls: _Controls) -> dic
     ).all()
     if not samples:
         return {}
-    item_counts: dict[int, int] = dict(
-        session.execute(
-            select(SampleItemRow.sample_id, func.count())
-            .join(SampleRow, SampleRow.id == SampleItemRow.sample_id)
-            .where(SampleRow.engagement_id == eng.id)
-            .group_by(SampleItemRow.sample_id)
-        ).all()
-    )
     counts: dict[tuple[int, str, str], int] = {}
     for sid, letter, outcome, n in session.execute(
         select(TestResultRow.sample_id, TestResultRow.attribute, TestResultRow.outcome, func.count())
@@ -233,24 +226,32 @@ def _tallies(uow: SqlUnitOfWork, eng: EngagementRow, controls: _Controls) -> dic
     # Items with a not-applicable result that no replacement has been drawn for yet,
     # and the misstatements recorded on PPS items (for the Stringer bound).
     na_items: dict[int, set[str]] = defaultdict(set)
-    for sid, key in session.execute(
-        select(TestResultRow.sample_id, TestResultRow.item_key)
-        .join(SampleRow, SampleRow.id == TestResultRow.sample_id)
-        .where(SampleRow.engagement_id == eng.id, TestResultRow.outcome == "na")
-        .distinct()
-    ).all():
-        na_items[sid].add(key)
+    with_na = sorted({sid for (sid, _letter, outcome) in counts if outcome == "na"})
+    for chunk in range(0, len(with_na), 500):
+        for sid, key in session.execute(
+            select(TestResultRow.sample_id, TestResultRow.item_key)
+            .where(TestResultRow.sample_id.in_(with_na[chunk : chunk + 500]), TestResultRow.outcome == "na")
+            .distinct()
+        ).all():
+            na_items[sid].add(key)
+    # Items drawn = the planned size (extensions included) plus replacements of N/A items.
     replaced: dict[int, set[str]] = defaultdict(set)
     taints: dict[int, list[Decimal]] = defaultdict(list)
     audited_samples: set[int] = set()
-    for sid, replaces, amount, audited in session.execute(
-        select(SampleItemRow.sample_id, SampleItemRow.replaces_key, SampleItemRow.amount, SampleItemRow.audited_amount)
-        .join(SampleRow, SampleRow.id == SampleItemRow.sample_id)
-        .where(
-            SampleRow.engagement_id == eng.id,
-            (SampleItemRow.replaces_key.is_not(None)) | (SampleItemRow.audited_amount.is_not(None)),
-        )
-    ).all():
+    # Samples flag in their plan when they hold replacements or audited amounts, so the
+    # items of every other sample are never read here.
+    flagged = [row[0] for row in samples if row[8] and ("replacements" in row[8] or "audited" in row[8])]
+    item_rows: list[Any] = []
+    for chunk in range(0, len(flagged), 500):
+        item_rows += session.execute(
+            select(
+                SampleItemRow.sample_id, SampleItemRow.replaces_key, SampleItemRow.amount, SampleItemRow.audited_amount
+            ).where(
+                SampleItemRow.sample_id.in_(flagged[chunk : chunk + 500]),
+                (SampleItemRow.replaces_key.is_not(None)) | (SampleItemRow.audited_amount.is_not(None)),
+            )
+        ).all()
+    for sid, replaces, amount, audited in item_rows:
         if replaces is not None:
             replaced[sid].add(replaces)
         book, found = _decimal(amount), _decimal(audited)
@@ -263,8 +264,13 @@ def _tallies(uow: SqlUnitOfWork, eng: EngagementRow, controls: _Controls) -> dic
     for sid, cid, pop_id, method, statistical, size, confidence, tolerable, plan_json, planned_ext in samples:
         if cid not in live:
             continue
-        items = int(item_counts.get(sid, 0))
-        plan = json.loads(plan_json or "{}")
+        items = size + len(replaced.get(sid, ()))
+        # Only three facts of the plan matter here; skip parsing plans that hold none of them.
+        plan = (
+            json.loads(plan_json)
+            if plan_json and ("hypergeometric" in plan_json or "mus" in plan_json or "extended_from" in plan_json)
+            else {}
+        )
         tallies = []
         for letter, question, wording in attributes.get(cid, []):
             passed = counts.get((sid, letter, "pass"), 0)
@@ -596,9 +602,16 @@ def set_control_conclusion(
             after={"conclusion": chosen.value, "computed": computed.value, "rationale": rationale},
         )
         uow.session.flush()
-        _, by_id, _ = _control_statuses(uow, eng)
+        before_status = by_id[ctrl.id]
+        if ControlConclusion.NOT_TESTED in (chosen, before_status.final):
+            # The section 4 text changes form: read it afresh.
+            _, by_id, _ = _control_statuses(uow, eng)
+            after_status = by_id[ctrl.id]
+        else:
+            # Only this control's final and rationale change; its compensation depends on others.
+            after_status = replace(before_status, final=chosen, rationale=rationale, waiting_for="")
         uow.commit()
-    return by_id[ctrl.id]
+    return after_status
 
 
 def clear_control_conclusion(uow: SqlUnitOfWork, engagement: str | int, control: str | int) -> ControlStatus:
@@ -939,14 +952,25 @@ def _unevaluated_exceptions(uow: SqlUnitOfWork, eng: EngagementRow) -> list[str]
     return missing
 
 
-def opinion_blockers(uow: SqlUnitOfWork, engagement: str | int, *, today: dt.date | None = None) -> tuple[str, ...]:
-    """Why an opinion cannot be recorded yet (empty when it can), in plain sentences."""
+def opinion_blockers(
+    uow: SqlUnitOfWork,
+    engagement: str | int,
+    *,
+    today: dt.date | None = None,
+    known: EngagementConclusions | None = None,
+) -> tuple[str, ...]:
+    """Why an opinion cannot be recorded yet (empty when it can), in plain sentences.
+
+    ``known`` passes conclusions the caller has just read, so a screen computes them once per reload.
+    """
     with uow:
         eng = engagement_row(uow, engagement)
-        return _blockers(uow, eng, today or dt.date.today())
+        return _blockers(uow, eng, today or dt.date.today(), known)
 
 
-def _blockers(uow: SqlUnitOfWork, eng: EngagementRow, today: dt.date) -> tuple[str, ...]:
+def _blockers(
+    uow: SqlUnitOfWork, eng: EngagementRow, today: dt.date, known: EngagementConclusions | None = None
+) -> tuple[str, ...]:
     blockers: list[str] = []
     end = _period_end(eng)
     if end is None or today <= end:
@@ -955,7 +979,7 @@ def _blockers(uow: SqlUnitOfWork, eng: EngagementRow, today: dt.date) -> tuple[s
             f"The {'as-of date' if eng.type == 'type1' else 'period'} has not passed yet ({when}); "
             "an opinion is recorded after it."
         )
-    conclusions = _conclusions(uow, eng)
+    conclusions = known if known is not None else _conclusions(uow, eng)
     open_criteria = [c.id for c in conclusions.criteria if not c.final.concluded]
     if open_criteria:
         shown = ", ".join(open_criteria[:10]) + ("…" if len(open_criteria) > 10 else "")

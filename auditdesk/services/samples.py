@@ -580,6 +580,9 @@ def replace_item(uow: SqlUnitOfWork, engagement: str | int, sample_id: int, item
             .values(replaces_key=item_key)
         )
         row.receipt_json = json.dumps(extended.receipt.to_dict(), default=str)
+        plan = json.loads(row.plan_json or "{}")
+        plan["replacements"] = int(plan.get("replacements", 0)) + 1
+        row.plan_json = json.dumps(plan, default=str)
         uow.session.flush()
         after = _record(uow, row)
         trail.record(
@@ -623,6 +626,10 @@ def record_misstatement(
             value = str(amount)
         before = {"audited_amount": item.audited_amount}
         item.audited_amount = value
+        plan = json.loads(row.plan_json or "{}")
+        if not plan.get("audited"):
+            plan["audited"] = True  # the conclusions read this sample's items for taints
+            row.plan_json = json.dumps(plan, default=str)
         trail.record(
             uow,
             "sample.misstatement",

@@ -438,7 +438,7 @@ class ConclusionsView(FieldworkView):
                 f"Only the engagement partner ({', '.join(partners) or 'none on the team yet'}) records the opinion; "
                 f"you are acting as {actor}.")
         if engagement is not None:
-            why_not += services.opinion_blockers(self.ctx.store.reader(), engagement.ref)
+            why_not += services.opinion_blockers(self.ctx.store.reader(), engagement.ref, known=conclusions)
         # The partner is the one who decides; anyone else sees why the button is off.
         self.record_button.setEnabled(not why_not)
         self.record_button.setToolTip("\n".join(why_not))
