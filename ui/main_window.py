@@ -29,7 +29,7 @@ from ui.actions import engagements as engagement_actions
 from ui.context import AppContext, Topic
 from ui.models.engagements import role_label
 from ui.views.base import WorkspaceView
-from ui.views.registry import ENGAGEMENT_LIST, WORKSPACE_VIEWS, ViewSpec, spec
+from ui.views.registry import ENGAGEMENT_LIST, VIEW_NAMES, WORKSPACE_VIEWS, ViewSpec, spec
 from ui.widgets.cards import BannerWidget
 from ui.widgets.detail_panel import Detail, DetailPanel
 
@@ -201,6 +201,14 @@ class MainWindow(QMainWindow):
             "Start next period's engagement: controls, test plans, description and team; no evidence"
         )
         self.roll_forward_action.triggered.connect(self._roll_forward)
+        self.import_controls_action = QAction("&Import controls…", self)
+        self.import_controls_action.setEnabled(False)
+        self.import_controls_action.setStatusTip(
+            "Bring in the client's risk and control matrix (CSV or Excel): new controls are added, controls with "
+            "the same reference updated"
+        )
+        self.import_controls_action.triggered.connect(self.import_controls)
+        engagement_menu.addAction(self.import_controls_action)
         engagement_menu.addAction(self.roll_forward_action)
 
         view_menu = menu.addMenu("&View")
@@ -243,7 +251,10 @@ class MainWindow(QMainWindow):
         if engagement is None:
             return False
         self.ctx.open_engagement(engagement)
-        self.show_view(view or self._last_workspace_view)
+        last = self._last_workspace_view
+        if view is None and last in VIEW_NAMES and not spec(last).offered_for(engagement):
+            last = "overview"  # e.g. Testing, last seen in a Type 2, is not part of a Type 1
+        self.show_view(view or last)
         return True
 
     def _on_engagement_changed(self, engagement: Engagement | None) -> None:
@@ -273,7 +284,14 @@ class MainWindow(QMainWindow):
             for phase, action in self.phase_actions.items():
                 action.setChecked(phase is e.phase)
         for row in range(1, self.nav_list.count()):
-            self.nav_list.item(row).setHidden(e is None)
+            item = self.nav_list.item(row)
+            item.setHidden(e is None or not spec(str(item.data(VIEW_ROLE))).offered_for(e))
+        for name, action in self.view_actions.items():
+            # A Type 1 has no operating-effectiveness screens: out of the navigator, the menu and the keys.
+            offered = spec(name).offered_for(e)
+            action.setVisible(offered)
+            action.setEnabled(offered)
+        self.import_controls_action.setEnabled(e is not None and not e.locked)
         self._update_status()
         self._refresh_activity()
 
@@ -285,10 +303,11 @@ class MainWindow(QMainWindow):
         if name == ENGAGEMENT_LIST:
             from ui.views.engagement_list import EngagementListView
 
-            created: WorkspaceView = EngagementListView(self.ctx)
+            created: WorkspaceView = EngagementListView(self.ctx, can_import=True)
             created.setObjectName("view_engagements")
             created.open_requested.connect(self.open_engagement)  # type: ignore[attr-defined]
             created.new_requested.connect(self.new_engagement)  # type: ignore[attr-defined]
+            created.import_requested.connect(self.new_engagement_from_matrix)  # type: ignore[attr-defined]
             created.demo_requested.connect(self.open_demo_store)  # type: ignore[attr-defined]
         else:
             view_spec: ViewSpec = spec(name)
@@ -395,13 +414,41 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage("This screen has no filter.", 3000)
 
     def new_engagement(self) -> None:
-        from ui.dialogs.new_engagement import NewEngagementWizard
+        self._open_new_engagement_wizard()
 
-        wizard = NewEngagementWizard(self.ctx, self)
+    def new_engagement_from_matrix(self) -> None:
+        """The welcome page's 'import a control matrix': a new engagement, then the matrix import."""
+        from ui.dialogs.new_engagement import START_MATRIX
+
+        self._open_new_engagement_wizard(START_MATRIX)
+
+    def _open_new_engagement_wizard(self, start: str | None = None) -> None:
+        from ui.dialogs.new_engagement import START_EMPTY, NewEngagementWizard
+
+        wizard = NewEngagementWizard(self.ctx, self, start=start or START_EMPTY)
         wizard.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         wizard.engagement_created.connect(self._engagement_created)
+        wizard.matrix_import_requested.connect(self.import_controls)
         self.wizard = wizard
         wizard.open()
+
+    def import_controls(self) -> None:
+        """Engagement > Import controls…: the control matrix wizard for the open engagement."""
+        if self.ctx.engagement is None:
+            return
+        from ui.dialogs.import_controls import ImportControlsWizard
+
+        wizard = ImportControlsWizard(self.ctx, self)
+        wizard.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        wizard.controls_imported.connect(self._controls_imported)
+        self.import_wizard = wizard
+        wizard.open()
+
+    def _controls_imported(self, result: services.ControlImport) -> None:
+        # A bulk change: every screen that shows controls reads them again.
+        self.ctx.notify(Topic.CONTROLS, Topic.ENGAGEMENT, Topic.ENGAGEMENTS)
+        self.statusBar().showMessage(
+            f"Controls imported: {len(result.added)} added, {len(result.updated)} updated.", 5000)
 
     def _engagement_created(self, engagement: Engagement) -> None:
         self.ctx.notify(Topic.ENGAGEMENTS)

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
     QFormLayout,
+    QGroupBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -34,11 +35,19 @@ from PySide6.QtWidgets import (
 from auditdesk import config, services
 from auditdesk.domain import Category, Engagement, EngagementType, Person, Role
 from auditdesk.errors import AuditDeskError
+from auditdesk.library import library_for
 from auditdesk.services.engagements import check_dates
+from ui import feedback
+from ui.actions import controls_import as import_actions
 from ui.actions import engagements as engagement_actions
 from ui.context import AppContext
 from ui.models.engagements import role_label
 from ui.qt_compat import emit
+
+#: Where a new engagement's controls come from.
+START_LIBRARY = "library"
+START_MATRIX = "matrix"
+START_EMPTY = "empty"
 
 # QDateEdit cannot be empty: its minimum date stands for "not set".
 _UNSET = QDate(2000, 1, 1)
@@ -339,23 +348,62 @@ class ScopePage(QWizardPage):
         for category in Category:
             box = QCheckBox(category.label + (" (common criteria)" if category is Category.SECURITY else ""))
             box.setChecked(category is Category.SECURITY)
+            box.toggled.connect(self._update_library)
             self.boxes[category] = box
             layout.addWidget(box)
+        # Where the controls come from: the firm's library, the client's matrix, or none yet.
+        start = QGroupBox("Controls to start from")
+        start_layout = QVBoxLayout(start)
+        self.start_library = QRadioButton("Start from the firm's library")
+        self.library_note = QLabel()
+        self.library_note.setObjectName("hintLabel")
+        self.library_note.setWordWrap(True)
+        self.start_matrix = QRadioButton("Import the client's control matrix (CSV or Excel) once the engagement "
+                                         "is created")
+        self.start_empty = QRadioButton("Empty: add the controls yourself")
+        self.start_empty.setChecked(True)
+        self.start_group = QButtonGroup(self)
+        for button in (self.start_library, self.start_matrix, self.start_empty):
+            self.start_group.addButton(button)
+        start_layout.addWidget(self.start_library)
+        start_layout.addWidget(self.library_note)
+        start_layout.addWidget(self.start_matrix)
+        start_layout.addWidget(self.start_empty)
         self.error = _error_label()
         layout.addSpacing(8)
+        layout.addWidget(start)
         layout.addWidget(self.error)
         layout.addStretch(1)
+        self._update_library()
 
     def categories(self) -> list[Category]:
         return [c for c, box in self.boxes.items() if box.isChecked()]
+
+    def _update_library(self, *_args: object) -> None:
+        count = len(library_for(self.categories()))
+        self.library_note.setText(
+            f"{count} controls address the criteria in scope, each with its criteria, frequency, test procedures "
+            "and attributes, in the firm's wording: adapt them to the client.")
+
+    @property
+    def start(self) -> str:
+        if self.start_library.isChecked():
+            return START_LIBRARY
+        return START_MATRIX if self.start_matrix.isChecked() else START_EMPTY
+
+    def set_start(self, start: str) -> None:
+        {START_LIBRARY: self.start_library, START_MATRIX: self.start_matrix}.get(start, self.start_empty).setChecked(
+            True)
 
 
 class NewEngagementWizard(QWizard):
     """Creates one engagement through ``create_engagement``; refusals stay on the page."""
 
     engagement_created = Signal(object)  # Engagement
+    #: after ``engagement_created``, when the user chose to start from the client's matrix
+    matrix_import_requested = Signal()
 
-    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None, *, start: str = START_EMPTY) -> None:
         super().__init__(parent)
         self.ctx = ctx
         self.created: Engagement | None = None
@@ -371,6 +419,9 @@ class NewEngagementWizard(QWizard):
         self.scope_page = ScopePage()
         for page in (self.client_page, self.dates_page, self.team_page, self.scope_page):
             self.addPage(page)
+        self.scope_page.set_start(start)
+        #: the library's controls added to the new engagement (start from the library)
+        self.library: services.LibraryImport | None = None
 
     def accept(self) -> None:
         as_of, start, end = self.dates_page.dates()
@@ -394,5 +445,12 @@ class NewEngagementWizard(QWizard):
             self.scope_page.error.show()
             return
         self.created = engagement
+        begin_with = self.scope_page.start
+        if begin_with == START_LIBRARY:
+            # The engagement stands on its own; should the library fail, it is there to add controls to.
+            self.library = feedback.attempt(self, import_actions.add_library_controls, ctx=self.ctx,
+                                            ref=engagement.ref)
         super().accept()
         emit(self.engagement_created, engagement)
+        if begin_with == START_MATRIX:
+            emit(self.matrix_import_requested)

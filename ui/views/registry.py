@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from importlib import import_module
 from typing import TYPE_CHECKING
 
+from auditdesk.domain import Engagement, EngagementType
+
 if TYPE_CHECKING:
     from ui.context import AppContext
     from ui.views.base import WorkspaceView
@@ -25,6 +27,12 @@ class ViewSpec:
     factory: str  # "package.module:ClassName" of a WorkspaceView
     options: Mapping[str, str] = field(default_factory=dict)
     shortcut: str = ""
+    #: operating-effectiveness screens: a Type 1 examination has none, so they leave its navigator
+    type2_only: bool = False
+
+    def offered_for(self, engagement: Engagement | None) -> bool:
+        """Whether the screen belongs to ``engagement``'s workspace (None: no engagement open)."""
+        return not (self.type2_only and engagement is not None and engagement.type is EngagementType.TYPE1)
 
     def create(self, ctx: AppContext) -> WorkspaceView:
         module_name, _, class_name = self.factory.partition(":")
@@ -39,9 +47,11 @@ WORKSPACE_VIEWS: tuple[ViewSpec, ...] = (
     ViewSpec("team", "Team", "ui.views.team:TeamView", shortcut="Ctrl+2"),
     ViewSpec("description", "System description", "ui.views.description:DescriptionView", shortcut="Ctrl+3"),
     ViewSpec("controls", "Controls", "ui.views.controls:ControlsView", shortcut="Ctrl+4"),
+    ViewSpec("walkthroughs", "Walkthroughs", "ui.views.walkthroughs:WalkthroughsView", shortcut="Ctrl+Shift+W"),
     ViewSpec("coverage", "Criteria coverage", "ui.views.coverage:CoverageView", shortcut="Ctrl+5"),
-    ViewSpec("populations", "Populations & samples", "ui.views.populations:PopulationsView", shortcut="Ctrl+6"),
-    ViewSpec("testing", "Testing", "ui.views.testing:TestingView", shortcut="Ctrl+7"),
+    ViewSpec("populations", "Populations & samples", "ui.views.populations:PopulationsView", shortcut="Ctrl+6",
+             type2_only=True),
+    ViewSpec("testing", "Testing", "ui.views.testing:TestingView", shortcut="Ctrl+7", type2_only=True),
     ViewSpec("exceptions", "Exceptions", "ui.views.exceptions:ExceptionsView", shortcut="Ctrl+8"),
     ViewSpec("conclusions", "Conclusions & opinion", "ui.views.conclusions:ConclusionsView", shortcut="Ctrl+9"),
     ViewSpec("activity", "Activity", "ui.views.activity:ActivityView", shortcut="Ctrl+0"),
