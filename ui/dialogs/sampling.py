@@ -105,10 +105,24 @@ class SamplingDialog(QDialog):
             self.population_combo.addItem(f"{p.name} ({p.rows:,} items)", p.id)
         self.frequency_label = QLabel()
         self.frequency_label.setObjectName("hintLabel")
+        # Design comes first (a control not suitably designed is not sampled), and a population
+        # whose completeness and accuracy is not tested is worth a warning, not a refusal.
+        self.refusal_label = QLabel()
+        self.refusal_label.setObjectName("errorLabel")
+        self.refusal_label.setWordWrap(True)
+        self.refusal_label.hide()
+        self.population_warning = QLabel()
+        self.population_warning.setObjectName("warningLabel")
+        self.population_warning.setWordWrap(True)
+        self.population_warning.hide()
+        self._refusals: dict[str, str | None] = {}
+        self._warnings: dict[int, str | None] = {}
         what = QFormLayout()
         what.addRow("Control", self.control_combo)
         what.addRow("Population", self.population_combo)
         what.addRow("", self.frequency_label)
+        what.addRow("", self.refusal_label)
+        what.addRow("", self.population_warning)
 
         # The size.
         self.statistical = QRadioButton("Statistical attribute sample")
@@ -332,6 +346,7 @@ class SamplingDialog(QDialog):
     def update_plan(self) -> None:
         """Work the size out again from the current parameters (pure and quick)."""
         self._show_mode()
+        self._show_design_and_population()
         request = self.request()
         control, population = self.control(), self.population()
         self.plan, self.plan_error = None, ""
@@ -367,13 +382,40 @@ class SamplingDialog(QDialog):
             self.error.setText("")
         if pps and not population.amount_column:
             self.error.setText(f"Population '{population.name}' has no amounts; PPS selection needs an amount column.")
-        self.select_button.setEnabled(self.plan is not None and not (pps and not population.amount_column))
+        refusal = self.refusal(control.ref)
+        self.select_button.setEnabled(self.plan is not None and not (pps and not population.amount_column)
+                                      and refusal is None)
+
+    def refusal(self, control_ref: str) -> str | None:
+        """Why the control may not be sampled (its design, or a Type 1), shown in place of Select; else None."""
+        if control_ref not in self._refusals:
+            self._refusals[control_ref] = services.operating_sample_refusal(
+                self.ctx.store.reader(), self.ctx.engagement_ref, control_ref)
+        return self._refusals[control_ref]
+
+    def population_warning_text(self, population_id: int) -> str | None:
+        if population_id not in self._warnings:
+            self._warnings[population_id] = services.untested_population_warning(
+                self.ctx.store.reader(), self.ctx.engagement_ref, population_id)
+        return self._warnings[population_id]
+
+    def _show_design_and_population(self) -> None:
+        control, population = self.control(), self.population()
+        refusal = self.refusal(control.ref) if control is not None else None
+        self.refusal_label.setText(refusal or "")
+        self.refusal_label.setVisible(bool(refusal))
+        self.select_button.setToolTip(refusal or "")
+        warning = self.population_warning_text(population.id) if population is not None else None
+        self.population_warning.setText(warning or "")
+        self.population_warning.setVisible(bool(warning))
 
     # ---- selecting -----------------------------------------------------------
 
     def select(self) -> None:
         request = self.request()
         if request is None or self.plan is None or (self.task is not None and self.task.running):
+            return
+        if self.refusal(request.control_ref) is not None:
             return
         ctx = self.ctx
         self.select_button.setEnabled(False)

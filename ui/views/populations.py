@@ -3,13 +3,16 @@ them with their receipts, and the timeline that shows every month's coverage."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt
-from PySide6.QtGui import QFontDatabase
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, QRegularExpression, Qt
+from PySide6.QtGui import QFontDatabase, QRegularExpressionValidator
 from PySide6.QtWidgets import (
+    QCheckBox,
     QFormLayout,
     QHBoxLayout,
     QInputDialog,
     QLabel,
+    QLineEdit,
+    QPlainTextEdit,
     QPushButton,
     QSplitter,
     QTabWidget,
@@ -19,7 +22,9 @@ from PySide6.QtWidgets import (
 
 from auditdesk import services
 from auditdesk.domain import Frequency
+from auditdesk.errors import AuditDeskError
 from ui import feedback, theme
+from ui.actions import population_checks as check_actions
 from ui.actions import populations as population_actions
 from ui.actions import samples as sample_actions
 from ui.context import AppContext, Topic
@@ -66,6 +71,8 @@ class PopulationsView(FieldworkView):
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, "Populations & samples", parent=parent)
         self.populations: tuple[services.Population, ...] = ()
+        #: completeness and accuracy records by population id
+        self.checks: dict[int, services.PopulationCheck] = {}
         self.import_wizard: QWidget | None = None
         self.sampling_dialog: QWidget | None = None
         self.reperformance: services.Reperformance | None = None
@@ -207,6 +214,7 @@ class PopulationsView(FieldworkView):
         about_layout.addWidget(self.about_title)
         about_layout.addLayout(about_form)
         about_layout.addWidget(self.issues_label)
+        about_layout.addWidget(self._build_check_form())
         about_layout.addStretch(1)
         scroll = scrolled(about)
 
@@ -224,6 +232,59 @@ class PopulationsView(FieldworkView):
         layout.addWidget(splitter, 1)
         return tab
 
+    def _build_check_form(self) -> QWidget:
+        """Completeness and accuracy (C&A): how the client produced the population, and its reconciliation."""
+        heading = QLabel("COMPLETENESS AND ACCURACY")
+        heading.setObjectName("panelHeading")
+        self.check_status = QLabel()
+        self.check_status.setWordWrap(True)
+        self.check_status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.check_counts = hint()
+        self.check_source = QLineEdit()
+        self.check_source.setPlaceholderText("e.g. Jira Cloud, project CHG")
+        self.check_query = QLineEdit()
+        self.check_query.setPlaceholderText("The saved query or report that produced the file")
+        self.check_parameters = QLineEdit()
+        self.check_parameters.setPlaceholderText("e.g. status = Deployed, 1 Jan to 31 Dec 2025")
+        self.check_count = QLineEdit()
+        self.check_count.setValidator(QRegularExpressionValidator(QRegularExpression(r"\d{0,12}"), self))
+        self.check_count.setPlaceholderText("records counted in an independent source")
+        self.check_total = QLineEdit()
+        self.check_total.setPlaceholderText("the amounts' total in the independent source")
+        self.check_total_label = QLabel("Independent total")
+        self.check_period = QCheckBox("The period covered was checked (first and last dates, no missing months)")
+        self.check_note = QPlainTextEdit()
+        self.check_note.setPlaceholderText("How the count and total were reconciled, and to what")
+        self.check_note.setTabChangesFocus(True)
+        self.check_note.setFixedHeight(52)
+        self.check_save = QPushButton("Record C&&A test")
+        self.check_save.clicked.connect(self.save_check)
+        self.check_error = hint(name="errorLabel")
+        form = QFormLayout()
+        form.addRow("Source system", self.check_source)
+        form.addRow("Query or report", self.check_query)
+        form.addRow("Parameters", self.check_parameters)
+        form.addRow("Independent count", self.check_count)
+        form.addRow(self.check_total_label, self.check_total)
+        form.addRow("", self.check_period)
+        form.addRow("Note", self.check_note)
+        self.check_form = QWidget()
+        form_layout = QVBoxLayout(self.check_form)
+        form_layout.setContentsMargins(0, 0, 0, 0)
+        form_layout.addWidget(self.check_counts)
+        form_layout.addLayout(form)
+        row = QHBoxLayout()
+        row.addWidget(self.check_error, 1)
+        row.addWidget(self.check_save)
+        form_layout.addLayout(row)
+        section = QWidget()
+        layout = QVBoxLayout(section)
+        layout.setContentsMargins(0, 8, 0, 0)
+        layout.addWidget(heading)
+        layout.addWidget(self.check_status)
+        layout.addWidget(self.check_form)
+        return section
+
     # ---- loading -----------------------------------------------------------
 
     def load(self) -> None:
@@ -235,11 +296,12 @@ class PopulationsView(FieldworkView):
         chosen_sample = self.selected_sample()
         chosen_population = self.selected_population()
         self.populations = services.list_populations(reader(), engagement.ref)
+        self.checks = services.population_checks(reader(), engagement.ref)
         samples = services.list_samples(reader(), engagement.ref)
         self.population_model.set_records(self.populations)
         self.sample_model.set_records(samples)
         self.sample_count.setText(f"{len(samples)} sample{'s' if len(samples) != 1 else ''}")
-        self.population_count.setText(f"{len(self.populations)} population{'s' if len(self.populations) != 1 else ''}")
+        self._show_population_count()
         self.header.set_subtitle(
             f"{len(self.populations)} populations and {len(samples)} samples. Every sample keeps its receipt (seed, "
             "algorithm, population digest), so a reviewer can re-perform the selection."
@@ -415,6 +477,7 @@ class PopulationsView(FieldworkView):
             for field in self.about_fields.values():
                 field.setText("")
             self.issues_label.setText("")
+            self._show_check(None)
             emit(self.detail_changed, self.current_detail())
             return
         reader, ref, pid = self.ctx.store.reader, engagement.ref, population.id
@@ -450,7 +513,83 @@ class PopulationsView(FieldworkView):
                                       + (f"\n… and {more:,} more." if more > 0 else ""))
         else:
             self.issues_label.setText("")
+        self._show_check(population)
         emit(self.detail_changed, self.current_detail())
+
+    # ---- completeness and accuracy ------------------------------------------------
+
+    def _show_population_count(self) -> None:
+        untested = sum(1 for p in self.populations if self.check_text(p)[1] == "bad")
+        self.population_count.setText(f"{len(self.populations)} population{'s' if len(self.populations) != 1 else ''}"
+                                      + (f" · {untested} not C&A tested" if untested else ""))
+
+    def check_text(self, population: services.Population) -> tuple[str, str]:
+        """'C&A tested', 'C&A not tested: ...' or 'C&A: differences ...', with its tone (good / bad / neutral)."""
+        if population.source == "generated":
+            return "Generated by AuditDesk from the control's frequency: no client report to test.", "neutral"
+        check = self.checks.get(population.id)
+        if check is None:
+            return "C&A not tested: how the population was produced and its reconciliation are not documented.", "bad"
+        by = f" ({check.tested_by}, {check.tested_at[:10]})"
+        if check.tested:
+            return f"C&A tested{by}: count{' and total' if check.population_total else ''} reconciled, " \
+                   "period checked.", "good"
+        return f"C&A differences{by}: " + " ".join(check.differences), "bad"
+
+    def _show_check(self, population: services.Population | None) -> None:
+        self.check_error.setText("")
+        if population is None:
+            self.check_status.setText("")
+            self.check_form.hide()
+            return
+        text, tone = self.check_text(population)
+        colors = theme.colors()
+        color = {"good": colors.good, "bad": colors.warning}.get(tone, colors.neutral)
+        self.check_status.setText(text)
+        self.check_status.setStyleSheet(f"color: {color.name()}; font-weight: 600;")
+        client_file = population.source != "generated"
+        self.check_form.setVisible(client_file)
+        if not client_file:
+            return
+        amounts = bool(population.amount_column)
+        self.check_counts.setText(
+            f"Reconcile to an independent source: the import counted {population.rows:,} rows"
+            + (f" with amounts totalling {population.total_amount}." if amounts else "."))
+        self.check_total.setVisible(amounts)
+        self.check_total_label.setVisible(amounts)
+        check = self.checks.get(population.id)
+        self.check_source.setText(check.source_system if check else "")
+        self.check_query.setText(check.query if check else "")
+        self.check_parameters.setText(check.parameters if check else "")
+        self.check_count.setText("" if check is None or check.independent_count is None
+                                 else str(check.independent_count))
+        self.check_total.setText(check.independent_total if check else "")
+        self.check_period.setChecked(check.period_checked if check else False)
+        self.check_note.setPlainText(check.note if check else "")
+        self.check_save.setEnabled(not (self.ctx.engagement is not None and self.ctx.engagement.locked))
+
+    def save_check(self) -> services.PopulationCheck | None:
+        """Record the C&A form for the selected population (it replaces the previous record)."""
+        population = self.selected_population()
+        if population is None:
+            return None
+        count = self.check_count.text().strip()
+        try:
+            check = check_actions.record_population_check(
+                ctx=self.ctx, population_id=population.id, source_system=self.check_source.text(),
+                query=self.check_query.text(), parameters=self.check_parameters.text(),
+                independent_count=int(count) if count else None,
+                independent_total=self.check_total.text() if population.amount_column else None,
+                period_checked=self.check_period.isChecked(), note=self.check_note.toPlainText())
+        except AuditDeskError as exc:
+            self.check_error.setText(str(exc))
+            return None
+        self.checks[population.id] = check
+        self._show_check(population)
+        self._show_population_count()
+        self.announce(Topic.POPULATIONS)
+        emit(self.detail_changed, self.current_detail())
+        return check
 
     def import_population(self) -> None:
         from ui.dialogs.population_import import PopulationImportWizard
@@ -511,7 +650,8 @@ class PopulationsView(FieldworkView):
                 title=p.name,
                 rows=(("Items", f"{p.rows:,}"), ("Source", p.file_name or f"generated ({p.control_ref})"),
                       ("SHA-256", short_hash(p.file_sha256) or "—"), ("Digest", short_hash(p.digest)),
-                      ("Dates", population_span(p))),
+                      ("Dates", population_span(p)),
+                      ("Completeness and accuracy", self.check_text(p)[0].split(":")[0])),
                 notes=(f"{p.issue_count:,} issue(s) accepted at import.",) if p.issue_count else (),
             )
         s = self.selected_sample()
