@@ -289,6 +289,9 @@ class AttributeTally:
     not_applicable: int
     untested: int
     deviation_wording: str = ""
+    # Retired after results were recorded: its deviations still count (retiring an
+    # attribute never hides one), but its untested items no longer hold the sample open.
+    retired: bool = False
 
     @property
     def tested(self) -> int:
@@ -323,13 +326,14 @@ class SampleTally:
     @property
     def complete(self) -> bool:
         """Every item has its results and each attribute has the planned number tested."""
-        if not self.attributes:
+        live = [a for a in self.attributes if not a.retired]
+        if not live:
             return False
-        if any(a.untested for a in self.attributes) or self.replacements_needed:
+        if any(a.untested for a in live) or self.replacements_needed:
             return False
         if self.whole_population:
             return True
-        return all(a.tested >= self.size for a in self.attributes)
+        return all(a.tested >= self.size for a in live)
 
     @property
     def deviations(self) -> int:
@@ -337,7 +341,7 @@ class SampleTally:
 
     @property
     def tested(self) -> int:
-        return min((a.tested for a in self.attributes), default=0)
+        return min((a.tested for a in self.attributes if not a.retired), default=0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -363,7 +367,7 @@ def _evaluate_attribute(sample: SampleTally, tally: AttributeTally) -> Attribute
     # item is neither a deviation nor evidence; it is replaced). Before the sample is
     # complete, the planned size stands in for n: more deviations can only raise the
     # limit, so a limit already over the tolerable rate is final.
-    n = max(tally.tested, sample.size)
+    n = tally.tested if tally.retired else max(tally.tested, sample.size)
     if not sample.statistical or sample.mus or sample.confidence is None or n == 0 or sample.whole_population:
         return AttributeEvaluation(tally.letter, tally.tested, tally.deviations, None, None, None)
     evaluation = sampling.evaluate_attribute(
@@ -384,8 +388,8 @@ def _evaluate_attribute(sample: SampleTally, tally: AttributeTally) -> Attribute
 
 
 def _incomplete_reason(sample: SampleTally) -> str:
-    untested = sum(a.untested for a in sample.attributes)
     parts = []
+    untested = sum(a.untested for a in sample.attributes if not a.retired)
     if untested:
         parts.append(f"{untested} result(s) still to record")
     if sample.replacements_needed:
@@ -394,7 +398,7 @@ def _incomplete_reason(sample: SampleTally) -> str:
             f"to reach the planned {sample.size}"
         )
     elif not untested:
-        short = min(a.tested for a in sample.attributes) if sample.attributes else 0
+        short = sample.tested
         parts.append(f"{short} of the planned {sample.size} items tested; replace not-applicable items")
     return "; ".join(parts)
 

@@ -255,7 +255,8 @@ def _fieldwork(uow: SqlUnitOfWork, ref: str, start: dt.date, end: dt.date) -> It
     # CM-02: weekly change-board approval, two weeks approved after the fact: not effective,
     # with CM-01's approval gate named as compensating (same risk: unapproved changes reach production).
     weeks = services.generate_population(uow, ref, "CM-02")
-    cab = services.select_sample(uow, ref, "CM-02", population_id=weeks.id, method="random", seed=29, risk="lower")
+    # A key control: the moderate point of the weekly range (10 of 52 weeks).
+    cab = services.select_sample(uow, ref, "CM-02", population_id=weeks.id, method="random", seed=29, risk="moderate")
     late = set(cab.keys[:2])
     services.record_results(
         uow,
@@ -345,7 +346,9 @@ def _fieldwork(uow: SqlUnitOfWork, ref: str, start: dt.date, end: dt.date) -> It
     # AV-02: daily backups run every calendar day; one day was outside the control (migration
     # window, backups suspended by design) and is replaced by the next item of the receipt.
     daily = services.generate_population(uow, ref, "AV-02", every_day=True)
-    av = services.select_sample(uow, ref, "AV-02", population_id=daily.id, method="systematic", seed=11)
+    av = services.select_sample(
+        uow, ref, "AV-02", population_id=daily.id, method="systematic", seed=11, risk="moderate"
+    )
     outside = av.keys[5]
     services.record_results(
         uow,

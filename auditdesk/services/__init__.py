@@ -30,9 +30,12 @@ from auditdesk.services.conclusions import (
     withdraw_compensation,
 )
 from auditdesk.services.controls import (
+    ControlEvidence,
     ControlInput,
+    DeletedControl,
     add_control,
     add_controls,
+    control_evidence,
     coverage,
     delete_control,
     get_control,
@@ -40,7 +43,11 @@ from auditdesk.services.controls import (
     map_criteria,
     plan_warnings,
     restore_control,
+    retire_attribute,
+    retire_control,
+    retire_procedure,
     set_test_plan,
+    unretire_control,
     update_control,
 )
 from auditdesk.services.description import (
@@ -113,6 +120,7 @@ from auditdesk.services.testing import (
     Tickmark,
     add_exception,
     attach_evidence,
+    clear_results,
     export_evidence,
     list_evidence,
     list_exceptions,
@@ -120,6 +128,7 @@ from auditdesk.services.testing import (
     list_tickmarks,
     record_result,
     record_results,
+    restore_results,
     save_tickmark,
     update_exception,
 )
@@ -127,6 +136,15 @@ from auditdesk.services.wording import set_deviation_wording
 from auditdesk.storage.uow import Store
 
 __all__ = [
+    "DeletedControl",
+    "ControlEvidence",
+    "control_evidence",
+    "retire_control",
+    "unretire_control",
+    "retire_attribute",
+    "retire_procedure",
+    "clear_results",
+    "restore_results",
     "PriorPeriodNotes",
     "prior_period_notes",
     "record_misstatement",

@@ -212,14 +212,21 @@ def _tallies(uow: SqlUnitOfWork, eng: EngagementRow, controls: _Controls) -> dic
         .group_by(TestResultRow.sample_id, TestResultRow.attribute, TestResultRow.outcome)
     ).all():
         counts[(sid, letter, outcome)] = n
-    attributes: dict[int, list[tuple[str, str, str]]] = defaultdict(list)
-    for cid, letter, question, wording in session.execute(
-        select(AttributeRow.control_id, AttributeRow.letter, AttributeRow.question, AttributeRow.deviation_wording)
+    # Retired attributes are read too: their recorded deviations still count.
+    attributes: dict[int, list[tuple[str, str, str, bool]]] = defaultdict(list)
+    for cid, letter, question, wording, retired in session.execute(
+        select(
+            AttributeRow.control_id,
+            AttributeRow.letter,
+            AttributeRow.question,
+            AttributeRow.deviation_wording,
+            AttributeRow.retired,
+        )
         .join(ControlRow, ControlRow.id == AttributeRow.control_id)
-        .where(ControlRow.engagement_id == eng.id, AttributeRow.retired.is_(False))
+        .where(ControlRow.engagement_id == eng.id)
         .order_by(AttributeRow.letter)
     ).all():
-        attributes[cid].append((letter, question, wording))
+        attributes[cid].append((letter, question, wording, bool(retired)))
     population_sizes: dict[int, int] = dict(
         session.execute(select(PopulationRow.id, PopulationRow.rows).where(PopulationRow.engagement_id == eng.id)).all()
     )
@@ -272,12 +279,16 @@ def _tallies(uow: SqlUnitOfWork, eng: EngagementRow, controls: _Controls) -> dic
             else {}
         )
         tallies = []
-        for letter, question, wording in attributes.get(cid, []):
+        for letter, question, wording, retired in attributes.get(cid, []):
             passed = counts.get((sid, letter, "pass"), 0)
             deviations = counts.get((sid, letter, "deviation"), 0)
             na = counts.get((sid, letter, "na"), 0)
+            if retired and not (passed or deviations or na):
+                continue
             tallies.append(
-                AttributeTally(letter, question, passed, deviations, na, items - passed - deviations - na, wording)
+                AttributeTally(
+                    letter, question, passed, deviations, na, items - passed - deviations - na, wording, retired
+                )
             )
         population_size = population_sizes.get(pop_id)
         whole = population_size is not None and size >= population_size

@@ -407,3 +407,20 @@ def test_the_proposal_never_reads_unmodified_while_a_criterion_is_not_met_or_pen
         assert proposal.opinion is not P.UNMODIFIED
     if any(not k.concluded for k in conclusions):
         assert proposal.opinion is P.PENDING
+
+
+def test_retiring_an_attribute_never_hides_its_deviations() -> None:
+    live = AttributeTally("A", "Approved?", 59, 0, 0, 0)
+    retired = AttributeTally("B", "Ticket linked?", 10, 3, 0, 46, retired=True)
+    tally = SampleTally(
+        sample_id=1,
+        size=59,
+        statistical=True,
+        confidence=Decimal("0.95"),
+        tolerable_rate=Decimal("0.05"),
+        population_size=None,
+        hypergeometric=False,
+        attributes=(live, retired),
+    )
+    assert tally.complete  # the retired attribute's untested items no longer hold the sample open
+    assert evaluate_control([tally]).computed is C.NOT_EFFECTIVE  # 3 deviations in 13 still count
