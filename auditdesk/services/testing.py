@@ -207,9 +207,11 @@ def record_results(
         sample = sample_row(uow, eng.id, sample_id)
         control = uow.session.get(ControlRow, sample.control_id)
         assert control is not None
-        letters = {
-            a for a in uow.session.scalars(select(AttributeRow.letter).where(AttributeRow.control_id == control.id))
-        }
+        attribute_rows = uow.session.execute(
+            select(AttributeRow.letter, AttributeRow.retired).where(AttributeRow.control_id == control.id)
+        ).all()
+        letters = {letter for letter, retired in attribute_rows if not retired}
+        retired_letters = {letter for letter, retired in attribute_rows if retired}
         keys = set(uow.session.scalars(select(SampleItemRow.key).where(SampleItemRow.sample_id == sample.id)))
         tickmarks = set(uow.session.scalars(select(TickmarkRow.symbol)))
         saved: list[Result] = []
@@ -218,6 +220,11 @@ def record_results(
             outcome = parse_enum(Outcome, item.outcome, "result (pass, deviation or na)")
             if item.item_key not in keys:
                 raise NotFoundError(f"Item '{item.item_key}' is not in sample {sample.id}.")
+            if letter in retired_letters:
+                raise ValidationError(
+                    f"Attribute {letter} of control {control.ref} is retired; its results are kept, new ones are "
+                    "not recorded. Bring it back in the test plan first."
+                )
             if letter not in letters:
                 known = ", ".join(sorted(letters)) or "none yet: write the test plan first"
                 raise ValidationError(f"Control {control.ref} has no attribute {letter}; its attributes are {known}.")

@@ -397,3 +397,23 @@ def test_roll_forward_leaves_period_text_empty_and_lists_prior_exceptions(store:
     assert services.list_samples(store.reader(), new.ref) == ()
     text = next(c for c in services.engagement_conclusions(store.reader(), new.ref).controls if c.ref == "CM-01")
     assert text.final is C.PENDING
+
+
+def test_a_retired_attribute_takes_no_new_results_and_keeps_its_deviations(
+    store: Store, eng: str, tmp_path: Path
+) -> None:
+    from auditdesk.services.controls import retire_attribute
+
+    _control(store, eng, "RT-1", ("CC6.1",))
+    services.set_test_plan(
+        store.uow("PR"), eng, "RT-1", procedures=[("inspection", "Inspect")], attributes=["Approved?", "Linked?"]
+    )
+    pop = _population(store, eng, tmp_path, 300)
+    sample = _test_all_pass(store, eng, "RT-1", pop)
+    services.record_results(
+        store.uow("PR"), eng, sample.id, [services.ResultInput(k, "B", "deviation") for k in sample.keys[:3]]
+    )
+    retire_attribute(store.uow("PR"), eng, "RT-1", "B")
+    with pytest.raises(ValidationError, match="is retired"):
+        services.record_result(store.uow("PR"), eng, sample.id, sample.keys[5], "B", "pass")
+    assert _status(store, eng, "RT-1").final is C.NOT_EFFECTIVE  # the three deviations still count
