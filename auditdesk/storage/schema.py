@@ -430,6 +430,7 @@ class EvidenceRow(Base):
     sample_id: Mapped[int | None] = mapped_column(ForeignKey("sample.id", ondelete="CASCADE"))
     item_key: Mapped[str | None] = mapped_column(String(200))
     walkthrough_id: Mapped[int | None] = mapped_column(ForeignKey("walkthrough.id", ondelete="CASCADE"))
+    request_id: Mapped[int | None] = mapped_column(ForeignKey("client_request.id", ondelete="SET NULL"))
     file_name: Mapped[str] = mapped_column(String(400))
     sha256: Mapped[str] = mapped_column(ForeignKey("evidence_blob.sha256", ondelete="RESTRICT"))
     attached_at: Mapped[str] = mapped_column(String(40))
@@ -491,3 +492,71 @@ class PopulationExclusionRow(Base):
     reason: Mapped[str] = mapped_column(Text)
     excluded_by: Mapped[str] = mapped_column(String(10))
     excluded_at: Mapped[str] = mapped_column(String(40))
+
+
+# ---- report, signing, client requests ------------------------------------------
+
+
+class SigningIdentityRow(Base):
+    """The firm's PDF signing key (EC P-256, PKCS#8, encrypted) and its X.509 certificate."""
+
+    __tablename__ = "signing_identity"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subject: Mapped[str] = mapped_column(String(400))
+    fingerprint: Mapped[str] = mapped_column(String(64), unique=True)
+    not_after: Mapped[str] = mapped_column(String(40))
+    certificate_pem: Mapped[str] = mapped_column(Text)
+    chain_pem: Mapped[str] = mapped_column(Text, default="")
+    encrypted_key_pem: Mapped[str] = mapped_column(Text)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[str] = mapped_column(String(40))
+    created_by: Mapped[str] = mapped_column(String(10))
+
+
+class ReportVersionRow(Base):
+    """One generated report PDF: what it said and the state of the file it came from."""
+
+    __tablename__ = "report_version"
+    __table_args__ = (UniqueConstraint("engagement_id", "version"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    uid: Mapped[str] = mapped_column(String(32), unique=True, default=new_uid)
+    engagement_id: Mapped[int] = mapped_column(ForeignKey("engagement.id", ondelete="CASCADE"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(10))  # soc2 | soc3
+    opinion: Mapped[str] = mapped_column(String(20))  # recorded opinion, or "pending"
+    draft: Mapped[bool] = mapped_column(Boolean, default=True)
+    signed: Mapped[bool] = mapped_column(Boolean, default=False)
+    signer: Mapped[str] = mapped_column(String(400), default="")
+    pdf_sha256: Mapped[str] = mapped_column(String(64))
+    content_digest: Mapped[str] = mapped_column(String(64))
+    trail_head: Mapped[str] = mapped_column(String(64))
+    file_name: Mapped[str] = mapped_column(String(400), default="")
+    created_at: Mapped[str] = mapped_column(String(40))
+    created_by: Mapped[str] = mapped_column(String(10))
+
+
+class RequestRow(Base):
+    """A client request (PBC item): what is asked, of whom, by when, and what answered it."""
+
+    __tablename__ = "client_request"
+    __table_args__ = (UniqueConstraint("engagement_id", "ref"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    uid: Mapped[str] = mapped_column(String(32), unique=True, default=new_uid)
+    engagement_id: Mapped[int] = mapped_column(ForeignKey("engagement.id", ondelete="CASCADE"), index=True)
+    ref: Mapped[str] = mapped_column(String(20))  # stable across exports, e.g. R-0001
+    control_id: Mapped[int | None] = mapped_column(ForeignKey("control.id", ondelete="SET NULL"))
+    sample_id: Mapped[int | None] = mapped_column(ForeignKey("sample.id", ondelete="SET NULL"))
+    item_key: Mapped[str | None] = mapped_column(String(200))
+    item_date: Mapped[dt.date | None] = mapped_column(Date)
+    walkthrough_id: Mapped[int | None] = mapped_column(ForeignKey("walkthrough.id", ondelete="SET NULL"))
+    population_id: Mapped[int | None] = mapped_column(ForeignKey("population.id", ondelete="SET NULL"))
+    description: Mapped[str] = mapped_column(Text)
+    assignee: Mapped[str] = mapped_column(String(200), default="")
+    due_date: Mapped[dt.date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(20), default="open")  # open | received | accepted | follow-up
+    response: Mapped[str] = mapped_column(Text, default="")
+    evidence_file_name: Mapped[str] = mapped_column(String(400), default="")
+    client_comment: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[str] = mapped_column(String(40))
+    created_by: Mapped[str] = mapped_column(String(10))
+    updated_at: Mapped[str] = mapped_column(String(40), default="")
