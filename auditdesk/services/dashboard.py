@@ -6,7 +6,7 @@ control, so the overview stays quick for engagements with thousands of controls.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -155,6 +155,29 @@ class EngagementProgress(_Stages):
 
 
 @dataclass(frozen=True, slots=True)
+class DesignStatusCounts:
+    """Live controls by the conclusion of their latest walkthrough (test of design and implementation)."""
+
+    designed: int = 0
+    not_designed: int = 0
+    not_implemented: int = 0
+    not_walked_through: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.designed + self.not_designed + self.not_implemented + self.not_walked_through
+
+    @property
+    def walked_through(self) -> int:
+        return self.total - self.not_walked_through
+
+
+def _design_status(conclusions: EngagementConclusions) -> DesignStatusCounts:
+    counts = Counter(c.design.value if c.design is not None else "not_walked_through" for c in conclusions.controls)
+    return DesignStatusCounts(**{name: counts[name] for name in DesignStatusCounts.__dataclass_fields__})
+
+
+@dataclass(frozen=True, slots=True)
 class EngagementOverview:
     """The figures of the engagement dashboard, all read in one unit of work."""
 
@@ -174,6 +197,7 @@ class EngagementOverview:
     progress: Progress | None = None
     proposal: OpinionProposal | None = None  # the app's suggestion; its opinion is "pending" while criteria are open
     recorded: RecordedOpinion | None = None  # the partner's decision
+    design_status: DesignStatusCounts = DesignStatusCounts()
 
 
 def _concluded(conclusions: EngagementConclusions) -> tuple[int, int]:
@@ -335,6 +359,7 @@ def engagement_overview(uow: SqlUnitOfWork, engagement: str | int) -> Engagement
             ),
             proposal=conclusions.proposal,
             recorded=conclusions.recorded,
+            design_status=_design_status(conclusions),
         )
 
 

@@ -13,6 +13,7 @@ from ui import theme
 from ui.models.columns import CENTER, RIGHT, Column, bold_font
 from ui.models.controls import natural_key
 from ui.models.table import RecordTableModel
+from ui.models.walkthroughs import DESIGN_WORDS, design_color
 
 # One label per conclusion across every screen: the core's.
 CRITERION_LABELS = {c: c.label for c in CriterionConclusion}
@@ -61,6 +62,11 @@ def opinion_color(opinion: str) -> QColor:
     return colors.good if opinion == Opinion.UNMODIFIED else colors.bad
 
 
+def _design(c: services.ControlStatus) -> str:
+    """The walkthrough's conclusion as a value: designed, not_designed, not_implemented or not_walked_through."""
+    return services.NOT_WALKED_THROUGH if c.design is None else c.design.value
+
+
 def _final_text(c: services.ControlStatus) -> str:
     return c.final.label + ("  (auditor)" if c.final is not c.computed or c.rationale else "")
 
@@ -72,6 +78,10 @@ CONTROL_STATUS_COLUMNS: tuple[Column[services.ControlStatus], ...] = (
     Column("Conclusion", _final_text, foreground=lambda c: control_color(c.final),
            tooltip=lambda c: c.rationale or "The computed conclusion", sort_key=lambda c: list(ControlConclusion).index(
                c.final), width=214),
+    Column("Design", lambda c: DESIGN_WORDS[_design(c)], foreground=lambda c: design_color(_design(c)),
+           tooltip=lambda c: c.design.label if c.design is not None else "No walkthrough recorded yet",
+           sort_key=lambda c: list(DESIGN_WORDS).index(_design(c)), width=128,
+           header_tip="The conclusion of the control's latest walkthrough (test of design and implementation)"),
     Column("Samples", lambda c: str(len(c.samples)), sort_key=lambda c: len(c.samples), alignment=CENTER, width=70),
     Column("Exceptions", lambda c: str(c.exceptions) if c.exceptions else "", sort_key=lambda c: c.exceptions,
            alignment=RIGHT, width=84),
@@ -80,7 +90,8 @@ CONTROL_STATUS_COLUMNS: tuple[Column[services.ControlStatus], ...] = (
 
 
 class ControlStatusModel(RecordTableModel[services.ControlStatus]):
-    RESULT_COLUMN = 5
+    DESIGN_COLUMN = 3
+    RESULT_COLUMN = 6
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(CONTROL_STATUS_COLUMNS, key=lambda c: c.ref, parent=parent)

@@ -39,6 +39,7 @@ from auditdesk.domain import Role
 from ui import feedback
 from ui.actions import conclusions as conclusion_actions
 from ui.context import AppContext, Topic
+from ui.dates import engagement_when
 from ui.models.columns import RECORD_ROLE
 from ui.models.conclusions import (
     CRITERION_LABELS,
@@ -52,6 +53,7 @@ from ui.models.conclusions import (
     opinion_color,
 )
 from ui.models.table import RecordTableModel
+from ui.models.walkthroughs import design_color
 from ui.qt_compat import emit
 from ui.views.fieldwork import TYPE1_NOTICE, FieldworkView, card, hint, scrolled
 from ui.widgets.detail_panel import Detail
@@ -136,7 +138,10 @@ class ConclusionsView(FieldworkView):
         self.control_result = QLabel()
         self.control_result.setWordWrap(True)
         self.control_result.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.control_design = QLabel()
+        self.control_design.setWordWrap(True)
         form = QFormLayout()
+        form.addRow("Design", self.control_design)
         form.addRow("Computed", self.control_computed)
         form.addRow("", self.control_explanation)
         form.addRow("Conclusion", self.control_combo)
@@ -193,12 +198,16 @@ class ConclusionsView(FieldworkView):
             widget.setEnabled(status is not None)
         if status is None:
             self.control_title.setText("No control selected")
-            for label in (self.control_computed, self.control_explanation, self.control_result):
+            for label in (self.control_computed, self.control_explanation, self.control_result, self.control_design):
                 label.setText("")
             self.control_rationale.setPlainText("")
             emit(self.detail_changed, self.current_detail())
             return
         self.control_title.setText(f"{status.ref}: {status.final.label}")
+        design = status.design.value if status.design is not None else services.NOT_WALKED_THROUGH
+        self.control_design.setText(status.design.label if status.design is not None else
+                                    "Not walked through yet: record the walkthrough in Walkthroughs.")
+        self.control_design.setStyleSheet(f"color: {design_color(design).name()}; font-weight: 600;")
         self.control_computed.setText(status.computed.label)
         self.control_computed.setStyleSheet(f"color: {control_color(status.computed).name()}; font-weight: 600;")
         self.control_explanation.setText(status.explanation)
@@ -511,8 +520,15 @@ class ConclusionsView(FieldworkView):
             + (f", {not_met} not met" if not_met else "")
             + f" · proposed opinion: {OPINION_LABELS[conclusions.proposal.opinion].lower()}"
             + (f" (at least {conclusions.proposal.at_least.value})" if conclusions.proposal.at_least else ""))
-        self.header.set_subtitle("Computed from the evidence; conclude otherwise with your rationale. The partner "
-                                 "records the opinion.")
+        when = engagement_when(engagement)
+        if self.type1:
+            self.notice.setText(f"Type 1 examination {when}: each control is concluded from its latest walkthrough "
+                                "(design and implementation); there is no operating-effectiveness testing.")
+            self.header.set_subtitle(f"Design and implementation {when}, computed from the walkthroughs; conclude "
+                                     "otherwise with your rationale. The partner records the opinion.")
+        else:
+            self.header.set_subtitle(f"Throughout the period {when}: computed from the evidence; conclude otherwise "
+                                     "with your rationale. The partner records the opinion.")
 
     def focus_filter(self) -> bool:
         self.tabs.setCurrentIndex(0)
@@ -534,7 +550,8 @@ class ConclusionsView(FieldworkView):
             if c is None:
                 return None
             return Detail(title=f"{c.ref}: {c.final.label}",
-                          rows=(("Computed", c.computed.label), ("Samples", str(len(c.samples))),
+                          rows=(("Design", c.design.label if c.design is not None else "Not walked through yet"),
+                                ("Computed", c.computed.label), ("Samples", str(len(c.samples))),
                                 ("Open exceptions", str(c.exceptions))),
                           notes=tuple(t for t in (c.explanation, c.rationale) if t))
         if tab == 1:

@@ -11,6 +11,8 @@ from auditdesk.domain import EngagementType
 from auditdesk.services.dashboard import EngagementOverview, engagement_overview
 from ui import theme
 from ui.context import AppContext, Topic
+from ui.dates import engagement_when
+from ui.models.walkthroughs import DESIGN_WORDS
 from ui.views.base import WorkspaceView
 from ui.widgets.cards import StatCard
 from ui.widgets.charts import BarChartWidget, ChartItem, DonutChartWidget, PeriodTimelineWidget
@@ -57,12 +59,13 @@ class OverviewView(WorkspaceView):
         self.description_card = StatCard("Description sections written")
         self.cuecs_card = StatCard("CUECs")
         self.subservice_card = StatCard("Subservice organizations")
+        self.walkthroughs_card = StatCard("Walkthroughs")
         cards = QGridLayout()
         cards.setSpacing(10)
-        for n, card in enumerate((self.controls_card, self.coverage_card, self.plans_card,
+        for n, card in enumerate((self.controls_card, self.coverage_card, self.plans_card, self.walkthroughs_card,
                                   self.description_card, self.cuecs_card, self.subservice_card)):
-            cards.addWidget(card, n // 3, n % 3)
-        for column in range(3):
+            cards.addWidget(card, n // 4, n % 4)
+        for column in range(4):
             cards.setColumnStretch(column, 1)
 
         self.status_chart = BarChartWidget("Controls by test-plan status")
@@ -105,7 +108,7 @@ class OverviewView(WorkspaceView):
         e = o.engagement
         self.header.title_label.setText(e.client)
         self.header.set_subtitle(
-            f"{e.ref} · {e.system_name} · SOC 2 {e.type.label}, {e.period_label} · "
+            f"{e.ref} · {e.system_name} · SOC 2 {e.type.label}, {engagement_when(e)} · "
             f"phase: {e.phase.value}{' (locked)' if e.locked else ''} · "
             f"scope: {', '.join(c.label for c in e.categories)}"
         )
@@ -121,10 +124,22 @@ class OverviewView(WorkspaceView):
         self.description_card.set_value(f"{o.sections_written} / {o.sections_total}", "DC 200 sections")
         self.cuecs_card.set_value(str(o.cuecs), "complementary user entity controls")
         self.subservice_card.set_value(str(o.subservice_orgs), f"{o.csocs} CSOCs")
+        self._show_design(o)
 
         c = theme.colors()
         tests = o.test_status
-        if not tests.sampled and tests.total == tests.no_plan + tests.incomplete + tests.planned:
+        type1 = e.type is EngagementType.TYPE1
+        design = o.design_status
+        if type1:
+            # A Type 1 concludes each control from its walkthrough: the chart is about design.
+            self.status_chart.title = "Controls by design status"
+            self.status_chart.set_items((
+                ChartItem(DESIGN_WORDS["not_walked_through"], design.not_walked_through, c.neutral),
+                ChartItem(DESIGN_WORDS["designed"], design.designed, c.good),
+                ChartItem(DESIGN_WORDS["not_designed"], design.not_designed, c.bad),
+                ChartItem(DESIGN_WORDS["not_implemented"], design.not_implemented, c.bad.lighter(130)),
+            ))
+        elif not tests.sampled and tests.total == tests.no_plan + tests.incomplete + tests.planned:
             # Before fieldwork the chart is about planning only.
             self.status_chart.title = "Controls by test-plan status"
             self.status_chart.set_items((
@@ -150,6 +165,7 @@ class OverviewView(WorkspaceView):
             ChartItem(COVERED, o.criteria_covered, c.good),
             ChartItem(UNCOVERED, o.criteria_in_scope - o.criteria_covered, c.bad),
         ))
+        self.timeline.title = "Date of the examination" if type1 else "Audit period"
         if e.type is EngagementType.TYPE1 and e.as_of_date is not None:
             self.timeline.set_period(e.as_of_date, e.as_of_date, e.phase, self.today)
         elif e.period_start is not None and e.period_end is not None:
@@ -158,6 +174,21 @@ class OverviewView(WorkspaceView):
             "Criteria without a control: " + ", ".join(o.uncovered) if o.uncovered else ""
         )
         self.uncovered_label.setVisible(bool(o.uncovered))
+
+    def _show_design(self, o: EngagementOverview) -> None:
+        """Walkthroughs: N of M controls, and how they were concluded (the design part of every engagement)."""
+        design = o.design_status
+        parts = [f"{n} {DESIGN_WORDS[key].lower()}" for key, n in (
+            ("designed", design.designed), ("not_designed", design.not_designed),
+            ("not_implemented", design.not_implemented)) if n]
+        self.walkthroughs_card.set_value(
+            f"{design.walked_through:,} / {design.total:,}",
+            " · ".join(parts) if parts else "no control walked through yet",
+            tone="good" if design.total and design.designed == design.total else
+            "bad" if design.not_designed or design.not_implemented else "",
+        )
+        type1 = o.engagement.type is EngagementType.TYPE1
+        self.testing_card.caption.setText("Design: controls concluded" if type1 else "Testing: controls concluded")
 
     def _show_progress(self, o: EngagementOverview) -> None:
         progress = o.progress
