@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel
 
 from auditdesk import services
 from auditdesk.conclusions import ControlConclusion
@@ -69,6 +70,9 @@ def test_a_type1_shows_no_sampling_screens_and_says_as_of(ctx: AppContext, windo
     assert overview.status_chart.values() == {"Not walked through": 1, "Designed": 1, "Not designed": 1,
                                               "Not implemented": 0}
     assert overview.testing_card.caption.text() == "Design: controls concluded"
+    panel = [label.text() for label in window.detail_panel.findChildren(QLabel)]
+    assert "As of:" in panel
+    assert "as of 30 June 2025" in panel
 
     conclusions = window.show_view("conclusions")
     assert isinstance(conclusions, ConclusionsView)

@@ -7,6 +7,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QPushButton, QStackedWidge
 
 from auditdesk.services.dashboard import EngagementProgress, engagement_progress
 from ui.context import AppContext, Topic
+from ui.dates import engagement_when
 from ui.models.columns import RECORD_ROLE
 from ui.models.engagements import EngagementTableModel
 from ui.qt_compat import emit
@@ -110,7 +111,7 @@ class EngagementListView(WorkspaceView):
             title=f"{e.ref}: {e.client}",
             rows=(
                 ("System", e.system_name),
-                ("Report", f"{e.type.label}, {e.period_label}"),
+                ("Report", f"{e.type.label}, {engagement_when(e)}"),
                 ("Phase", e.phase.value.capitalize()),
                 ("Controls", f"{p.controls:,}"),
                 ("Planning", f"{round(100 * p.planning)}%: criteria covered {p.criteria_covered} of "

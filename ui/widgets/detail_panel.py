@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFormLayout, QFrame, QLabel, QScrollArea, QVBoxLayout, QWidget
 
-from auditdesk.domain import Engagement
+from auditdesk.domain import Engagement, EngagementType
 from auditdesk.services.activity import ActivityEntry
+from ui.dates import engagement_when
 
 # Trail actions in words, for the activity list.
 _ACTIONS = {
@@ -212,7 +213,7 @@ class DetailPanel(QScrollArea):
                 ("Client", engagement.client),
                 ("System", engagement.system_name),
                 ("Report", engagement.type.label),
-                ("Period", engagement.period_label),
+                ("As of" if engagement.type is EngagementType.TYPE1 else "Period", engagement_when(engagement)),
                 ("Phase", engagement.phase.value.capitalize() + (" (locked)" if engagement.locked else "")),
                 ("Scope", ", ".join(c.label for c in engagement.categories)),
                 ("Team", f"{len(engagement.team)} people"),
