@@ -22,10 +22,19 @@ from __future__ import annotations
 import re
 from decimal import Decimal, InvalidOperation
 
-__all__ = ["PLAIN_AMOUNTS", "normalize_amount", "number_text"]
+from workpapers.limits import MAX_AMOUNT_DIGITS
 
+__all__ = ["PLAIN_AMOUNT", "PLAIN_AMOUNTS", "digit_count", "normalize_amount", "number_text"]
+
+# An amount in normal form with at most MAX_AMOUNT_DIGITS characters of digits and
+# point: short enough to store exactly.  Longer ones take the slow path, which
+# counts their digits (see digit_count).
+_FITS = f"(?=[0-9.]{{1,{MAX_AMOUNT_DIGITS}}}(?:\\x00|\\Z))"
+#: Matches one amount already in normal form (and short enough to store).
+PLAIN_AMOUNT = re.compile(f"-?{_FITS}(?:0|[1-9][0-9]*)(?:\\.[0-9]+)?")
 #: Matches NUL-terminated runs of amounts already in normal form (the fast path).
-PLAIN_AMOUNTS = re.compile(r"(?:-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?\x00)*+")
+PLAIN_AMOUNTS = re.compile(f"(?:-?{_FITS}(?:0|[1-9][0-9]*)(?:\\.[0-9]+)?\\x00)*+")
+_DIGITS = "0123456789"
 
 _CURRENCY_SYMBOLS = "$€£¥"
 _GROUPING = "'\u00a0\u202f\u2009 "
@@ -96,12 +105,23 @@ def normalize_amount(text: str) -> str:
     return format(-number if negative else number, "f")
 
 
+def digit_count(text: str) -> int:
+    """How many digits ``text`` holds (an amount may hold MAX_AMOUNT_DIGITS)."""
+    return sum(map(text.count, _DIGITS))
+
+
 def number_text(value: float | int) -> str:
     """A spreadsheet number as a plain decimal string (whole floats without ``.0``)."""
     if isinstance(value, int):
         return str(value)
     if value.is_integer() and abs(value) < 2**53:
         return str(int(value))
+    # The shortest text that reads back as the same float: when it has at most 15
+    # characters it has at most 15 significant digits, so it is also what rounding
+    # to 15 digits below prints, only faster.
+    shortest = repr(value)
+    if len(shortest) <= 15 and "e" not in shortest:
+        return shortest
     # Excel keeps 15 significant digits; more would show binary noise (0.30000000000000004).
     text = format(value, ".15g")
     if "e" in text:

@@ -15,18 +15,37 @@ import codecs
 import csv
 import hashlib
 import io
+import os
+import stat
 from collections.abc import Generator, Iterator
 from itertools import islice
 from pathlib import Path
 from typing import BinaryIO
 
 from auditdesk.errors import FileFormatError
+from workpapers import limits
 
-__all__ = ["CHUNK_SIZE", "DELIMITERS", "TextSource", "open_binary", "sniff_delimiter"]
+__all__ = [
+    "CHUNK_SIZE",
+    "DELIMITERS",
+    "DELIMITER_NAMES",
+    "TextSource",
+    "no_table_error",
+    "open_binary",
+    "sniff_delimiter",
+]
 
 CHUNK_SIZE = 1 << 20
-MAX_LINE = 16 << 20
 DELIMITERS = (",", ";", "\t", "|")
+#: How a message names each delimiter.
+DELIMITER_NAMES = {",": "commas", ";": "semicolons", "\t": "tabs", "|": "| characters"}
+_SNIFF_ROWS = 51
+_KINDS = (
+    (stat.S_ISFIFO, "a pipe"),
+    (stat.S_ISCHR, "a device"),
+    (stat.S_ISBLK, "a device"),
+    (stat.S_ISSOCK, "a socket"),
+)
 #: Characters str.splitlines() breaks at but the csv module does not.
 _ODD_BREAKS = ("\x0b", "\x0c", "\x1c", "\x1d", "\x1e")
 _UNICODE_BREAKS = ("\x85", "\u2028", "\u2029")
@@ -41,17 +60,47 @@ _BOMS = (
 
 
 def open_binary(path: Path, name: str) -> BinaryIO:
-    """Open ``path`` for reading bytes, turning OS errors into one-sentence errors."""
+    """Open the regular file ``path`` for reading bytes; anything else is refused.
+
+    The file is opened without blocking and checked before a byte is read, so a
+    named pipe without a writer cannot hang the reader, and a pipe, device or socket
+    is refused by name.  OS errors become one-sentence errors.
+    """
     try:
-        return path.open("rb")
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
     except FileNotFoundError:
         raise FileFormatError(f"The file {name} does not exist.") from None
     except IsADirectoryError:
         raise FileFormatError(f"The path {name} is a folder, not a file.") from None
     except PermissionError:
+        if path.is_dir():
+            raise FileFormatError(f"The path {name} is a folder, not a file.") from None
         raise FileFormatError(f"The file {name} cannot be read: permission denied.") from None
     except OSError as exc:
         raise FileFormatError(f"The file {name} cannot be read: {exc.strerror}.") from None
+    try:
+        mode = os.fstat(fd).st_mode
+    except OSError as exc:  # pragma: no cover - fstat of an open descriptor
+        os.close(fd)
+        raise FileFormatError(f"The file {name} cannot be read: {exc.strerror}.") from None
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        if stat.S_ISDIR(mode):
+            raise FileFormatError(f"The path {name} is a folder, not a file.")
+        raise FileFormatError(
+            f"The path {path} is {_kind(mode)}, not a regular file; save the population to a "
+            "file and choose that file."
+        )
+    if hasattr(os, "set_blocking"):
+        os.set_blocking(fd, True)
+    return os.fdopen(fd, "rb")
+
+
+def _kind(mode: int) -> str:
+    for test, kind in _KINDS:
+        if test(mode):
+            return kind
+    return "a special file"  # pragma: no cover - every other file type is listed above
 
 
 class TextSource:
@@ -62,7 +111,12 @@ class TextSource:
     ``encoding`` the name of the encoding used ("utf-8", "utf-8-sig", "utf-16",
     "utf-32" or "cp1252"), and ``fallback_offset`` / ``fallback_line`` where the file
     stopped being UTF-8 (None if it never did); ``mixed`` is true when valid non-ASCII
-    UTF-8 came before that point (the file mixes encodings).
+    UTF-8 came before that point (the file mixes encodings).  ``lines_read`` counts the
+    physical lines yielded so far.
+
+    Once ``delimiter`` is set, a chunk of text whose lines hold more delimiters than
+    :data:`workpapers.limits.MAX_COLUMNS` on average is refused before the CSV reader
+    splits it (a line of a million commas would otherwise become a million cells).
     """
 
     def __init__(self, path: Path, name: str) -> None:
@@ -74,6 +128,8 @@ class TextSource:
         self.fallback_offset: int | None = None
         self.fallback_line: int | None = None
         self.mixed = False
+        self.lines_read = 0
+        self.delimiter: str | None = None
         self._hash = hashlib.sha256()
         self._pending = b""
         self._consumed = 0
@@ -217,19 +273,43 @@ class TextSource:
                             lines.insert(0, carry)
                     last = lines[-1]
                     carry = lines.pop() if last[-1] not in "\n" else ""
-                    if len(carry) > MAX_LINE:
+                    if len(carry) > limits.MAX_LINE_CHARS:
                         raise FileFormatError(
-                            f"The file {self.name} has a line longer than 16 MB, so it is not a "
-                            "CSV population file."
+                            f"The file {self.name} has a line longer than "
+                            f"{limits.MAX_LINE_CHARS:,} characters, so it is not a CSV "
+                            "population file."
                         )
                     if lines:
+                        if self.delimiter is not None and len(text) >= limits.MAX_COLUMNS * len(lines):
+                            self.check_width(lines, self.lines_read + 1)
+                        self.lines_read += len(lines)
                         yield lines
                 if carry:
+                    if self.delimiter is not None:
+                        self.check_width([carry], self.lines_read + 1)
+                    self.lines_read += 1
                     yield [carry]
             except OSError as exc:
                 raise FileFormatError(
                     f"The file {self.name} could not be read to the end: {exc.strerror}."
                 ) from None
+
+
+    def check_width(self, lines: list[str], first_line: int) -> None:
+        """Refuse ``lines`` (from line ``first_line`` on) if they average more delimiters
+        than a row may have cells; the message names the first line with too many."""
+        delimiter = self.delimiter
+        assert delimiter is not None
+        most = limits.MAX_COLUMNS
+        if sum(line.count(delimiter) for line in lines) <= most * len(lines):
+            return
+        for number, line in enumerate(lines, first_line):
+            cells = line.count(delimiter) + 1
+            if cells > most:
+                raise FileFormatError(
+                    f"Line {number} of {self.name} has {cells:,} cells, more than the {most:,} "
+                    "a population row may have."
+                )
 
 
 def _file_size(fh: BinaryIO) -> int:
@@ -252,9 +332,7 @@ def sniff_delimiter(sample: str) -> str | None:
     The header (first non-blank line) must have at least two named columns, and most
     following lines the same number of cells; None when no candidate does.
     """
-    end = sample.rfind("\n", 0, 65536)
-    if end > 0 and len(sample) > 65536:
-        sample = sample[: end + 1]
+    sample = _trimmed(sample)
     best: tuple[float, int, int] | None = None
     chosen: str | None = None
     for rank, delimiter in enumerate(DELIMITERS):
@@ -262,7 +340,7 @@ def sniff_delimiter(sample: str) -> str | None:
             rows = [
                 row
                 for row in islice(
-                    csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter), 51
+                    csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter), _SNIFF_ROWS
                 )
                 if any(cell.strip() for cell in row)
             ]
@@ -280,3 +358,62 @@ def sniff_delimiter(sample: str) -> str | None:
         if share >= 0.5 and (best is None or score > best):
             best, chosen = score, delimiter
     return chosen
+
+
+def _trimmed(sample: str) -> str:
+    """At most the first 64 KB of ``sample``, cut at a line break when it is longer."""
+    end = sample.rfind("\n", 0, 65536)
+    if end > 0 and len(sample) > 65536:
+        return sample[: end + 1]
+    return sample
+
+
+def no_table_error(sample: str, name: str) -> FileFormatError:
+    """Why :func:`sniff_delimiter` found no table in ``sample``, the start of ``name``.
+
+    A cell past the CSV reader's field limit, a header that splits into columns whose
+    rows do not, or a first line that no delimiter splits: one sentence each.
+    """
+    sample = _trimmed(sample)
+    ragged: tuple[tuple[int, int], str, int, int, int, int, int, int] | None = None
+    too_long: int | None = None
+    for rank, delimiter in enumerate(DELIMITERS):
+        reader = csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter)
+        rows: list[tuple[int, list[str]]] = []
+        previous = 0
+        try:
+            for row in islice(reader, _SNIFF_ROWS):
+                if any(cell.strip() for cell in row):
+                    rows.append((reader.line_num, row))
+                previous = reader.line_num
+        except csv.Error:
+            too_long = previous + 1 if too_long is None else min(too_long, previous + 1)
+            continue
+        if not rows:
+            continue
+        (header_line, header), body = rows[0], rows[1:]
+        width = _trimmed_width(header)
+        if width < 2 or not body:
+            continue
+        misfits = [(line, row) for line, row in body if len(row) != len(header) and _trimmed_width(row) != width]
+        first_line, first_row = misfits[0]
+        score = (len(body) - len(misfits), -rank)
+        if ragged is None or score > ragged[0]:
+            ragged = (score, delimiter, header_line, width, len(misfits), len(body), first_line, len(first_row))
+    if ragged is not None:
+        _, delimiter, header_line, width, misfit, body_rows, first_line, cells = ragged
+        return FileFormatError(
+            f"The file {name} is not a consistent table: its header (line {header_line}) has "
+            f"{width} columns separated by {DELIMITER_NAMES[delimiter]}, but {misfit} of the next "
+            f"{body_rows} rows have another number of cells (line {first_line} has {cells}); "
+            "check how the file was exported."
+        )
+    if too_long is not None:
+        return FileFormatError(
+            f"Line {too_long} of {name} has a cell longer than {csv.field_size_limit():,} "
+            "characters, the most a cell may hold, so it is not a population table."
+        )
+    return FileFormatError(
+        f"The file {name} does not look like a CSV table: no comma, semicolon, tab or | "
+        "separates at least two column names in its first line."
+    )

@@ -42,7 +42,8 @@ from python_calamine import CalamineError, CalamineWorkbook, SheetTypeEnum
 
 from auditdesk.errors import FileFormatError, ValidationError
 from sampling.progress import Progress
-from workpapers._amounts import PLAIN_AMOUNTS, normalize_amount, number_text
+from workpapers import limits
+from workpapers._amounts import PLAIN_AMOUNT, PLAIN_AMOUNTS, digit_count, normalize_amount, number_text
 from workpapers._dates import (
     DateTextError,
     check_date_format,
@@ -50,8 +51,16 @@ from workpapers._dates import (
     parse_date_auto,
     suggest_date_format,
 )
-from workpapers._textfile import TextSource, open_binary, sniff_delimiter
-from workpapers._xlsx import FormulaCells, column_letters, scan_formulas, worksheet_part
+from workpapers._textfile import TextSource, no_table_error, open_binary, sniff_delimiter
+from workpapers._xlsx import (
+    FormulaCells,
+    check_archive,
+    check_members,
+    check_shared_strings,
+    column_letters,
+    scan_sheet,
+    worksheet_part,
+)
 
 __all__ = [
     "ISSUE_KINDS",
@@ -86,6 +95,7 @@ IssueKind: TypeAlias = Literal[
     "encoding",
     "short_row",
     "extra_cells",
+    "unclosed_quote",
 ]
 #: Every issue kind, in the order a report lists them.
 ISSUE_KINDS: tuple[IssueKind, ...] = (
@@ -100,6 +110,7 @@ ISSUE_KINDS: tuple[IssueKind, ...] = (
     "encoding",
     "short_row",
     "extra_cells",
+    "unclosed_quote",
 )
 #: Issues kept with their details; more are counted in ``issue_counts`` only.
 MAX_ISSUE_DETAILS = 1000
@@ -120,8 +131,12 @@ _FORMULA_START = frozenset("=+-@\t\r")
 _FORMULA_HIT = re.compile("\x00[=+\\-@\t\r]")
 #: Printable ASCII but the two characters JSON escapes, and NUL (never in cell text).
 _JSON_SAFE = bytes(c for c in range(32, 127) if chr(c) not in '"\\') + b"\x00"
-_PLAIN_AMOUNT = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?")
 _FIRST_CHAR_NAMES = {"\t": "a tab", "\r": "a carriage return"}
+#: Fed to the CSV reader after the last line: a record of its own after a complete
+#: record, the end of the last cell when a quote is still open (files hold no NUL).
+_SENTINEL = "\x00"
+_END_RECORD = [_SENTINEL]
+_LINE_BREAK = re.compile("\r\n|\r|\n")
 
 
 # -- public dataclasses ------------------------------------------------------------
@@ -199,6 +214,9 @@ class ValidationReport:
     ``issues`` holds the first :data:`MAX_ISSUE_DETAILS` issues (by line), while
     ``issue_counts`` counts all of them; ``truncated`` says some were left out.
     ``sha256`` is the hex digest of the file bytes that were read.
+    ``physical_lines`` is the number of lines in a CSV file (a row whose cell holds
+    line breaks takes several) or the last row of the sheet: shown next to ``rows``
+    it makes rows that were swallowed by a broken quote visible.
     """
 
     rows: int
@@ -211,6 +229,7 @@ class ValidationReport:
     encoding: str | None = None
     sheet: str | None = None
     headers: tuple[str, ...] = field(default=())
+    physical_lines: int | None = None
 
     @property
     def issue_count(self) -> int:
@@ -223,6 +242,11 @@ class ValidationReport:
 def _short(value: str, limit: int = 60) -> str:
     text = value if len(value) <= limit else value[: limit - 3] + "..."
     return text.replace("\r", "\\r").replace("\n", "\\n").replace("\t", "\\t")
+
+
+def _digits_text(value: str) -> str:
+    """A long number shown by its ends and its count of digits."""
+    return f"{value[:25]}...{value[-10:]} ({digit_count(value):,} digits)" if len(value) > 40 else value
 
 
 def _cell_text(value: Any) -> str:
@@ -266,6 +290,11 @@ def _header_names(cells: list[str], where: str, letters: bool) -> tuple[str, ...
     names = [cell.strip() for cell in cells]
     while names and not names[-1]:
         names.pop()
+    if len(names) > limits.MAX_COLUMNS:
+        raise FileFormatError(
+            f"The header row of {where} has {len(names):,} columns, more than the "
+            f"{limits.MAX_COLUMNS:,} a population file may have."
+        )
     for index, name in enumerate(names):
         label = column_letters(index) if letters else str(index + 1)
         if not name:
@@ -346,26 +375,38 @@ class _Workbook:
 
 
 def _open_workbook(path: Path, name: str) -> _Workbook:
+    """Open a workbook once its size, its parts and its shared text table are checked
+    against :mod:`workpapers.limits` (the reading library unpacks them on opening)."""
     with open_binary(path, name) as fh:
+        if os.fstat(fh.fileno()).st_size > limits.MAX_UNPACKED_BYTES:
+            raise FileFormatError(
+                f"The workbook {name} is larger than {limits.MAX_UNPACKED_BYTES:,} bytes, the "
+                "most a population workbook may be; save the population as CSV instead."
+            )
         data = fh.read()
     damaged = FileFormatError(
         f"The workbook {name} cannot be read; it may be damaged or incomplete."
     )
+    check_archive(data, name)
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile:
+    except (zipfile.BadZipFile, ValueError, EOFError, OSError, NotImplementedError):
         raise damaged from None
-    if not any(member.endswith("workbook.xml") for member in archive.namelist()):
-        archive.close()
-        raise FileFormatError(
-            f"The file {name} is a ZIP archive but not an Excel .xlsx workbook; save it "
-            "as .xlsx or CSV."
-        )
     try:
+        if not any(member.endswith("workbook.xml") for member in archive.namelist()):
+            raise FileFormatError(
+                f"The file {name} is a ZIP archive but not an Excel .xlsx workbook; save it "
+                "as .xlsx or CSV."
+            )
+        check_members(archive, name)
+        check_shared_strings(archive, name)
         book = CalamineWorkbook.from_filelike(io.BytesIO(data))
     except (CalamineError, ValueError, OSError):
         archive.close()
         raise damaged from None
+    except BaseException:
+        archive.close()
+        raise
     return _Workbook(name, data, archive, book)
 
 
@@ -389,6 +430,23 @@ def _choose_sheet(wb: _Workbook, wanted: str | None) -> str:
             f"The sheet '{wanted}' in {wb.name} is a chart or macro sheet, not a table."
         )
     return wanted
+
+
+def _scan_sheet(wb: _Workbook, sheet: str, where: str, formulas: PopulationReader | None = None) -> int:
+    """Check the sheet's part against the limits before the reading library loads it,
+    keeping its formula cells on ``formulas``; return the count of formula cells
+    without a reference.  When the part cannot be told from the workbook's
+    relationships, every XML part is checked instead (and no formula is found)."""
+    part = worksheet_part(wb.zip, sheet)
+    if part is None:
+        for member in wb.zip.namelist():
+            if member.lower().endswith(".xml"):
+                scan_sheet(wb.zip, member, wb.name, where)
+        return 0
+    found = scan_sheet(wb.zip, part, wb.name, where)
+    if formulas is not None:
+        formulas._formulas = found.formulas
+    return found.unlocated
 
 
 @dataclass
@@ -459,11 +517,33 @@ def _encoding_note(source: TextSource) -> tuple[str, ...]:
     )
 
 
-def _no_table(name: str) -> FileFormatError:
+def _too_long(line: int, name: str) -> FileFormatError:
     return FileFormatError(
-        f"The file {name} does not look like a CSV table: no comma, semicolon, tab or | "
-        "separates at least two column names in its first line."
+        f"Line {line} of {name}: a value that starts on this line is longer than "
+        f"{csv.field_size_limit():,} characters, the most a cell may hold; if it starts with a "
+        "quote, the closing quote is probably missing."
     )
+
+
+def _csv_error(exc: csv.Error, line: int, name: str) -> FileFormatError:
+    """A CSV reader's error as one sentence; ``line`` is where the failing record began."""
+    if "field larger than field limit" in str(exc):
+        return _too_long(line, name)
+    return FileFormatError(f"Line {line} of {name} cannot be read as CSV: {exc}.")  # pragma: no cover
+
+
+def _record_end(start: int, records: list[list[str]]) -> int:
+    """The last line taken by ``records``, read from the line after ``start``."""
+    lines = _record_lines(start, records)
+    if not lines:
+        return start
+    return lines[-1] + sum(_breaks(cell) for cell in records[-1])
+
+
+def _breaks(cell: str) -> int:
+    if "\n" not in cell and "\r" not in cell:
+        return 0
+    return cell.count("\n") + cell.count("\r") - cell.count("\r\n")
 
 
 def _inspect_csv(file: Path, preview_rows: int) -> PopulationFilePreview:
@@ -471,9 +551,12 @@ def _inspect_csv(file: Path, preview_rows: int) -> PopulationFilePreview:
     chunks = source.lines()
     try:
         first = next(chunks, [])
-        delimiter = sniff_delimiter("".join(first))
+        sample = "".join(first)
+        delimiter = sniff_delimiter(sample)
         if delimiter is None:
-            raise _no_table(file.name)
+            raise no_table_error(sample, file.name)
+        source.delimiter = delimiter
+        source.check_width(first, 1)
         lines = len(first) + sum(map(len, chunks))
     finally:
         chunks.close()
@@ -482,8 +565,10 @@ def _inspect_csv(file: Path, preview_rows: int) -> PopulationFilePreview:
     header_line = 0
     names: tuple[str, ...] = ()
     preview: list[tuple[str, ...]] = []
+    next_start = 1
     try:
         for record in reader:
+            next_start = reader.line_num + 1
             if not any(cell.strip() for cell in record):
                 continue
             if header is None:
@@ -495,9 +580,7 @@ def _inspect_csv(file: Path, preview_rows: int) -> PopulationFilePreview:
             if len(preview) >= preview_rows:
                 break
     except csv.Error as exc:
-        raise FileFormatError(
-            f"Line {reader.line_num} of {file.name} cannot be read as CSV: {exc}."
-        ) from None
+        raise _csv_error(exc, next_start, file.name) from None
     assert header is not None  # sniff_delimiter found a non-blank row
     return PopulationFilePreview(
         file_name=file.name,
@@ -521,8 +604,9 @@ def _inspect_xlsx(file: Path, sheet: str | None, preview_rows: int) -> Populatio
     wb = _open_workbook(file, file.name)
     try:
         chosen = _choose_sheet(wb, sheet)
-        sheet_rows = _sheet_rows(wb, chosen)
         where = f"the sheet '{chosen}' in {file.name}"
+        _scan_sheet(wb, chosen, where)
+        sheet_rows = _sheet_rows(wb, chosen)
         header_line, header = _xlsx_header(sheet_rows, where)
         names = _header_names([_cell_text(v) for v in header], where, letters=True)
         preview: list[tuple[str, ...]] = []
@@ -676,6 +760,7 @@ class PopulationReader:
             encoding=self._encoding,
             sheet=self._sheet,
             headers=self._headers,
+            physical_lines=self._physical_lines,
         )
 
     def batches(self) -> Generator[RowBatch, None, None]:
@@ -703,6 +788,8 @@ class PopulationReader:
         self._encoding: str | None = None
         self._sheet: str | None = None
         self._headers: tuple[str, ...] = ()
+        self._physical_lines: int | None = None
+        self._delimiter = ","
         self._seen: set[str] = set()
         self._dates: dict[Any, date] = {}
         self._formulas: FormulaCells = {}
@@ -769,30 +856,46 @@ class PopulationReader:
         chunks = source.lines()
         try:
             first = next(chunks, [])
-            delimiter = sniff_delimiter("".join(first))
+            sample = "".join(first)
+            delimiter = sniff_delimiter(sample)
             if delimiter is None:
-                raise _no_table(self.name)
-            reader = csv.reader(chain.from_iterable(chain([first], chunks)), delimiter=delimiter)
+                raise no_table_error(sample, self.name)
+            source.delimiter = self._delimiter = delimiter
+            source.check_width(first, 1)
+            text = chain(chain.from_iterable(chain([first], chunks)), [_SENTINEL])
+            reader = csv.reader(text, delimiter=delimiter)
             header = self._csv_header(reader)
             names = _header_names(header, f"the file {self.name}", letters=False)
             self._layout(names, len(header), f"the file {self.name}")
             self._csv = True
             size = source.size
+            read = 0
             while True:
                 start = reader.line_num
+                records: list[list[str]] = []
                 try:
-                    records = list(islice(reader, self._chunk_rows))
+                    records.extend(islice(reader, self._chunk_rows))
                 except csv.Error as exc:
-                    raise FileFormatError(
-                        f"Line {reader.line_num} of {self.name} cannot be read as CSV: {exc}."
-                    ) from None
+                    raise _csv_error(exc, _record_end(start, records) + 1, self.name) from None
                 end = reader.line_num
+                last = len(records) < self._chunk_rows
+                if records and records[-1] == _END_RECORD:
+                    records.pop()
+                    end -= 1
+                    last = True
+                read += len(records)
+                if read > limits.MAX_ROWS:
+                    raise FileFormatError(
+                        f"The file {self.name} has more than {limits.MAX_ROWS:,} rows, the most a "
+                        "population file may have; split it."
+                    )
                 if end - start == len(records):
                     lines = list(range(start + 1, end + 1))
                 else:
                     lines = _record_lines(start, records)
+                    self._check_quotes(lines, records, source)
                 rows = self._check(lines, records, keep)
-                if len(records) < self._chunk_rows:
+                if last:
                     self._finish_csv(source)
                     yield rows, len(records), size, size
                     return
@@ -800,13 +903,70 @@ class PopulationReader:
         finally:
             chunks.close()
 
-    @staticmethod
-    def _csv_header(reader: Iterator[list[str]]) -> list[str]:
-        header = next((record for record in reader if any(c.strip() for c in record)), None)
-        assert header is not None  # sniff_delimiter found a non-blank row
+    def _csv_header(self, reader: Iterator[list[str]]) -> list[str]:
+        line = 1
+        for header in reader:
+            if any(cell.strip() for cell in header):
+                break
+            line += 1
+        else:  # pragma: no cover - sniff_delimiter found a non-blank row
+            raise FileFormatError(f"The file {self.name} has no header row.")
+        for index, cell in enumerate(header):
+            if cell.endswith(_SENTINEL):
+                raise FileFormatError(
+                    f"Line {line} of {self.name}: the column name in column {index + 1} opens a "
+                    "quote that is never closed; close it or remove the quote."
+                )
         return header
 
+    def _check_quotes(self, lines: list[int], records: list[list[str]], source: TextSource) -> None:
+        """Report quoted values that swallowed lines: one still open at the end of the
+        file (the reader's last cell then ends with the sentinel, removed here), or one
+        holding lines that look like rows of their own."""
+        last = records[-1] if records else None
+        if last and last[-1].endswith(_SENTINEL):
+            last[-1] = last[-1][: -len(_SENTINEL)]
+            line = lines[-1] + sum(map(_breaks, last[:-1]))
+            self._issues.add(
+                "unclosed_quote",
+                line,
+                self._cell_column(len(last) - 1),
+                _short(last[-1]),
+                f"Line {line}: the value in {self._cell_name(len(last) - 1)} opens a quote that is "
+                f"never closed, so the {source.lines_read - line:,} lines after it were read into "
+                "this one value.",
+            )
+            records = records[:-1]
+        delimiter = self._delimiter
+        enough = max(1, self._width - 1)
+        for line, record in zip(lines, records, strict=False):
+            for index, cell in enumerate(record):
+                breaks = _breaks(cell)
+                if not breaks:
+                    continue
+                pieces = _LINE_BREAK.split(cell)[1:]
+                rows = sum(1 for piece in pieces if piece.count(delimiter) >= enough)
+                if rows:
+                    self._issues.add(
+                        "unclosed_quote",
+                        line,
+                        self._cell_column(index),
+                        _short(cell),
+                        f"Line {line}: the value in {self._cell_name(index)} runs on to line "
+                        f"{line + breaks:,} and holds {rows:,} lines that look like rows of their "
+                        "own, so a closing quote is probably missing.",
+                    )
+                line += breaks
+
+    def _cell_column(self, index: int) -> str | None:
+        return self._headers[index] if index < len(self._headers) else None
+
+    def _cell_name(self, index: int) -> str:
+        name = self._cell_column(index)
+        return f"column '{name}'" if name is not None else f"cell {index + 1} of the row"
+
     def _finish_csv(self, source: TextSource) -> None:
+        self._physical_lines = source.lines_read
         self._sha256 = source.sha256
         self._size = source.bytes_read
         self._encoding = source.encoding
@@ -841,25 +1001,24 @@ class PopulationReader:
             self._sheet = sheet
             self._prefix = "Row"
             self._csv = False
-            sheet_rows = _sheet_rows(wb, sheet)
             where = f"the sheet '{sheet}' in {self.name}"
+            unlocated = _scan_sheet(wb, sheet, where, formulas=self)
+            sheet_rows = _sheet_rows(wb, sheet)
+            self._physical_lines = sheet_rows.total
             header_line, header = _xlsx_header(sheet_rows, where)
             names = _header_names([_cell_text(v) for v in header], where, letters=True)
             self._layout(names, sheet_rows.width, where)
             self._first_column = sheet_rows.first_column
-            part = worksheet_part(wb.zip, sheet)
-            if part is not None:
-                self._formulas, unlocated = scan_formulas(wb.zip, part, self.name)
-                if unlocated:
-                    self._issues.add(
-                        "formula",
-                        None,
-                        None,
-                        "",
-                        f"The sheet '{sheet}' has {unlocated} formula cells without a cell "
-                        "reference; their last calculated values were read.",
-                        always=True,
-                    )
+            if unlocated:
+                self._issues.add(
+                    "formula",
+                    None,
+                    None,
+                    "",
+                    f"The sheet '{sheet}' has {unlocated} formula cells without a cell "
+                    "reference; their last calculated values were read.",
+                    always=True,
+                )
             total = sheet_rows.total
             line = sheet_rows.next_line
             rows_iter = sheet_rows.rows
@@ -921,6 +1080,11 @@ class PopulationReader:
             if self._blank_run:
                 self._flush_blanks()
             cells = len(record)
+            if cells > limits.MAX_COLUMNS:
+                raise FileFormatError(
+                    f"Line {line} of {self.name} has {cells:,} cells, more than the "
+                    f"{limits.MAX_COLUMNS:,} a population row may have."
+                )
             if cells < width:
                 self._issues.add(
                     "short_row",
@@ -1045,7 +1209,20 @@ class PopulationReader:
         return list(map("".join, zip(*parts, strict=False)))
 
     def _check_text(self, texts: Column, joined: str, lines: list[int], index: int) -> None:
-        """Report text cells starting like a formula; ``joined`` is ``texts`` NUL-joined."""
+        """Report text cells starting like a formula; ``joined`` is ``texts`` NUL-joined.
+
+        Refuses a cell longer than :data:`~workpapers.limits.MAX_CELL_CHARS` (a CSV
+        reader stops at its own field limit first; a workbook's cell was bounded in
+        bytes while it streamed).
+        """
+        if len(joined) > limits.MAX_CELL_CHARS:
+            for line, text in zip(lines, texts, strict=True):
+                if len(text) > limits.MAX_CELL_CHARS:
+                    raise FileFormatError(
+                        f"{self._where(line)} of {self.name}: the cell in column "
+                        f"'{self._column(index)}' holds {len(text):,} characters, more than the "
+                        f"{limits.MAX_CELL_CHARS:,} a cell may hold."
+                    )
         if _FORMULA_HIT.search(joined) is None and texts[0][:1] not in _FORMULA_START:
             return
         for line, text in zip(lines, texts, strict=True):
@@ -1180,19 +1357,35 @@ class PopulationReader:
             if PLAIN_AMOUNTS.fullmatch("\x00".join(raw) + "\x00") is not None:
                 return raw
             return [
-                value if _PLAIN_AMOUNT.fullmatch(value) else self._read_amount(value, line)
+                value if PLAIN_AMOUNT.fullmatch(value) else self._read_amount(value, line)
                 for value, line in zip(raw, lines, strict=True)
             ]
         amounts: list[str | None] = []
         for value, line in zip(raw, lines, strict=True):
             kind = type(value)
             if kind is float or kind is int:
-                amounts.append(number_text(value))
-            elif kind is str and _PLAIN_AMOUNT.fullmatch(value):
+                text = number_text(value)
+                amounts.append(text if len(text) <= limits.MAX_AMOUNT_DIGITS else self._read_amount(value, line))
+            elif kind is str and PLAIN_AMOUNT.fullmatch(value):
                 amounts.append(value)
             else:
                 amounts.append(self._read_amount(value, line))
         return amounts
+
+    def _stored_amount(self, amount: str, line: int) -> str | None:
+        """``amount`` (normal form) if it has few enough digits to store exactly, else None
+        with an issue that shows it by its ends and its count of digits."""
+        if len(amount) <= limits.MAX_AMOUNT_DIGITS or digit_count(amount) <= limits.MAX_AMOUNT_DIGITS:
+            return amount
+        self._issues.add(
+            "bad_amount",
+            line,
+            self._column(self._amount_at),
+            amount,
+            f"{self._where(line)}: the amount '{_digits_text(amount)}' has more than the "
+            f"{limits.MAX_AMOUNT_DIGITS} digits an amount may have; check the value.",
+        )
+        return None
 
     def _read_amount(self, value: Any, line: int) -> str | None:
         column = self._column(self._amount_at)
@@ -1208,13 +1401,15 @@ class PopulationReader:
                 )
                 return None
             try:
-                return normalize_amount(text)
+                return self._stored_amount(normalize_amount(text), line)
             except ValueError:
                 pass
             if _formula_like(value):
                 self._formula_text(line, self._amount_at, value)
         else:
             text = _cell_text(value)
+            if type(value) is float or type(value) is int:
+                return self._stored_amount(text, line)
         self._issues.add(
             "bad_amount",
             line,

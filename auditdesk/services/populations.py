@@ -8,7 +8,7 @@ from collections.abc import Generator, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, func, insert, select
+from sqlalchemy import Connection, func, insert, select, update
 
 import sampling
 from auditdesk import trail
@@ -239,22 +239,46 @@ class _ItemWriter:
         )
 
 
-def _unique_key(key: str, line: int, seen: set[str], renamed: dict[str, int]) -> str:
-    # Keys identify sampled items, so they must be unique; duplicates and blanks
-    # are kept under a marked key (KEY#2, KEY#3...) and reported, never dropped.
-    if not key:
-        key = f"(blank key, line {line})"
-    if key not in seen:
-        seen.add(key)
+class _UniqueKeys:
+    """Item keys made unique as the rows stream in.
+
+    Keys identify sampled items, so they must be unique; a repeated key is kept under
+    a marked key (KEY#2, KEY#3...) and a blank one as "(blank key, line N)", reported,
+    never dropped.  A mark never holds a key that is in the file: when a later row's
+    own key equals a mark given earlier, that row keeps its key and the marked row is
+    marked anew; :meth:`moved` hands those rows (by seq) to the caller to rewrite.
+    """
+
+    def __init__(self) -> None:
+        self.real: set[str] = set()
+        self.marks: dict[str, tuple[int, str]] = {}  # mark -> (seq of its row, key marked)
+        self.counters: dict[str, int] = {}
+        self._moved: list[tuple[int, str]] = []
+
+    def key(self, key: str, line: int, seq: int) -> str:
+        if not key:
+            return self._mark(f"(blank key, line {line})", seq, plain=True)
+        if key in self.marks:
+            marked_seq, marked = self.marks.pop(key)
+            self._moved.append((marked_seq, self._mark(marked, marked_seq)))
+        elif key in self.real:
+            return self._mark(key, seq)
+        self.real.add(key)
         return key
-    n = renamed.get(key, 1)
-    candidate = f"{key}#{n + 1}"
-    while candidate in seen:
-        n += 1
-        candidate = f"{key}#{n + 1}"
-    renamed[key] = n + 1
-    seen.add(candidate)
-    return candidate
+
+    def _mark(self, key: str, seq: int, plain: bool = False) -> str:
+        n = self.counters.get(key, 1)
+        candidate = key if plain else f"{key}#{n + 1}"
+        while candidate in self.real or candidate in self.marks:
+            n += 1
+            candidate = f"{key}#{n}" if plain else f"{key}#{n + 1}"
+        self.counters[key] = n if plain else n + 1
+        self.marks[candidate] = (seq, key)
+        return candidate
+
+    def moved(self) -> list[tuple[int, str]]:
+        moved, self._moved = self._moved, []
+        return moved
 
 
 def iter_import_population(
@@ -294,13 +318,22 @@ def iter_import_population(
         uow.session.add(row)
         uow.session.flush()
         writer = _ItemWriter(uow.session.connection(), row.id)
-        seen: set[str] = set()
-        renamed: dict[str, int] = {}
+        seen = _UniqueKeys()
         for batch in reader.batches():
+            first = writer.seq
             fixed = [
-                (line, _unique_key(key, line, seen, renamed), day, amount, data)
-                for line, key, day, amount, data in batch.rows
+                (line, seen.key(key, line, first + i), day, amount, data)
+                for i, (line, key, day, amount, data) in enumerate(batch.rows)
             ]
+            for seq, key in seen.moved():
+                if seq >= first:
+                    fixed[seq - first] = (fixed[seq - first][0], key, *fixed[seq - first][2:])
+                else:
+                    writer.conn.execute(
+                        update(PopulationItemRow)
+                        .where(PopulationItemRow.population_id == row.id, PopulationItemRow.seq == seq)
+                        .values(key=key)
+                    )
             if fixed:
                 writer.write(fixed)
             yield Progress(batch.done, batch.total, BATCH_LABEL)

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 import workpapers._textfile as textfile
+import workpapers.limits as limits
 from auditdesk.errors import FileFormatError
 from workpapers._textfile import TextSource, open_binary, sniff_delimiter
 
@@ -79,10 +80,10 @@ def test_empty_file_and_long_lines(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     with pytest.raises(FileFormatError, match="is empty"):
         _lines(empty)
     monkeypatch.setattr(textfile, "CHUNK_SIZE", 8)
-    monkeypatch.setattr(textfile, "MAX_LINE", 20)
+    monkeypatch.setattr(limits, "MAX_LINE_CHARS", 20)
     long = tmp_path / "long.csv"
     long.write_bytes(b"Key,Date\n" + b"x" * 40 + b"\n")
-    with pytest.raises(FileFormatError, match="has a line longer than 16 MB"):
+    with pytest.raises(FileFormatError, match="has a line longer than 20 characters"):
         _lines(long)
 
 
@@ -120,7 +121,7 @@ def test_open_errors_become_sentences(
     def fail(*args: Any, **kwargs: Any) -> Any:
         raise error
 
-    monkeypatch.setattr(Path, "open", fail)
+    monkeypatch.setattr(textfile.os, "open", fail)
     with pytest.raises(FileFormatError, match=expected):
         open_binary(tmp_path / "x.csv", "x.csv")
 
