@@ -213,7 +213,8 @@ class DetailPanel(QScrollArea):
                 ("Client", engagement.client),
                 ("System", engagement.system_name),
                 ("Report", engagement.type.label),
-                ("As of" if engagement.type is EngagementType.TYPE1 else "Period", engagement_when(engagement)),
+                ("As of", engagement_when(engagement).removeprefix("as of "))
+                if engagement.type is EngagementType.TYPE1 else ("Period", engagement_when(engagement)),
                 ("Phase", engagement.phase.value.capitalize() + (" (locked)" if engagement.locked else "")),
                 ("Scope", ", ".join(c.label for c in engagement.categories)),
                 ("Team", f"{len(engagement.team)} people"),
