@@ -49,7 +49,7 @@ def main(
         # The installed `auditdesk` (ui.launcher) opens the window before reaching here.
         err.write("The desktop app is started with the 'auditdesk' command; give a command to use the CLI.\n")
         return EXIT_USAGE
-    ctx = Context(args, out)
+    ctx = Context(args, out, err)
     try:
         COMMANDS[args.command][1](ctx)
     except CommandFailed as exc:
@@ -63,6 +63,14 @@ def main(
     except KeyboardInterrupt:
         err.write("Interrupted; the operation in progress was rolled back.\n")
         return 130
+    except Exception as exc:
+        # A database error that escaped a unit of work (damage met outside one): a sentence, not a traceback.
+        from auditdesk.storage.engine import DATABASE_ERRORS, describe_database_error
+
+        if not isinstance(exc, DATABASE_ERRORS):
+            raise
+        err.write(f"{describe_database_error(exc)}\n")
+        return EXIT_FAILED
     finally:
         ctx.close()
     return EXIT_OK

@@ -16,11 +16,12 @@ from sqlalchemy import func, select
 
 from auditdesk.canonical import canonical_json, content_hash
 from auditdesk.domain import Phase, TrailCheck, TrailEvent
-from auditdesk.errors import LockedError
+from auditdesk.errors import LockedError, StoreError
 from auditdesk.storage.schema import EngagementRow, TrailEventRow, TrailHeadRow
 from auditdesk.storage.uow import SqlUnitOfWork
 
 GENESIS_HASH = "0" * 64
+HEAD_MISSING = "the record of the trail's last event is missing, so events removed from the end cannot be ruled out"
 # Actions a released engagement still accepts (moving it to archive, later sign-offs).
 ALLOWED_WHEN_LOCKED = frozenset({"engagement.phase"})
 
@@ -97,7 +98,14 @@ def record(
     if head is None:
         # FOR UPDATE serialises writers on PostgreSQL; SQLite already holds the
         # write lock from BEGIN IMMEDIATE. Held for the transaction, so read once.
-        head = session.scalars(select(TrailHeadRow).where(TrailHeadRow.id == 1).with_for_update()).one()
+        head = session.scalars(select(TrailHeadRow).where(TrailHeadRow.id == 1).with_for_update()).one_or_none()
+        if head is None:
+            # Rebuilding it from the last event would hide a removal from the end of the
+            # trail; an auditor needs that reported, so writes stop until it is examined.
+            raise StoreError(
+                "The audit trail's record of its last event is missing, so changes are refused; "
+                "run 'auditdesk trail verify' and restore the store from a backup."
+            )
         uow.cache["trail_head"] = head
     row = TrailEventRow(
         id=head.last_event_id + 1,
@@ -159,7 +167,9 @@ def verify(uow: SqlUnitOfWork, *, batch: int = 5000) -> TrailCheck:
             expected_id += 1
             last_id = row.id
     head = session.get(TrailHeadRow, 1)
-    if head is None or head.last_event_id != last_id or head.last_hash != prev:
+    if head is None:
+        return TrailCheck(False, count, last_id + 1, HEAD_MISSING)
+    if head.last_event_id != last_id or head.last_hash != prev:
         missing = last_id + 1
         return TrailCheck(False, count, missing, "events at the end of the trail were removed")
     return TrailCheck(True, count, None)

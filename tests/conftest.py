@@ -54,6 +54,8 @@ def isolated_environment(tmp_path_factory: pytest.TempPathFactory, monkeypatch: 
     monkeypatch.setenv("XDG_CACHE_HOME", str(home / "xdg-cache"))
     for name in ("AUDITDESK_DB", "AUDITDESK_USER", "AUDITDESK_SIGNING_PASSPHRASE", "AUDITDESK_STORE_KEY"):
         monkeypatch.delenv(name, raising=False)
+    # The CLI runs in subprocesses too: there the keyring stores nothing (never the user's real one).
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
     previous = keyring.get_keyring()
     memory = MemoryKeyring()
     keyring.set_keyring(memory)

@@ -33,12 +33,12 @@ LOG_FILE = "auditdesk.log"
 
 def setup_logging() -> Path:
     """Log to a rotating file in the user's log folder; returns its path."""
-    folder = config.log_dir()
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = config.ensure_private_dir(config.log_dir())
     path = folder / LOG_FILE
     root = logging.getLogger("auditdesk")
     if not any(isinstance(h, logging.handlers.RotatingFileHandler) for h in root.handlers):
-        handler = logging.handlers.RotatingFileHandler(path, maxBytes=1_000_000, backupCount=3, encoding="utf-8")
+        with config.private_files():  # logs name clients and people: this user's only
+            handler = logging.handlers.RotatingFileHandler(path, maxBytes=1_000_000, backupCount=3, encoding="utf-8")
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         root.addHandler(handler)
         root.setLevel(logging.INFO)
@@ -47,12 +47,9 @@ def setup_logging() -> Path:
 
 def write_crash_report(details: str) -> Path:
     """Write one crash report file under the log folder and return its path."""
-    folder = config.log_dir()
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = config.ensure_private_dir(config.log_dir())
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
-    path = folder / f"crash-{stamp}.log"
-    path.write_text(details, encoding="utf-8")
-    return path
+    return config.write_private_text(folder / f"crash-{stamp}.log", details)
 
 
 def format_details(exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None) -> str:

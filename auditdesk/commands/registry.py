@@ -9,7 +9,9 @@ here loads the store or a subcommand, so importing it is cheap.
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
+import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -22,9 +24,10 @@ if TYPE_CHECKING:
 class Context:
     """What a command needs: the parsed options, the store, the acting person."""
 
-    def __init__(self, args: argparse.Namespace, out: TextIO) -> None:
+    def __init__(self, args: argparse.Namespace, out: TextIO, err: TextIO | None = None) -> None:
         self.args = args
         self.out = out
+        self.err = err or sys.stderr
         self._store: Store | None = None
 
     @property
@@ -36,7 +39,9 @@ class Context:
         if self._store is None:
             from auditdesk import config, services
 
-            self._store = services.open_store(self.args.db or config.default_store_target())
+            self._store = services.open_store(config.store_target(self.args.db, ask=_ask_password))
+            if self._store.notice:  # e.g. read-only: the command goes on, the user is told once
+                self.err.write(self._store.notice + "\n")
         return self._store
 
     @property
@@ -55,6 +60,13 @@ class Context:
     def close(self) -> None:
         if self._store is not None:
             self._store.close()
+
+
+def _ask_password(where: str) -> str | None:
+    """The database password, typed at a terminal (kept in memory for this run only)."""
+    if not sys.stdin.isatty():
+        return None
+    return getpass.getpass(f"Password for {where}: ") or None
 
 
 class CommandFailed(AuditDeskError):

@@ -3,29 +3,49 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
 from sqlalchemy import Engine
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from auditdesk.errors import StoreError
-from auditdesk.storage.engine import StoreLocation, open_engine
+from auditdesk.storage.engine import (
+    DATABASE_ERRORS,
+    IntegrityCheck,
+    StoreLocation,
+    describe_database_error,
+    open_engine,
+)
 
 
 class Store:
-    """An open workpaper store: where it is, and how to start units of work."""
+    """An open workpaper store: where it is, and how to start units of work.
 
-    def __init__(self, location: StoreLocation, engine: Engine) -> None:
+    ``read_only`` names why a store that can be read cannot be written (its
+    folder or file is not writable); ``notice`` is then the sentence to show,
+    and every write is refused with a sentence of its own.
+    """
+
+    def __init__(
+        self,
+        location: StoreLocation,
+        engine: Engine,
+        *,
+        read_only: str | None = None,
+        check: IntegrityCheck | None = None,
+    ) -> None:
         self.location = location
         self.engine = engine
+        self._read_only = read_only
+        self._check = check
         self._reader_engine = engine.execution_options(sqlite_begin="DEFERRED")
 
     @classmethod
     def open(cls, target: str | os.PathLike[str], *, upgrade: bool = True) -> Store:
-        location, engine = open_engine(target, upgrade=upgrade)
-        return cls(location, engine)
+        opened = open_engine(target, upgrade=upgrade)
+        return cls(opened.location, opened.engine, read_only=opened.read_only, check=opened.check)
 
     @property
     def label(self) -> str:
@@ -35,15 +55,34 @@ class Store:
     def dialect(self) -> str:
         return self.engine.dialect.name
 
+    @property
+    def read_only(self) -> bool:
+        return self._read_only is not None
+
+    @property
+    def notice(self) -> str | None:
+        if self._read_only is None:
+            return None
+        return f"The store {self.label} is open read-only because {self._read_only}; you can read it, not change it."
+
     def uow(self, actor: str) -> SqlUnitOfWork:
         """A writing unit of work acting as ``actor`` (initials)."""
-        return SqlUnitOfWork(self.engine, actor)
+        return SqlUnitOfWork(self.engine, actor, label=self.label, before_write=self._before_write)
 
     def reader(self) -> SqlUnitOfWork:
         """A unit of work for reads; it never takes the write lock."""
-        return SqlUnitOfWork(self._reader_engine, "", read_only=True)
+        return SqlUnitOfWork(self._reader_engine, "", read_only=True, label=self.label)
+
+    def _before_write(self) -> None:
+        if self._read_only is not None:
+            raise StoreError(f"The store {self.label} is read-only because {self._read_only}; the change was refused.")
+        if self._check is not None:
+            self._check.wait()  # raises, every time, when the store is damaged
+            self._check = None
 
     def close(self) -> None:
+        if self._check is not None:
+            self._check.cancel()
         self.engine.dispose()
 
 
@@ -52,10 +91,20 @@ class SqlUnitOfWork:
     already open join it, and only the outermost ``commit`` commits, so several
     services compose into one all-or-nothing action."""
 
-    def __init__(self, engine: Engine, actor: str, *, read_only: bool = False) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        actor: str,
+        *,
+        read_only: bool = False,
+        label: str | None = None,
+        before_write: Callable[[], None] | None = None,
+    ) -> None:
         self._engine = engine
         self.actor = actor
         self.read_only = read_only
+        self._label = label
+        self._before_write = before_write
         self._session: Session | None = None
         self._depth = 0
         # Facts valid for one transaction only (the trail head, phases checked).
@@ -68,6 +117,8 @@ class SqlUnitOfWork:
         return self._session
 
     def __enter__(self) -> SqlUnitOfWork:
+        if self._depth == 0 and self._before_write is not None:
+            self._before_write()
         self._depth += 1
         if self._depth == 1:
             self._session = Session(self._engine, expire_on_commit=False, autoflush=True)
@@ -86,12 +137,16 @@ class SqlUnitOfWork:
         session = self.session
         try:
             session.rollback()
+        except DATABASE_ERRORS:
+            if exc is None:
+                raise
         finally:
             session.close()
             self._session = None
             self.cache = {}
-        if isinstance(exc, OperationalError):
-            raise StoreError(f"The store could not complete the operation: {exc.orig}.") from exc
+        if isinstance(exc, DATABASE_ERRORS):
+            # Damage, a full disk or a lock met anywhere in the action: one sentence, not a traceback.
+            raise describe_database_error(exc, self._label) from exc
 
     def commit(self) -> None:
         if self.read_only:
@@ -102,8 +157,8 @@ class SqlUnitOfWork:
         try:
             self.session.commit()
             self.cache = {}
-        except OperationalError as exc:
-            raise StoreError(f"The store could not save the change: {exc.orig}.") from exc
+        except DATABASE_ERRORS as exc:
+            raise describe_database_error(exc, self._label) from exc
 
     def flush(self) -> None:
         self.session.flush()
