@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import openpyxl
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWizard
 
 from auditdesk import services
@@ -17,7 +19,9 @@ from ui.context import AppContext
 from ui.dialogs.import_controls import NOT_IN_FILE, ImportControlsWizard
 from ui.dialogs.new_engagement import START_LIBRARY, START_MATRIX, NewEngagementWizard
 from ui.main_window import MainWindow
+from ui.models.controls_import import ImportChangeModel, ImportIssueModel, MatrixPreviewModel, import_changes
 from ui.views.engagement_list import EngagementListView
+from workpapers.control_matrix import read_control_matrix
 
 HEADER = ["Control ID", "Control Activity", "Frequency", "TSC Mapping", "Control Owner", "Key?"]
 ROWS = [
@@ -77,6 +81,7 @@ def test_row_problems_are_shown_then_the_fixed_file_imports(ctx: AppContext, win
                                  "criteria": "TSC Mapping", "owner": "Control Owner", "key": "Key?"}
     assert mapping.combos["attributes"].currentText() == NOT_IN_FILE
     assert mapping.isComplete()
+    assert mapping.preview_model.headerData(0, Qt.Orientation.Horizontal) == "Control ID  [Control reference]"
 
     check = wizard.check_page
     with qtbot.waitSignal(check.checked):
@@ -139,6 +144,27 @@ def test_skipping_rows_and_reimporting_lists_the_changes(ctx: AppContext, window
     assert "row(s) 7 skipped" in wizard.result_page.summary.text()
     refs = [c.ref for c in services.list_controls(ctx.store.reader(), "ACME")]
     assert "AC-03" not in refs
+
+
+def test_import_models_pass_the_model_tester(ctx: AppContext, tmp_path: Path, qtmodeltester: Any) -> None:
+    _engagement(ctx)
+    rows = [list(r) for r in ROWS]
+    rows[1][3] = "CC99.1"
+    matrix = read_control_matrix(write_matrix(tmp_path / "rcm.xlsx", rows))
+    checked = services.check_control_import(ctx.store.reader(), "ACME", matrix.rows)
+    issues = ImportIssueModel()
+    issues.set_records(checked.issues)
+    assert issues.rowCount() == 1
+    changes = ImportChangeModel()
+    changes.set_records(import_changes(checked))
+    assert changes.rowCount() == 2
+    preview = MatrixPreviewModel()
+    preview.set_preview(matrix.headers, [list(r) for r in rows])
+    preview.set_roles({"Control ID": "Control reference"})
+    assert preview.headerData(0, Qt.Orientation.Horizontal, Qt.ItemDataRole.ToolTipRole) == (
+        "Read as the control's control reference")
+    for model in (issues, changes, preview):
+        qtmodeltester.check(model, force_py=True)
 
 
 def test_welcome_page_import_leads_to_a_new_engagement_then_the_matrix(window: MainWindow, qtbot) -> None:  # type: ignore[no-untyped-def]
