@@ -75,6 +75,10 @@ def control_designs(
     return rows
 
 
+def _nature(row: ControlDesign) -> str:
+    return NATURE_LABELS.get(row.control.nature.value, row.control.nature.value)
+
+
 def _tooltip(row: ControlDesign) -> str:
     status = row.status
     if status.conclusion is None:
@@ -87,17 +91,17 @@ def _tooltip(row: ControlDesign) -> str:
 
 WALKTHROUGH_COLUMNS: tuple[Column[ControlDesign], ...] = (
     Column("Ref", lambda r: r.ref, sort_key=lambda r: natural_key(r.ref),
-           font=lambda r: bold_font() if r.control.key else None, width=76),
-    Column("Description", lambda r: r.control.description, tooltip=lambda r: r.control.description, width=330),
-    Column("Nature", lambda r: NATURE_LABELS.get(r.control.nature.value, r.control.nature.value), width=92),
+           font=lambda r: bold_font() if r.control.key else None, width=72),
+    Column("Description", lambda r: r.control.description,
+           tooltip=lambda r: f"{r.control.description}\n{_nature(r)} control", width=260),
     Column("Design", lambda r: r.word, foreground=lambda r: design_color(r.design), tooltip=_tooltip,
-           sort_key=lambda r: _DESIGN_ORDER.index(r.design), width=128,
+           sort_key=lambda r: _DESIGN_ORDER.index(r.design), width=138,
            header_tip="The conclusion of the control's latest walkthrough (test of design and implementation)"),
-    Column("Walked through", lambda r: str(r.status.performed_on or ""),
-           sort_key=lambda r: str(r.status.performed_on or ""), width=108),
-    Column("By", lambda r: r.status.performed_by, width=48),
-    Column("Evidence", lambda r: str(r.evidence) if r.evidence else "", sort_key=lambda r: r.evidence,
-           alignment=CENTER, width=70, header_tip="Files attached to the latest walkthrough"),
+    Column("Date", lambda r: str(r.status.performed_on or ""), sort_key=lambda r: str(r.status.performed_on or ""),
+           tooltip=lambda r: f"Walked through by {r.status.performed_by}" if r.status.performed_by else "",
+           width=88, header_tip="When the latest walkthrough was performed"),
+    Column("Files", lambda r: str(r.evidence) if r.evidence else "", sort_key=lambda r: r.evidence,
+           alignment=CENTER, width=44, header_tip="Evidence files of the latest walkthrough"),
 )
 
 

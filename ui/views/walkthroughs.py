@@ -112,6 +112,7 @@ class WalkthroughsView(FieldworkView):
         self.proxy.setSourceModel(self.model)
         self.table = make_table(self.model, proxy=self.proxy, stretch=WalkthroughTableModel.DESCRIPTION_COLUMN)
         self.table.setObjectName("walkthroughList")
+        self.table.setTabKeyNavigation(False)  # Tab leaves the list for the form
         self.table.selectionModel().currentRowChanged.connect(self._current_changed)
         self.filter_edit.textChanged.connect(self.proxy.set_text)
         self.keys = hint(KEY_HELP)
@@ -121,12 +122,15 @@ class WalkthroughsView(FieldworkView):
         left_layout.addWidget(self.table, 1)
         left_layout.addWidget(self.keys)
 
+        form_scroll = scrolled(self._build_form())
+        form_scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Tab goes from the list straight to the procedure
+        form_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # the form reflows
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(left)
-        splitter.addWidget(card(scrolled(self._build_form())))
+        splitter.addWidget(card(form_scroll))
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
-        splitter.setSizes([560, 420])
+        splitter.setSizes([520, 440])
         splitter.setChildrenCollapsible(False)
         self.layout_.addWidget(splitter, 1)
         for widget in (self.table, self.procedure_edit, self.date_edit, self.note_edit, self.files_list,
@@ -147,7 +151,8 @@ class WalkthroughsView(FieldworkView):
         self.procedure_edit = QPlainTextEdit()
         self.procedure_edit.setPlaceholderText(PROCEDURE_HINT)
         self.procedure_edit.setTabChangesFocus(True)
-        self.procedure_edit.setMinimumHeight(90)
+        self.procedure_edit.setMinimumHeight(80)
+        self.procedure_edit.setMaximumHeight(140)
         self.date_edit = QDateEdit()
         self.date_edit.setCalendarPopup(True)
         self.date_edit.setDisplayFormat("d MMMM yyyy")
@@ -155,9 +160,9 @@ class WalkthroughsView(FieldworkView):
         self.conclusion_buttons: dict[services.DesignConclusion, QRadioButton] = {}
         conclusions = QVBoxLayout()
         conclusions.setSpacing(2)
-        for conclusion, text in ((Conclusion.DESIGNED, "Suitably &designed and implemented  (D)"),
-                                 (Conclusion.NOT_DESIGNED, "&Not suitably designed  (N)"),
-                                 (Conclusion.NOT_IMPLEMENTED, "Not &implemented  (I)")):
+        for conclusion, text in ((Conclusion.DESIGNED, "Designed and implemented  (D)"),
+                                 (Conclusion.NOT_DESIGNED, "Not suitably designed  (N)"),
+                                 (Conclusion.NOT_IMPLEMENTED, "Not implemented  (I)")):
             button = QRadioButton(text)
             self.conclusion_group.addButton(button)
             self.conclusion_buttons[conclusion] = button
@@ -190,7 +195,8 @@ class WalkthroughsView(FieldworkView):
         form.addRow("Note", self.note_edit)
         form.addRow("Evidence", files)
 
-        self.save_button = QPushButton("Record walkthrough  (Ctrl+Enter)")
+        self.save_button = QPushButton("Record walkthrough")
+        self.save_button.setToolTip("Ctrl+Enter, from the list or anywhere in the form")
         self.save_button.setDefault(True)
         self.save_button.clicked.connect(self.save)
         self.error = hint(name="errorLabel")
