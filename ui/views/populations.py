@@ -214,13 +214,18 @@ class PopulationsView(FieldworkView):
         about_layout.addWidget(self.about_title)
         about_layout.addLayout(about_form)
         about_layout.addWidget(self.issues_label)
-        about_layout.addWidget(self._build_check_form())
         about_layout.addStretch(1)
         scroll = scrolled(about)
+        # Completeness and accuracy on a page of its own: the form reflows to the card's width.
+        check_scroll = scrolled(self._build_check_form())
+        check_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.population_side = QTabWidget()
+        self.population_side.addTab(scroll, "File")
+        self.population_side.addTab(check_scroll, "Completeness && accuracy")
 
         lower = QSplitter(Qt.Orientation.Horizontal)
         lower.addWidget(items)
-        lower.addWidget(card(scroll))
+        lower.addWidget(card(self.population_side))
         lower.setStretchFactor(0, 3)
         lower.setStretchFactor(1, 2)
         lower.setSizes([520, 380])
@@ -234,7 +239,7 @@ class PopulationsView(FieldworkView):
 
     def _build_check_form(self) -> QWidget:
         """Completeness and accuracy (C&A): how the client produced the population, and its reconciliation."""
-        heading = QLabel("COMPLETENESS AND ACCURACY")
+        heading = QLabel("SOURCE AND RECONCILIATION")
         heading.setObjectName("panelHeading")
         self.check_status = QLabel()
         self.check_status.setWordWrap(True)
@@ -252,7 +257,8 @@ class PopulationsView(FieldworkView):
         self.check_total = QLineEdit()
         self.check_total.setPlaceholderText("the amounts' total in the independent source")
         self.check_total_label = QLabel("Independent total")
-        self.check_period = QCheckBox("The period covered was checked (first and last dates, no missing months)")
+        self.check_period = QCheckBox("Period covered checked")
+        self.check_period.setToolTip("The first and last dates match the period asked for, with no month missing")
         self.check_note = QPlainTextEdit()
         self.check_note.setPlaceholderText("How the count and total were reconciled, and to what")
         self.check_note.setTabChangesFocus(True)
@@ -279,10 +285,11 @@ class PopulationsView(FieldworkView):
         form_layout.addLayout(row)
         section = QWidget()
         layout = QVBoxLayout(section)
-        layout.setContentsMargins(0, 8, 0, 0)
-        layout.addWidget(heading)
+        layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.check_status)
+        layout.addWidget(heading)
         layout.addWidget(self.check_form)
+        layout.addStretch(1)
         return section
 
     # ---- loading -----------------------------------------------------------
@@ -651,7 +658,7 @@ class PopulationsView(FieldworkView):
                 rows=(("Items", f"{p.rows:,}"), ("Source", p.file_name or f"generated ({p.control_ref})"),
                       ("SHA-256", short_hash(p.file_sha256) or "—"), ("Digest", short_hash(p.digest)),
                       ("Dates", population_span(p)),
-                      ("Completeness and accuracy", self.check_text(p)[0].split(":")[0])),
+                      ("Reconciled", self.check_text(p)[0].split(":")[0])),
                 notes=(f"{p.issue_count:,} issue(s) accepted at import.",) if p.issue_count else (),
             )
         s = self.selected_sample()
