@@ -18,15 +18,15 @@ from PySide6.QtCore import QCoreApplication, QMessageLogContext, Qt, QtMsgType, 
 from PySide6.QtGui import QFontDatabase, QFontInfo, QGuiApplication, QImage
 from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox, QWidget
 
-from auditdesk import config, services
+from auditdesk import config
 from auditdesk.errors import AuditDeskError
 from ui import theme
-from ui.context import AppContext
 from ui.crash import install_excepthook, setup_logging
 from ui.options import GuiOptions
 from ui.views.registry import ENGAGEMENT_LIST, VIEW_NAMES
 
 if TYPE_CHECKING:
+    from auditdesk import services
     from ui.main_window import MainWindow
 
 log = logging.getLogger("auditdesk.ui")
@@ -65,6 +65,8 @@ def check_fonts(app: QApplication) -> str:
 
 def open_store_interactively(target: str, *, parent: QWidget | None = None) -> services.Store | None:
     """Open the store; on a refusal explain it and offer to pick another (None: the user gave up)."""
+    from auditdesk import services
+
     while True:
         try:
             return services.open_store(target)
@@ -86,6 +88,8 @@ def open_store_interactively(target: str, *, parent: QWidget | None = None) -> s
 
 def pick_engagement(store: services.Store, remembered: str | None) -> str | None:
     """The remembered engagement if it still exists, else the first one."""
+    from auditdesk import services
+
     engagements = services.list_engagements(store.reader())
     refs = [e.ref for e in engagements]
     if remembered in refs:
@@ -135,6 +139,8 @@ def quiet_offscreen_noise() -> Iterator[None]:
 
 def _is_empty_store(target: str) -> bool:
     """Whether the store at ``target`` holds no engagement; a missing file is not created to find out."""
+    from auditdesk import services
+
     if "://" not in target:
         path = Path(target)
         if not path.exists() or path.stat().st_size == 0:
@@ -153,6 +159,8 @@ def screenshot_store(options: GuiOptions) -> services.Store:
     store (the firm's own, on a first run) is left alone and the demo's own store
     is shown instead.
     """
+    from auditdesk import services
+
     given = options.db or os.environ.get("AUDITDESK_DB")
     if given:
         return services.open_store(given)
@@ -175,8 +183,6 @@ def render_screenshot(
 
     Uses the store of :func:`screenshot_store`. Raises AuditDeskError or FontError with a sentence.
     """
-    from ui.main_window import MainWindow
-
     if options.view not in (*VIEW_NAMES, ENGAGEMENT_LIST):
         raise ValueError(
             f"Unknown view '{options.view}'; choose one of: {', '.join((*VIEW_NAMES, ENGAGEMENT_LIST))}."
@@ -184,6 +190,9 @@ def render_screenshot(
     app = application()
     check_fonts(app)
     theme.apply_theme(app, theme_name)  # pictures do not depend on the machine's theme
+    from ui.context import AppContext
+    from ui.main_window import MainWindow
+
     store = screenshot_store(options)
     try:
         window = MainWindow(AppContext(store, explicit_actor=options.actor))
@@ -234,11 +243,12 @@ class GuiLauncher:
 
     def start(self) -> bool:
         """Show the window on the store; False if the user gave up on opening one."""
-        from ui.main_window import MainWindow
-
         settings = config.load_settings()
         theme.apply_theme(self.app, settings.theme)
         theme.follow_system(self.app)
+        from ui.context import AppContext
+        from ui.main_window import MainWindow
+
         store = open_store_interactively(self.options.db or config.default_store_target(settings))
         if store is None:
             return False
