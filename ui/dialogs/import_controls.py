@@ -196,6 +196,10 @@ class MatrixMappingPage(QWizardPage):
             combo.blockSignals(False)
         self.preview_model.set_preview(preview.headers, preview.preview)
         self._mapping_changed()
+        header = self.preview_table.horizontalHeader()
+        for column in range(self.preview_model.columnCount()):
+            wanted = max(self.preview_table.sizeHintForColumn(column), header.sectionSizeHint(column)) + 12
+            self.preview_table.setColumnWidth(column, min(max(wanted, 90), 280))
 
     def mapping(self) -> dict[str, str]:
         """Field -> header, for the fields mapped to a column."""

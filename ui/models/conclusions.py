@@ -80,7 +80,7 @@ CONTROL_STATUS_COLUMNS: tuple[Column[services.ControlStatus], ...] = (
                c.final), width=214),
     Column("Design", lambda c: DESIGN_WORDS[_design(c)], foreground=lambda c: design_color(_design(c)),
            tooltip=lambda c: c.design.label if c.design is not None else "No walkthrough recorded yet",
-           sort_key=lambda c: list(DESIGN_WORDS).index(_design(c)), width=128,
+           sort_key=lambda c: list(DESIGN_WORDS).index(_design(c)), width=112,
            header_tip="The conclusion of the control's latest walkthrough (test of design and implementation)"),
     Column("Samples", lambda c: str(len(c.samples)), sort_key=lambda c: len(c.samples), alignment=CENTER, width=70),
     Column("Exceptions", lambda c: str(c.exceptions) if c.exceptions else "", sort_key=lambda c: c.exceptions,
