@@ -8,7 +8,8 @@ and a wrong table cell).  Strings may end in ``%``.
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+import math
+from decimal import Decimal, DecimalException
 
 from sampling.errors import InvalidParameterError
 
@@ -19,32 +20,63 @@ Number = float | int | str | Decimal
 MIN_CONFIDENCE = Decimal("0.5")
 MAX_CONFIDENCE = Decimal("0.999")
 
+#: Decimal exponents a value may have: far beyond any rate or amount, far inside
+#: the decimal context's limits, so no arithmetic on it overflows.
+_MIN_EXPONENT = -1000
+_MAX_EXPONENT = 1000
+
+#: Characters of a user's value quoted back in a message.
+_SHOWN_CHARS = 40
+
+
+def shown(value: object) -> str:
+    """A user's value as quoted in a message: repr, cut to a readable length.
+
+    A whole number too long to read is described by its digit count (Python cannot
+    even print one of more than 4,300 digits).
+    """
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 128:
+        size = abs(value)
+        digits = int((size.bit_length() - 1) * math.log10(2)) + 1  # exact or one short
+        return f"a number of {digits + 1 if size >= 10**digits else digits} digits"
+    text = repr(value)
+    if len(text) > _SHOWN_CHARS + 2 and text[0] in "'\"" and text[-1] == text[0]:
+        return text[: _SHOWN_CHARS + 1] + "..." + text[-1]
+    return text if len(text) <= _SHOWN_CHARS + 2 else text[:_SHOWN_CHARS] + "..."
+
 
 def to_decimal(value: object, what: str) -> Decimal:
     """Convert a user value to an exact Decimal or raise InvalidParameterError."""
     if isinstance(value, bool) or not isinstance(value, (int, float, str, Decimal)):
         raise InvalidParameterError(
-            f"The {what} must be a number (float, int, str or Decimal); got {value!r}."
+            f"The {what} must be a number (float, int, str or Decimal); got {shown(value)}."
         )
-    if isinstance(value, Decimal):
-        result = value
+    if isinstance(value, (Decimal, int)):
+        result = Decimal(value)
     elif isinstance(value, str):
         text = value.strip()
-        scale = Decimal(1)
-        if text.endswith("%"):
+        percent = text.endswith("%")
+        if percent:
             text = text[:-1].strip()
-            scale = Decimal("0.01")
         try:
-            result = Decimal(text) * scale
-        except InvalidOperation:
+            result = Decimal(text)
+        except DecimalException:  # not a number, or an exponent beyond any context
             raise InvalidParameterError(
-                f"The {what} must be a number such as 0.05 or 5%; got {value!r}."
+                f"The {what} must be a number such as 0.05 or 5%; got {shown(value)}."
             ) from None
+        if percent and result.is_finite():
+            sign, digits, exponent = result.as_tuple()
+            result = Decimal((sign, digits, int(exponent) - 2))  # exact: no rounding to 28 digits
     else:
         result = Decimal(str(value))
     if not result.is_finite():
-        raise InvalidParameterError(f"The {what} must be a finite number; got {value!r}.")
+        raise InvalidParameterError(f"The {what} must be a finite number; got {shown(value)}.")
+    if not (result.is_zero() or _MIN_EXPONENT <= result.adjusted() <= _MAX_EXPONENT):
+        raise InvalidParameterError(
+            f"The {what} must lie between 1e-1000 and 1e1000 in size; got {shown(value)}."
+        )
     return result
+
 
 
 def pct(value: Decimal) -> str:
@@ -58,7 +90,7 @@ def confidence_of(value: object) -> Decimal:
     if not MIN_CONFIDENCE <= confidence <= MAX_CONFIDENCE:
         raise InvalidParameterError(
             "The confidence level must be between 0.5 and 0.999 (for example 0.95 for 95%); "
-            f"got {value!r}."
+            f"got {shown(value)}."
         )
     return confidence
 
@@ -69,7 +101,7 @@ def tolerable_rate_of(value: object) -> Decimal:
     if not Decimal(0) < rate < Decimal(1):
         raise InvalidParameterError(
             "The tolerable deviation rate must be greater than 0 and less than 1 "
-            f"(for example 0.05 for 5%); got {value!r}."
+            f"(for example 0.05 for 5%); got {shown(value)}."
         )
     return rate
 
@@ -80,7 +112,7 @@ def expected_rate_of(value: object, tolerable: Decimal) -> Decimal:
     if rate < 0 or rate >= 1:
         raise InvalidParameterError(
             "The expected deviation rate must be at least 0 and less than 1 "
-            f"(for example 0.01 for 1%); got {value!r}."
+            f"(for example 0.01 for 1%); got {shown(value)}."
         )
     if rate >= tolerable:
         raise InvalidParameterError(
@@ -93,9 +125,9 @@ def expected_rate_of(value: object, tolerable: Decimal) -> Decimal:
 def count_of(value: object, what: str, minimum: int = 0) -> int:
     """Read a whole number (not bool) at least ``minimum``."""
     if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidParameterError(f"The {what} must be a whole number; got {value!r}.")
+        raise InvalidParameterError(f"The {what} must be a whole number; got {shown(value)}.")
     if value < minimum:
-        raise InvalidParameterError(f"The {what} must be at least {minimum}; got {value}.")
+        raise InvalidParameterError(f"The {what} must be at least {minimum}; got {shown(value)}.")
     return value
 
 
@@ -108,7 +140,7 @@ def money_of(value: object, what: str, *, positive: bool = False) -> Decimal:
     """Read an amount of money; non-negative, or strictly positive when asked."""
     amount = to_decimal(value, what)
     if positive and amount <= 0:
-        raise InvalidParameterError(f"The {what} must be greater than 0; got {value!r}.")
+        raise InvalidParameterError(f"The {what} must be greater than 0; got {shown(value)}.")
     if amount < 0:
-        raise InvalidParameterError(f"The {what} must not be negative; got {value!r}.")
+        raise InvalidParameterError(f"The {what} must not be negative; got {shown(value)}.")
     return amount

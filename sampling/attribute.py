@@ -12,6 +12,20 @@ The methods follow the AICPA Audit Sampling guide and AU-C 530:
 * Evaluation: the one-sided Clopper-Pearson upper deviation limit
   beta.ppf(confidence, k + 1, n - k), or the exact hypergeometric limit when the
   population size is known; tables show it rounded *up* to 0.1 percentage point.
+* Very large finite populations: above ``BINOMIAL_LIMIT_POPULATION`` (10^9) items the
+  hypergeometric size and limit are replaced by their binomial limit, and the plan or
+  evaluation says method "binomial".  Drawing n items without replacement instead of
+  with replacement changes any probability by at most (n - 1)/(N - 1) (Ehm 1991, the
+  total variation distance between the hypergeometric and the binomial law with
+  p = M/N), and rounding M = ceil(tolerable x N) moves p by less than 1/N, which moves
+  the binomial CDF by at most n/N: the two CDFs differ by less than 2n/N.  Below the
+  threshold the search's log-gamma guesses are accurate to about 1e-5 (their absolute
+  error grows like N log N x 2^-52) and every answer is confirmed exactly; above it
+  they would not be, and the finite population correction is at most 2n/N (2e-6 for a
+  sample of 1,000).  When every probability the binomial search decided on lies
+  farther than 2n/N from the risk, the hypergeometric rule decides the same way at
+  every size, so the size is provably the hypergeometric one as well, and the
+  rationale says so.
 
 Because k jumps as n grows, P(X <= k) is not monotone in n; the search therefore
 scans every n from a proven lower bound upwards, a vectorised block at a time, so
@@ -36,6 +50,7 @@ from sampling._inputs import (
     expected_rate_of,
     pct,
     population_size_of,
+    shown,
     tolerable_rate_of,
 )
 from sampling._search import (
@@ -63,6 +78,17 @@ METHODS = ("binomial", "hypergeometric", "poisson")
 
 #: Largest sample the search will consider before declaring the plan impractical.
 MAX_SAMPLE_SIZE = 2_000_000
+
+#: Population size above which the hypergeometric method uses its binomial limit.
+BINOMIAL_LIMIT_POPULATION = 10**9
+
+#: Largest sample an evaluation accepts: counts beyond 2^53 are not exact floats.
+MAX_EVALUATED_SAMPLE = 2**53
+
+#: Absolute error allowed for scipy's binomial CDF when proving the limit exact.
+_CDF_TOLERANCE = 1e-12
+#: Standard deviations around the mode summed by the approximate hypergeometric CDF.
+_APPROXIMATE_WIDTH = 60
 
 _FIRST_RUNS = 8
 # Points per vectorised call: scipy's hypergeometric CDF costs ~100 us a call plus
@@ -104,6 +130,12 @@ class AttributePlan:
     #: P(X <= k) at n when the true rate equals the tolerable rate (the achieved
     #: risk of overreliance; below 1 - confidence unless the plan could not be met).
     achieved_risk: float
+    #: True when the hypergeometric method was asked for but the population is above
+    #: BINOMIAL_LIMIT_POPULATION, so its binomial limit was used (``method`` says so).
+    binomial_limit: bool = False
+    #: With ``binomial_limit``: True when the margin 2n/N proves the hypergeometric
+    #: rule gives the same size.
+    limit_is_exact: bool = False
 
     @property
     def items_to_test(self) -> int:
@@ -124,6 +156,7 @@ class AttributePlan:
             "population_size": self.population_size,
             "exceeds_population": self.exceeds_population,
             "achieved_risk": self.achieved_risk,
+            "binomial_limit": self.binomial_limit,
         }
 
     def rationale(self) -> str:
@@ -139,6 +172,19 @@ class AttributePlan:
             f"Expected deviations k = ceil({self.n} x {pct(self.expected_rate)}) = {k}, "
             "computed in exact decimal arithmetic.",
         ]
+        if self.binomial_limit:
+            margin = 2 * self.n / (self.population_size or 1)
+            lines.append(
+                f"The population of {self.population_size} items is above {BINOMIAL_LIMIT_POPULATION:,}, "
+                "so the hypergeometric method's binomial limit applies and the binomial method was used: "
+                f"sampling without replacement changes each probability by less than 2n/N = {margin:.1e}"
+                + (
+                    f", nearer to the risk than any probability deciding the size, so {self.n} is "
+                    "also the hypergeometric size."
+                    if self.limit_is_exact
+                    else "."
+                )
+            )
         if self.method == "hypergeometric" and self.population_size is not None:
             deviants = _deviant_count(self.tolerable_rate, self.population_size)
             lines.append(
@@ -304,6 +350,10 @@ def _log_choose(n: int, k: int) -> float:
 def _approximate_hypergeometric(k: int, population: int, deviants: int, n: int) -> float:
     """HypergeomCDF(k; N, M, n) from log-gamma in plain floats: accurate to about 1e-9
     and free of per-call overhead.  Used only to guess where an exact answer is.
+
+    Only the terms within ``_APPROXIMATE_WIDTH`` standard deviations below the lower
+    of k and the mode are summed: the pmf is log-concave, so the rest add less than
+    1e-20 of the sum, and the cost stays bounded for any k.
     """
     good = population - deviants
     lowest = max(0, n - good)
@@ -311,11 +361,21 @@ def _approximate_hypergeometric(k: int, population: int, deviants: int, n: int) 
         return 1.0
     if k < lowest:
         return 0.0
-    base = _log_choose(population, n)
-    return sum(
-        math.exp(_log_choose(deviants, j) + _log_choose(good, n - j) - base)
-        for j in range(lowest, k + 1)
+    share = deviants / population
+    spread = math.sqrt(n * share * (1 - share) * (population - n) / max(1, population - 1))
+    mode = (n + 1) * (deviants + 1) // (population + 2)
+    first = max(lowest, min(k, mode) - math.ceil(_APPROXIMATE_WIDTH * spread) - 10)
+    j = np.arange(first, k + 1, dtype=np.float64)
+    logs = (
+        special.gammaln(deviants + 1.0)
+        - special.gammaln(j + 1)
+        - special.gammaln(deviants - j + 1)
+        + special.gammaln(good + 1.0)
+        - special.gammaln(n - j + 1)
+        - special.gammaln(good - n + j + 1)
+        - _log_choose(population, n)
     )
+    return float(np.exp(logs).sum())
 
 
 def _approximate_hypergeometric_cdf(population: int, deviants: int) -> _Cdf:
@@ -326,20 +386,30 @@ def _approximate_hypergeometric_cdf(population: int, deviants: int) -> _Cdf:
     return cdf
 
 
-def _finite_guess(expected: Decimal, alpha: float, size: int, deviants: int, start: int) -> int:
+def _finite_guess(
+    expected: Decimal, alpha: float, size: int, deviants: int, start: int, stop: int
+) -> int:
     """Where the hypergeometric size is, found with the approximate CDF.  Only a starting
     point: the answer is always confirmed with scipy's exact CDF.
+
+    Only sizes whose k lies within ``_MAX_EARLIER_RUNS`` runs of the start are tried:
+    _window_first could not prove an answer beyond them, and the approximate CDF's cost
+    grows with k.  _UNDECIDED when no size in that range meets the rule.
     """
+    numerator, denominator = expected.as_integer_ratio()
+    if numerator:
+        last_k = _ceil_product(start, expected) + _MAX_EARLIER_RUNS
+        stop = min(stop, (last_k * denominator) // numerator)
     guess = _smallest_n(
         _approximate_hypergeometric_cdf(size, deviants),
         expected,
         alpha,
         start,
-        size,
+        stop,
         strict=False,
         points=_GUESS_POINTS,
     )
-    return size if guess < 0 else guess
+    return _UNDECIDED if guess < 0 else guess
 
 
 def _window_first(
@@ -395,6 +465,47 @@ def _hypergeometric_start(population: int, deviants: int, alpha: float) -> int:
     return high
 
 
+def _lower_bound(method: str, tolerable: float, alpha: float) -> float:
+    """A size below which no plan can meet the rule, from P(X <= k) >= P(X = 0)."""
+    if tolerable == 0.0:  # a rate below the smallest float: no practical plan
+        return math.inf
+    if method == "poisson":
+        return -math.log(alpha) / tolerable  # P(X = 0) = exp(-n t)
+    if tolerable == 1.0:  # a rate within float rounding of 1: one item decides
+        return 0.0
+    return math.log(alpha) / math.log1p(-tolerable)  # P(X = 0) = (1 - t)^n
+
+
+def _limit_is_exact(n: int, rate: Decimal, tolerable: float, alpha: float, population: int) -> bool:
+    """Whether the hypergeometric rule provably picks the binomial size n too.
+
+    The hypergeometric CDF H differs from the binomial B by less than 2m/N at a size m
+    (module docstring).  The hypergeometric size is n when H(n) <= alpha and H > alpha
+    at every smaller size; as H falls with m while k stays put, the smaller sizes are
+    settled by the last size of each earlier run of equal k and by n - 1.  So n is
+    proven when B is below alpha by the margin at n and above it by the margin there.
+    """
+    numerator, denominator = rate.as_integer_ratio()
+    k_n = _ceil_product(n, rate)
+    earlier = [(k * denominator) // numerator for k in range(_ceil_product(1, rate), k_n)] if numerator else []
+    sizes = [m for m in [*earlier, n - 1] if m >= 1]
+    margin = 2 * n / population + _CDF_TOLERANCE
+    ns = np.array([*sizes, n], dtype=np.int64)
+    ks = np.array([_ceil_product(m, rate) for m in ns.tolist()], dtype=np.int64)
+    probabilities = _binomial_cdf(tolerable)(ns, ks)
+    return bool(probabilities[-1] + margin <= alpha and np.all(probabilities[:-1] - margin > alpha))
+
+
+def _too_many(expected: Decimal) -> InvalidParameterError:
+    cause = (
+        "the expected rate is too close to the tolerable rate; lower the expected rate or raise the "
+        "tolerable rate."
+        if expected
+        else "the tolerable rate is so low; raise the tolerable rate."
+    )
+    return InvalidParameterError(f"The plan would need more than {MAX_SAMPLE_SIZE:,} items because {cause}")
+
+
 def attribute_sample_size(
     confidence: Number,
     tolerable_rate: Number,
@@ -414,49 +525,52 @@ def attribute_sample_size(
     alpha = float(Decimal(1) - conf)
     tol = float(tolerable)
     risk = math.nan  # P(X <= k) at the answer, when a search already computed it
+    if method == "hypergeometric" and size is None:
+        raise InvalidParameterError(
+            "The hypergeometric method needs the population size; give population_size "
+            "or use the binomial method."
+        )
+    limit = method == "hypergeometric" and size is not None and size > BINOMIAL_LIMIT_POPULATION
+    if limit:
+        method = "binomial"
 
-    if method == "hypergeometric":
-        if size is None:
-            raise InvalidParameterError(
-                "The hypergeometric method needs the population size; give population_size "
-                "or use the binomial method."
-            )
+    if method == "hypergeometric" and size is not None:
         deviants = _deviant_count(tolerable, size)
         cdf = _hypergeometric_cdf(size, deviants)
+        stop = min(size, MAX_SAMPLE_SIZE)
         # Start a little below the bound: lgamma and scipy may differ in the last bits.
         start = max(1, _hypergeometric_start(size, deviants, alpha) - 2)
-        guess = _finite_guess(expected, alpha, size, deviants, start)
-        n, risk = _window_first(cdf, expected, alpha, start, size, guess)
+        if start > stop:
+            raise _too_many(expected)
+        guess = _finite_guess(expected, alpha, size, deviants, start, stop)
+        n, risk = _UNDECIDED, math.nan
+        if guess != _UNDECIDED:
+            n, risk = _window_first(cdf, expected, alpha, start, stop, guess)
         if n == _UNDECIDED:
             n = _smallest_n(
-                cdf, expected, alpha, start, size, strict=False, points=_HYPERGEOMETRIC_POINTS
+                cdf, expected, alpha, start, stop, strict=False, points=_HYPERGEOMETRIC_POINTS
             )
         exceeds = n < 0
+        if exceeds and stop < size:
+            raise _too_many(expected)
         if exceeds:
             n = size
     else:
-        if method == "binomial":
-            cdf = _binomial_cdf(tol)
-            # P(X <= k) >= (1 - t)^n, so n must exceed log(alpha) / log(1 - t).
-            bound = math.log(alpha) / math.log1p(-tol)
-        else:
-            cdf = _poisson_cdf(tol)
-            bound = -math.log(alpha) / tol  # P(X <= k) >= exp(-n t)
-        n = _smallest_n(
-            cdf,
-            expected,
-            alpha,
-            math.floor(bound) - 1,
-            MAX_SAMPLE_SIZE,
-            strict=True,
-            points=_FAST_POINTS,
-        )
-        if n < 0:
-            raise InvalidParameterError(
-                f"The plan would need more than {MAX_SAMPLE_SIZE:,} items because the expected "
-                "rate is too close to the tolerable rate; lower the expected rate or raise "
-                "the tolerable rate."
+        cdf = _binomial_cdf(tol) if method == "binomial" else _poisson_cdf(tol)
+        bound = _lower_bound(method, tol, alpha)
+        n = -1
+        if bound < MAX_SAMPLE_SIZE:
+            n = _smallest_n(
+                cdf,
+                expected,
+                alpha,
+                math.floor(bound) - 1,
+                MAX_SAMPLE_SIZE,
+                strict=True,
+                points=_FAST_POINTS,
             )
+        if n < 0:
+            raise _too_many(expected)
         exceeds = size is not None and n > size
 
     k = _ceil_product(n, expected)
@@ -472,6 +586,8 @@ def attribute_sample_size(
         population_size=size,
         exceeds_population=exceeds,
         achieved_risk=risk,
+        binomial_limit=limit,
+        limit_is_exact=limit and size is not None and _limit_is_exact(n, expected, tol, alpha, size),
     )
 
 
@@ -479,6 +595,10 @@ def _check_counts(
     n: object, deviations: object, population_size: object
 ) -> tuple[int, int, int | None]:
     size = count_of(n, "sample size", minimum=1)
+    if size > MAX_EVALUATED_SAMPLE:
+        raise InvalidParameterError(
+            f"The sample size must be at most {MAX_EVALUATED_SAMPLE:,}; got {shown(size)}."
+        )
     found = count_of(deviations, "number of deviations")
     if found > size:
         raise InvalidParameterError(
@@ -535,11 +655,12 @@ def upper_deviation_limit(
     """Exact one-sided upper deviation limit, as a fraction (not rounded).
 
     Clopper-Pearson beta.ppf(confidence, k + 1, n - k) for a large population (1.0
-    when every item deviated); the exact hypergeometric limit when N is given.
+    when every item deviated); the exact hypergeometric limit when N is given, up to
+    BINOMIAL_LIMIT_POPULATION items (above it, its binomial limit).
     """
     conf = confidence_of(confidence)
     size, found, population = _check_counts(n, deviations, population_size)
-    if population is not None:
+    if population is not None and population <= BINOMIAL_LIMIT_POPULATION:
         return _hypergeometric_upper(size, found, conf, population)
     if found == size:
         return 1.0
@@ -553,6 +674,8 @@ def round_up_tenth_pct(fraction: float) -> float:
     only an excess above one part in a billion counts.
     """
     percent = Decimal(repr(fraction)) * 100 - Decimal("1e-9")
+    if percent <= 0:  # a limit within noise of zero is 0.0%, not -0.0%
+        return 0.0
     return float(percent.quantize(Decimal("0.1"), rounding=ROUND_CEILING))
 
 
@@ -597,6 +720,11 @@ class AttributeEvaluation:
             f"{self.upper_limit_table_pct:.1f}% ({self.method}; exact value "
             f"{self.upper_limit:.4%}).",
         ]
+        if self.population_size is not None and self.method == "binomial":
+            lines.append(
+                f"The population of {self.population_size} items is above "
+                f"{BINOMIAL_LIMIT_POPULATION:,}: the binomial limit of the hypergeometric limit was used."
+            )
         if self.tolerable_rate is not None:
             if self.exceeds_tolerable:
                 lines.append(
@@ -633,5 +761,5 @@ def evaluate_attribute(
         tolerable_rate=tolerable,
         exceeds_tolerable=None if tolerable is None else limit > float(tolerable),
         population_size=population,
-        method="binomial" if population is None else "hypergeometric",
+        method="hypergeometric" if population is not None and population <= BINOMIAL_LIMIT_POPULATION else "binomial",
     )

@@ -153,6 +153,7 @@ def test_rationale_and_dict() -> None:
         "population_size": None,
         "exceeds_population": False,
         "achieved_risk": plan.achieved_risk,
+        "binomial_limit": False,
     }
 
 
