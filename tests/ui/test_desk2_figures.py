@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
 
 from auditdesk import services
 from auditdesk.conclusions import OPEN_CONCLUSIONS
@@ -44,8 +45,8 @@ def test_the_list_shows_planning_testing_and_review_as_separate_figures(demo_win
     planning, testing, review = (headers.index(h) for h in ("Planning", "Testing", "Review"))
     assert (planning, testing, review) == EngagementTableModel.PROGRESS_COLUMNS
     assert model.index(0, planning).data() == f"{round(100 * progress.planning)}%"
-    assert model.index(0, testing).data() == f"{concluded} of {progress.controls}"
-    assert model.index(0, review).data() == f"{criteria} of {progress.criteria_in_scope}"
+    assert model.index(0, testing).data() == f"{concluded}/{progress.controls}"
+    assert model.index(0, review).data() == f"{criteria}/{progress.criteria_in_scope}"
     # The planning figure alone can be full while testing is not: they are never mixed into one.
     assert progress.planning > progress.testing
 
@@ -58,7 +59,7 @@ def test_full_planning_with_nothing_tested_does_not_read_as_done(ctx: AppContext
     ctx.notify(Topic.ENGAGEMENTS)
     view = window.show_view("engagements")
     assert isinstance(view, EngagementListView)
-    assert view.model.index(0, EngagementTableModel.TESTING_COLUMN).data() == "0 of 1"
+    assert view.model.index(0, EngagementTableModel.TESTING_COLUMN).data() == "0/1"
     tip = view.model.index(0, EngagementTableModel.TESTING_COLUMN).data(Qt.ItemDataRole.ToolTipRole)
     assert "concluded: 0 of 1" in tip
 
@@ -90,3 +91,14 @@ def test_the_dashboard_shows_the_stages_and_a_neutral_pending_proposal(demo_wind
     assert view.opinion_card.tone == "neutral"
     assert f"{overview.proposal.pending_criteria} criteria open" in view.opinion_card.note_label.text()
     assert "Unmodified" not in view.opinion_card.value
+
+
+def test_the_engagement_list_shows_every_figure_without_scrolling(demo_window: MainWindow) -> None:
+    demo_window.resize(1440, 900)
+    view = demo_window.show_view("engagements")
+    assert isinstance(view, EngagementListView)
+    QApplication.processEvents()
+    assert view.table.horizontalScrollBar().maximum() == 0
+    header = view.table.horizontalHeader()
+    review = EngagementTableModel.REVIEW_COLUMN
+    assert header.sectionViewportPosition(review) + header.sectionSize(review) <= view.table.viewport().width()

@@ -9,7 +9,7 @@ from PySide6.QtGui import QColor
 from auditdesk.domain import Person, TeamMember
 from auditdesk.services.dashboard import EngagementProgress
 from ui import theme
-from ui.models.columns import CENTER, RIGHT, Column
+from ui.models.columns import CENTER, Column
 from ui.models.table import RecordTableModel
 
 ROLE_LABELS = {
@@ -30,22 +30,22 @@ def _phase_color(p: EngagementProgress) -> QColor | None:
 
 
 ENGAGEMENT_COLUMNS: tuple[Column[EngagementProgress], ...] = (
-    Column("Ref", lambda p: p.engagement.ref, width=90),
+    Column("Ref", lambda p: p.engagement.ref, width=70),
     Column("Client", lambda p: p.engagement.client, tooltip=lambda p: f"{p.engagement.client}: "
            f"{p.engagement.system_name}", width=220),
-    Column("Type", lambda p: p.engagement.type.label, width=64),
+    Column("Type", lambda p: p.engagement.type.label, width=56),
     Column(
         "Period",
         lambda p: p.engagement.period_label,
         sort_key=lambda p: str(p.engagement.period_end or p.engagement.as_of_date),
-        width=180,
+        width=170,
     ),
     Column(
         "Phase",
         lambda p: p.engagement.phase.value.capitalize() + (" (locked)" if p.engagement.locked else ""),
         sort_key=lambda p: list(type(p.engagement.phase)).index(p.engagement.phase),
         foreground=_phase_color,
-        width=100,
+        width=96,
     ),
     Column(
         "Planning",
@@ -56,35 +56,36 @@ ENGAGEMENT_COLUMNS: tuple[Column[EngagementProgress], ...] = (
             f"complete test plans: {p.planned} of {p.controls}."
         ),
         alignment=CENTER,
-        width=150,
+        width=120,
         header_tip="Planning: criteria covered by a control and complete test plans",
     ),
     Column(
         "Testing",
-        lambda p: f"{p.controls_concluded} of {p.controls}",
+        lambda p: f"{p.controls_concluded}/{p.controls}",
         sort_key=lambda p: p.testing,
         tooltip=lambda p: f"Controls whose test is concluded: {p.controls_concluded} of {p.controls}.",
         alignment=CENTER,
-        width=150,
+        width=80,
         header_tip="Testing: controls whose test is concluded",
     ),
     Column(
         "Review",
-        lambda p: f"{p.criteria_concluded} of {p.criteria_in_scope}",
+        lambda p: f"{p.criteria_concluded}/{p.criteria_in_scope}",
         sort_key=lambda p: p.review,
         tooltip=lambda p: (
             f"In-scope criteria concluded: {p.criteria_concluded} of {p.criteria_in_scope} (a criterion no "
             f"control covers stays open); opinion {'recorded' if p.opinion_recorded else 'not recorded yet'}."
         ),
         alignment=CENTER,
-        width=150,
+        width=80,
         header_tip="Review: criteria concluded and the partner's opinion recorded",
     ),
-    Column("Controls", lambda p: f"{p.controls:,}", sort_key=lambda p: p.controls, alignment=RIGHT, width=76),
 )
 
 
 class EngagementTableModel(RecordTableModel[EngagementProgress]):
+    CLIENT_COLUMN = 1
+    # Planning as a bar with its percentage; testing and review as counts ("9/43").
     PLANNING_COLUMN, TESTING_COLUMN, REVIEW_COLUMN = 5, 6, 7
     PROGRESS_COLUMNS = (PLANNING_COLUMN, TESTING_COLUMN, REVIEW_COLUMN)
 

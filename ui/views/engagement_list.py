@@ -49,10 +49,8 @@ class EngagementListView(WorkspaceView):
         self.model = EngagementTableModel(self)
         self.proxy = RecordFilterProxy(self)
         self.proxy.setSourceModel(self.model)
-        self.table = make_table(self.model, proxy=self.proxy, stretch=1)
-        self.progress_delegate = ProgressBarDelegate(self.table)
-        for column in EngagementTableModel.PROGRESS_COLUMNS:
-            self.table.setItemDelegateForColumn(column, self.progress_delegate)
+        self.table = make_table(self.model, proxy=self.proxy, stretch=EngagementTableModel.CLIENT_COLUMN)
+        self.table.setItemDelegateForColumn(EngagementTableModel.PLANNING_COLUMN, ProgressBarDelegate(self.table))
         self.table.doubleClicked.connect(self._open_index)
         self.table.selectionModel().currentRowChanged.connect(self._selection_changed)
         self.filter_edit.textChanged.connect(self.proxy.set_text)
