@@ -325,3 +325,45 @@ __all__ += [
     "untested_population_warning",
     "walkthrough_counts",
 ]
+
+# Client requests (PBC) and the data of the Excel workpapers.
+from auditdesk.services.requests import (  # noqa: E402
+    ClientRequest,
+    RequestCounts,
+    RequestEvidence,
+    RequestImport,
+    RequestStatus,
+    RequestUpdate,
+    apply_request_updates,
+    attach_request_evidence,
+    create_population_request,
+    create_request,
+    create_sample_requests,
+    create_sampled_item_requests,
+    create_walkthrough_request,
+    list_requests,
+    request_counts,
+    update_requests,
+)
+from auditdesk.services.workpaper_data import EngagementWorkpapers, engagement_workpapers  # noqa: E402
+
+__all__ += [
+    "ClientRequest",
+    "EngagementWorkpapers",
+    "RequestCounts",
+    "RequestEvidence",
+    "RequestImport",
+    "RequestStatus",
+    "RequestUpdate",
+    "apply_request_updates",
+    "attach_request_evidence",
+    "create_population_request",
+    "create_request",
+    "create_sample_requests",
+    "create_sampled_item_requests",
+    "create_walkthrough_request",
+    "engagement_workpapers",
+    "list_requests",
+    "request_counts",
+    "update_requests",
+]
