@@ -22,8 +22,8 @@ from auditdesk.storage.uow import SqlUnitOfWork
 
 GENESIS_HASH = "0" * 64
 HEAD_MISSING = "the record of the trail's last event is missing, so events removed from the end cannot be ruled out"
-# Actions a released engagement still accepts (moving it to archive, later sign-offs).
-ALLOWED_WHEN_LOCKED = frozenset({"engagement.phase"})
+# Actions a released engagement still accepts (moving it to archive, later sign-offs, the final report).
+ALLOWED_WHEN_LOCKED = frozenset({"engagement.phase", "report.version"})
 
 
 def _now() -> str:

@@ -326,6 +326,59 @@ __all__ += [
     "walkthrough_counts",
 ]
 
+# The report: its content, versions and digest; the firm's signing identity.
+from auditdesk.services.digest import engagement_digest  # noqa: E402
+from auditdesk.services.report import (  # noqa: E402
+    GeneratedReport,
+    Provenance,
+    ReportData,
+    ReportVersion,
+    current_provenance,
+    demo_report_version,
+    get_report_version,
+    iter_generate_report,
+    list_report_versions,
+    record_report_version,
+    report_data,
+    report_pdf,
+    trail_head_hash,
+)
+from auditdesk.services.signing import (  # noqa: E402
+    SigningError,
+    SigningIdentity,
+    SigningMaterial,
+    can_sign,
+    create_signing_identity,
+    import_signing_identity,
+    signing_identity,
+    signing_material,
+)
+
+__all__ += [
+    "GeneratedReport",
+    "Provenance",
+    "ReportData",
+    "ReportVersion",
+    "SigningError",
+    "SigningIdentity",
+    "SigningMaterial",
+    "can_sign",
+    "create_signing_identity",
+    "current_provenance",
+    "demo_report_version",
+    "engagement_digest",
+    "get_report_version",
+    "import_signing_identity",
+    "iter_generate_report",
+    "list_report_versions",
+    "record_report_version",
+    "report_data",
+    "report_pdf",
+    "signing_identity",
+    "signing_material",
+    "trail_head_hash",
+]
+
 # Client requests (PBC) and the data of the Excel workpapers.
 from auditdesk.services.requests import (  # noqa: E402
     ClientRequest,
