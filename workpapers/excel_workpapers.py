@@ -442,7 +442,8 @@ def iter_export_workpapers(
     """Write one workpaper export (see the module's list) to ``path``, yielding progress.
 
     ``matrix`` and ``exceptions`` may also go to a .csv file (their first sheet).
-    ``rows`` of the result counts the data rows of the table sheets. Closing the
+    ``rows`` of the result counts the data rows of the main sheet (controls, tested
+    items, exceptions, samples), or of every table sheet for ``workbook``. Closing the
     generator (Cancel) leaves no file behind.
     """
     chosen = _check_kind(kind)
@@ -470,7 +471,9 @@ def iter_export_workpapers(
             written.append((table.title, sheet.close()))
         _write_cover(cover, data, chosen, exported_at, exported_by, written, notes)
         yield Progress(steps - 1, steps, "Saving the workbook")
-    return ExportResult(target, sum(n for _, n in written), notes.sentences(), tuple(written))
+    # The main sheet's rows for one workpaper; every table sheet's for the whole workbook.
+    rows = sum(n for _, n in written) if chosen == "workbook" else written[0][1]
+    return ExportResult(target, rows, notes.sentences(), tuple(written))
 
 
 def _utc_text(moment: dt.datetime) -> str:
