@@ -396,8 +396,14 @@ class _Extent:
         return self.pattern.search(buf, a, b) is not None
 
     def _exact(self, buf: bytes, a: int, b: int) -> None:
-        for letters, numeral in self.refs.findall(buf, a, b):
-            self.place(int(numeral), _column_index(letters) + 1, letters.decode() + numeral.decode())
+        refs = self.refs.findall(buf, a, b)
+        if not refs:
+            return
+        # The cell farthest right, then the one farthest down, name the extent.
+        letters, numeral = max(refs, key=lambda ref: (len(ref[0]), ref[0]))
+        self.place(int(numeral), _column_index(letters) + 1, letters.decode() + numeral.decode())
+        letters, numeral = max(refs, key=lambda ref: (len(ref[1]), ref[1]))
+        self.place(int(numeral), _column_index(letters) + 1, letters.decode() + numeral.decode())
 
     def place(self, row: int, column: int, ref: str | None = None) -> None:
         """Take in one cell (1-based), checking the limits as soon as it is known."""
@@ -514,15 +520,13 @@ class _Stream:
         self.window, self.base = window[keep:], base + keep
 
     def _region(self, window: bytes, base: int, a: int, b: int) -> None:
-        prefix = self.prefix
+        # Blocks are looked at from the start of sheetData on.  Its end is not looked
+        # for (a search through every megabyte): the parts after it hold no text
+        # elements and no long plain text, so their blocks are never flagged.
         if self.data is None:
-            at = window.find(b"<" + prefix + b"sheetData", a, b)
+            at = window.find(b"<" + self.prefix + b"sheetData", a, b)
             if at >= 0:
                 self.data = (base + at, None)
-        if self.data is not None and self.data[1] is None:
-            at = window.find(b"</" + prefix + b"sheetData>", a, b)
-            if at >= 0:
-                self.data = (self.data[0], base + at)
 
 
 def scan_formulas(

@@ -43,7 +43,14 @@ from python_calamine import CalamineError, CalamineWorkbook, SheetTypeEnum
 from auditdesk.errors import FileFormatError, ValidationError
 from sampling.progress import Progress
 from workpapers import limits
-from workpapers._amounts import PLAIN_AMOUNT, PLAIN_AMOUNTS, digit_count, normalize_amount, number_text
+from workpapers._amounts import (
+    PLAIN_AMOUNT,
+    PLAIN_AMOUNTS,
+    digit_count,
+    float_texts,
+    normalize_amount,
+    number_text,
+)
 from workpapers._dates import (
     DateTextError,
     check_date_format,
@@ -1360,6 +1367,10 @@ class PopulationReader:
                 value if PLAIN_AMOUNT.fullmatch(value) else self._read_amount(value, line)
                 for value, line in zip(raw, lines, strict=True)
             ]
+        if set(map(type, raw)) == {float}:
+            texts = float_texts(raw)
+            if texts is not None:
+                return texts
         amounts: list[str | None] = []
         for value, line in zip(raw, lines, strict=True):
             kind = type(value)

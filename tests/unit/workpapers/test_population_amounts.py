@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from workpapers._amounts import PLAIN_AMOUNTS, normalize_amount, number_text
+from workpapers._amounts import PLAIN_AMOUNTS, digit_count, float_texts, normalize_amount, number_text
 
 
 @pytest.mark.parametrize(
@@ -81,3 +81,17 @@ def test_plain_amounts_pattern() -> None:
     assert PLAIN_AMOUNTS.fullmatch("12.50\x00-3\x000\x000.25\x00") is not None
     for bad in ("012\x00", "1.\x00", ".5\x00", "1e5\x00", "\x00", "12"):
         assert PLAIN_AMOUNTS.fullmatch(bad) is None, bad
+
+
+def test_float_texts_match_number_text_or_decline() -> None:
+    values = [1234.56, 45000.0, -12.5, 0.3, 0.00012, 123456789012.5, 0.0]
+    assert float_texts(values) == [number_text(v) for v in values]
+    assert float_texts(values) == ["1234.56", "45000", "-12.5", "0.3", "0.00012", "123456789012.5", "0"]
+    declined = ([0.1 + 0.2], [1e-05], [1e16], [-0.0], [float("nan")], [float("inf")], [2.0**53 + 2], [1 / 3], [])
+    for values in declined:
+        assert float_texts(values) is None, values
+
+
+def test_digit_count() -> None:
+    assert digit_count("-1234.50") == 6
+    assert digit_count("1" * 5000) == 5000
