@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QThreadPool
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtCore import Qt, QThreadPool
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from auditdesk import demo, services
 from ui import theme
@@ -42,6 +42,29 @@ def no_worker_left_running() -> Iterator[None]:
     pool.waitForDone(3000)
     if pool.activeThreadCount():
         pytest.fail(f"{pool.activeThreadCount()} worker thread(s) still running after the test")
+
+
+@pytest.fixture(autouse=True)
+def modifiers_lifted(qtbot) -> Iterator[None]:  # type: ignore[no-untyped-def]
+    """A simulated Ctrl+key (or Shift+key) click leaves the modifier down in the offscreen
+    application's state; lift it after every test, or the next test's grid selects cells
+    as if it were held."""
+    yield
+    held = QApplication.keyboardModifiers()
+    if held & (
+        Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier | Qt.KeyboardModifier.AltModifier
+    ):
+        probe = QWidget()
+        qtbot.addWidget(probe)
+        probe.show()
+        qtbot.waitExposed(probe)
+        for modifier, key in (
+            (Qt.KeyboardModifier.ControlModifier, Qt.Key.Key_Control),
+            (Qt.KeyboardModifier.ShiftModifier, Qt.Key.Key_Shift),
+            (Qt.KeyboardModifier.AltModifier, Qt.Key.Key_Alt),
+        ):
+            if held & modifier:
+                qtbot.keyRelease(probe, key)
 
 
 @dataclass

@@ -264,11 +264,11 @@ class TestPlanEditor(QWidget):
         layout.addWidget(self._section("Procedures", self.procedure_table, self._add_procedure,
                                        lambda: self._remove(self.procedure_table, self.procedures),
                                        lambda step: self._move(self.procedure_table, self.procedures, step),
-                                       self.retire_procedure_button), 3)
+                                       self.retire_procedure_button), 1)
         layout.addWidget(self._section("Attributes", self.attribute_table, self._add_attribute,
                                        lambda: self._remove(self.attribute_table, self.attributes),
                                        lambda step: self._move(self.attribute_table, self.attributes, step),
-                                       self.retire_attribute_button), 2)
+                                       self.retire_attribute_button), 1)
         for table in (self.procedure_table, self.attribute_table):
             table.selectionModel().currentRowChanged.connect(self._update_retire_buttons)
         bottom = _buttons(self.revert_button, self.save_button)
@@ -284,6 +284,9 @@ class TestPlanEditor(QWidget):
     @staticmethod
     def _draft_table(model: ProcedureDraftModel | AttributeDraftModel, stretch: int) -> QTableView:
         table = make_table(model, stretch=stretch, sortable=False)
+        # Room for five steps before the table scrolls (a plan rarely has more).
+        table.setMinimumHeight(table.horizontalHeader().sizeHint().height()
+                               + 5 * table.verticalHeader().defaultSectionSize() + 4)
         table.setEditTriggers(QAbstractItemView.EditTrigger.DoubleClicked
                               | QAbstractItemView.EditTrigger.EditKeyPressed
                               | QAbstractItemView.EditTrigger.AnyKeyPressed)
