@@ -178,6 +178,33 @@ class _ChangeExtract:
 _SERVICES = ("api", "ingest", "dashboards", "billing", "auth")
 
 
+class _AccessExtract(_ChangeExtract):
+    """The client's new-access request extract: received, its completeness not yet tested."""
+
+    name = "northwind-access-requests.csv"
+    mapping: services.PopulationMapping = _Columns(key="Request", date="Granted on")
+    headers = ("Request", "Granted on", "System", "Requested by", "Approved by")
+
+    def __init__(self, start: dt.date, end: dt.date) -> None:
+        self.period_start = start
+        self.period_end = end
+        rng = random.Random(20250202)
+        days = (end - start).days + 1
+        self._rows = []
+        lines = [",".join(self.headers)]
+        for i in range(1, 341):
+            day = start + dt.timedelta(days=rng.randrange(days))
+            system, requester, approver = (
+                rng.choice(_SERVICES),
+                f"user{rng.randrange(90):02d}",
+                f"owner{rng.randrange(6)}",
+            )
+            extra = json.dumps({"System": system, "Requested by": requester, "Approved by": approver})
+            self._rows.append((i + 1, f"ACC-{i:04d}", day, None, extra))
+            lines.append(f"ACC-{i:04d},{day.isoformat()},{system},{requester},{approver}")
+        self._text = ("\n".join(lines) + "\n").encode("utf-8")
+
+
 # How a deviation on each demo attribute reads in section 4.
 _WORDINGS = {
     ("CM-01", "A"): "the change was approved by its author",
@@ -401,6 +428,11 @@ def _fieldwork(uow: SqlUnitOfWork, ref: str, start: dt.date, end: dt.date) -> It
         "OP-05",
         "not_tested",
         rationale="No incident in the period required corrective actions, confirmed by inspecting the incident log.",
+    )
+    # LA-02: the access-request extract arrived; its completeness and accuracy are not tested yet,
+    # so sampling from it warns.
+    yield from services.iter_import_population(
+        uow, ref, _AccessExtract(start, end), name="New access requests (client extract)"
     )
     # LA-03: an exception found outside any sample, by inquiry (not yet evaluated).
     services.add_exception(
