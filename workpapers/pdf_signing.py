@@ -151,7 +151,8 @@ def verify_pdf(pdf: bytes, *, trust: bytes | None = None) -> PdfVerification:
     if not signatures:
         return _failed("The file carries no digital signature.")
     embedded = signatures[-1]
-    context = ValidationContext(trust_roots=[root]) if root is not None else ValidationContext()
+    # No trust root given: nothing is trusted (never the operating system's list behind the user's back).
+    context = ValidationContext(trust_roots=[root] if root is not None else [])
     try:
         status = validate_pdf_signature(embedded, context)
     except Exception:  # noqa: BLE001 - a signature pyHanko cannot even evaluate is broken

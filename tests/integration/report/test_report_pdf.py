@@ -68,7 +68,8 @@ def test_draft_before_the_opinion_has_every_section_a_marked_box_and_a_true_toc(
         assert heading in flat(pages[page - 1]), f"{heading} is not on page {page}"
     # Section 4's categories are in the contents too, with their pages.
     security = re.search(r"Security[ .]*?(\d+)", toc)
-    assert security and "Security" in pages[int(security.group(1)) - 1]
+    assert security
+    assert "Security" in pages[int(security.group(1)) - 1]
 
 
 @pytest.mark.parametrize(
@@ -165,13 +166,16 @@ def test_section4_states_exceptions_in_full_and_leaves_retired_controls_out(rsto
     assert "not covered by the service auditor's opinion" in section5
     # Section 1 carries the CUEC, carve-out and not-relevant paragraphs.
     assert "complementary user entity controls" in section1
-    assert "Orbit Cloud Hosting" in section1 and "leaves out the controls of these subservice organizations" in section1
+    assert "Orbit Cloud Hosting" in section1
+    assert "leaves out the controls of these subservice organizations" in section1
     assert f"{NOT_RELEVANT} ({NOT_RELEVANT_REASON.rstrip('.')})" in section1
     # Section 3: DC 200 sections, CUECs, the subservice organization and its CSOC, criteria not relevant.
     assert "Northwind hosts analytics dashboards for retailers." in section3
-    assert "CUEC-1" in section3 and "User entities review their own user list." in section3
+    assert "CUEC-1" in section3
+    assert "User entities review their own user list." in section3
     assert "Orbit restricts physical access to its data centres." in section3
-    assert NOT_RELEVANT in section3 and NOT_RELEVANT_REASON in section3
+    assert NOT_RELEVANT in section3
+    assert NOT_RELEVANT_REASON in section3
 
 
 def test_type1_report_has_two_parts_as_of_a_date_and_no_tests(rstore: Store) -> None:
@@ -195,7 +199,8 @@ def test_soc3_is_a_general_use_summary_without_tests(rstore: Store) -> None:
     whole = flat("\n".join(pages_text(_render(rstore, kind="soc3"))))
     assert "SOC 3 Report" in whole
     assert "In our opinion, in all material respects:" in whole
-    assert "Management's assertion" in whole and "Overview of the system" in whole
+    assert "Management's assertion" in whole
+    assert "Overview of the system" in whole
     assert "Northwind hosts analytics dashboards for retailers." in whole
     assert "general-use report" in whole
     for absent in ("Tests performed", "Section 4", "Restricted use", "not for general use"):
@@ -212,9 +217,11 @@ def test_properties_and_last_page_carry_the_digest_and_trail_head(rstore: Store)
     assert info["AuditDeskContentDigest"] == digest
     assert info["AuditDeskTrailHead"] == head
     metadata = PdfReader(io.BytesIO(pdf)).metadata
-    assert metadata is not None and digest in str(metadata.get("/Keywords"))
+    assert metadata is not None
+    assert digest in str(metadata.get("/Keywords"))
     last = flat(pages_text(pdf)[-1])
-    assert digest in last.replace(" ", "") and head in last.replace(" ", "")
+    assert digest in last.replace(" ", "")
+    assert head in last.replace(" ", "")
 
 
 def test_released_engagement_is_no_longer_a_draft(rstore: Store) -> None:
@@ -224,7 +231,8 @@ def test_released_engagement_is_no_longer_a_draft(rstore: Store) -> None:
     pdf = render_report(data)
     assert not any("DRAFT" in page for page in pages_text(pdf))
     version = services.record_report_version(rstore.uow("DW"), ENG, pdf, services.Provenance.of(data))
-    assert version.draft is False and version.opinion == "unmodified"
+    assert version.draft is False
+    assert version.opinion == "unmodified"
 
 
 def test_versions_are_numbered_kept_and_refused_when_the_file_changed(rstore: Store) -> None:
@@ -234,7 +242,8 @@ def test_versions_are_numbered_kept_and_refused_when_the_file_changed(rstore: St
     assert (v1.version, v1.opinion, v1.signed, v1.created_by) == (1, "pending", False, "PR")
     assert services.report_pdf(rstore.reader(), ENG, 1) == pdf
     events = services.recent_events(rstore.reader(), limit=1)
-    assert events and events[0].action == "report.version"
+    assert events
+    assert events[0].action == "report.version"
     # Recording a version does not change the engagement's content digest.
     assert services.engagement_digest(rstore.reader(), ENG) == first.content_digest
     stale = services.report_data(rstore.reader(), ENG, by="PR")
