@@ -242,7 +242,7 @@ def _stream(zf: zipfile.ZipFile, part: str, name: str, consume: Callable[[bytes,
                 chunk = more
     except _ZIP_ERRORS as exc:
         raise FileFormatError(
-            f"The workbook {name} is damaged: its worksheet data cannot be unpacked ({exc})."
+            f"The workbook {name} is damaged: its part {part} cannot be unpacked ({exc})."
         ) from None
 
 
