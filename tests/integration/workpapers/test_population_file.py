@@ -798,6 +798,7 @@ def _rewrite(source: Path, target: Path, part: str, changes: dict[bytes, bytes])
         for item in src.infolist():
             data = src.read(item.filename)
             if item.filename == part:
+                data = data.replace(b"<v></v>", b"<v />")  # openpyxl writes either, with lxml or without
                 for old, new in changes.items():
                     assert old in data, old
                     data = data.replace(old, new)
