@@ -33,6 +33,7 @@ class Topic(StrEnum):
     EVIDENCE = "evidence"  # evidence files attached to controls and items
     EXCEPTIONS = "exceptions"  # exception records
     CONCLUSIONS = "conclusions"  # control, criterion and opinion conclusions, matters
+    REQUESTS = "requests"  # client requests and what the client answered
 
 
 class AppContext(QObject):

@@ -210,6 +210,10 @@ class MainWindow(QMainWindow):
         self.import_controls_action.triggered.connect(self.import_controls)
         engagement_menu.addAction(self.import_controls_action)
         engagement_menu.addAction(self.roll_forward_action)
+        engagement_menu.addSeparator()
+        from ui.dialogs.import_requests import ExcelMenu
+
+        self.excel_menu = ExcelMenu(self.ctx, self, engagement_menu)
 
         view_menu = menu.addMenu("&View")
         view_menu.addAction(self.list_action)

@@ -45,6 +45,7 @@ from auditdesk.storage.uow import SqlUnitOfWork
 __all__ = [
     "KEEP",
     "ClientFields",
+    "Keep",
     "ClientRequest",
     "RefusedRow",
     "RequestCounts",
@@ -97,14 +98,14 @@ _STATUS_LABELS = {
 CLIENT_STATUSES: Final = (RequestStatus.OPEN, RequestStatus.RECEIVED, RequestStatus.FOLLOW_UP)
 
 
-class _Keep:
+class Keep:
     """Marks an argument left as it is (``None`` clears a due date)."""
 
     def __repr__(self) -> str:
         return "KEEP"
 
 
-KEEP: Final = _Keep()
+KEEP: Final = Keep()
 
 
 @dataclass(frozen=True, slots=True)
@@ -706,7 +707,7 @@ def update_requests(
     *,
     status: RequestStatus | str | None = None,
     assignee: str | None = None,
-    due_date: dt.date | None | _Keep = KEEP,
+    due_date: dt.date | None | Keep = KEEP,
     description: str | None = None,
 ) -> tuple[ClientRequest, ...]:
     """Change the status, assignee, due date or wording of one or more requests in one transaction.
@@ -715,7 +716,7 @@ def update_requests(
     """
     new_status = None if status is None else parse_enum(RequestStatus, status, "request status")
     text = None if description is None else require_text(description, "request")
-    if not isinstance(due_date, _Keep):
+    if not isinstance(due_date, Keep):
         _check_due(due_date)
     with uow:
         eng = engagement_row(uow, engagement)
@@ -728,7 +729,7 @@ def update_requests(
                 row.status = new_status.value
             if assignee is not None:
                 row.assignee = assignee.strip()
-            if not isinstance(due_date, _Keep):
+            if not isinstance(due_date, Keep):
                 row.due_date = due_date
             if text is not None:
                 row.description = text
@@ -753,7 +754,7 @@ def update_request(
     *,
     status: RequestStatus | str | None = None,
     assignee: str | None = None,
-    due_date: dt.date | None | _Keep = KEEP,
+    due_date: dt.date | None | Keep = KEEP,
     description: str | None = None,
 ) -> ClientRequest:
     """Change one request (see :func:`update_requests`)."""

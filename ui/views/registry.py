@@ -53,7 +53,9 @@ WORKSPACE_VIEWS: tuple[ViewSpec, ...] = (
              type2_only=True),
     ViewSpec("testing", "Testing", "ui.views.testing:TestingView", shortcut="Ctrl+7", type2_only=True),
     ViewSpec("exceptions", "Exceptions", "ui.views.exceptions:ExceptionsView", shortcut="Ctrl+8"),
+    ViewSpec("requests", "Client requests", "ui.views.requests:RequestsView", shortcut="Ctrl+Shift+R"),
     ViewSpec("conclusions", "Conclusions & opinion", "ui.views.conclusions:ConclusionsView", shortcut="Ctrl+9"),
+    ViewSpec("report", "Report", "ui.views.report:ReportView", shortcut="Ctrl+Shift+P"),
     ViewSpec("activity", "Activity", "ui.views.activity:ActivityView", shortcut="Ctrl+0"),
 )
 
