@@ -276,6 +276,7 @@ class ReturnedList:
     sheet: str
     rows: tuple[ReturnedRow, ...]
     ignored_sheets: tuple[str, ...] = ()
+    engagement_ref: str = ""  # as the cover sheet names it, when it does
 
 
 def _open(path: Path) -> tuple[bytes, CalamineWorkbook]:
@@ -364,7 +365,22 @@ def read_returned_request_list(path: str | Path) -> ReturnedList:
         sheet=sheet,
         rows=tuple(rows),
         ignored_sheets=tuple(n for n in names if n not in (sheet, COVER_SHEET)),
+        engagement_ref=_cover_engagement(book, names),
     )
+
+
+def _cover_engagement(book: CalamineWorkbook, names: list[str]) -> str:
+    """The engagement reference the cover sheet was written for ("" when there is none to read)."""
+    if COVER_SHEET not in names:
+        return ""
+    try:
+        rows = book.get_sheet_by_name(COVER_SHEET).to_python()
+    except (CalamineError, ValueError):
+        return ""
+    for row in rows[:20]:
+        if len(row) > 1 and _text(row[0]).strip() == "Engagement":
+            return _text(row[1]).split(" · ", 1)[0].strip()
+    return ""
 
 
 def _formulas(data: bytes, name: str, sheet: str) -> dict[int, list[tuple[int, str, str]]]:
@@ -472,8 +488,18 @@ def _identify(row: ReturnedRow, candidates: Iterable[ClientRequest]) -> str:
     return found[0] if len(found) == 1 else ""
 
 
-def compare_request_list(returned: ReturnedList, stored: Iterable[ClientRequest]) -> RequestListReview:
-    """Match a returned list with the store's requests by ID; nothing is written."""
+def compare_request_list(
+    returned: ReturnedList, stored: Iterable[ClientRequest], *, engagement_ref: str = ""
+) -> RequestListReview:
+    """Match a returned list with the store's requests by ID; nothing is written.
+
+    With ``engagement_ref``, a list whose cover names another engagement is refused whole.
+    """
+    if engagement_ref and returned.engagement_ref and returned.engagement_ref != engagement_ref:
+        raise FileFormatError(
+            f"{returned.file_name} is the request list of engagement {returned.engagement_ref}, not of "
+            f"{engagement_ref}; nothing was read from it."
+        )
     by_ref = {r.ref: r for r in stored}
     in_file = {_text(r.cells[_ID]).strip() for r in returned.rows}
     missing = [r for ref, r in by_ref.items() if ref not in in_file]

@@ -292,7 +292,10 @@ def import_requests(ctx: Context) -> None:
     uow = ctx.store.uow(ctx.actor)
     changes: list[dict[str, Any]] = []
     with uow:
-        review = compare_request_list(returned, request_services.list_requests(uow, a.engagement))
+        engagement = services.get_engagement(uow, a.engagement)
+        review = compare_request_list(
+            returned, request_services.list_requests(uow, engagement.ref), engagement_ref=engagement.ref
+        )
         for u in review.updates:
             changes.append(
                 {

@@ -141,7 +141,7 @@ def review_returned_list_job(*, ctx: AppContext, path: Path) -> Generator[Progre
     yield Progress(0, 0, f"Reading {path.name}")
     returned = read_returned_request_list(path)
     yield Progress(0, 0, "Comparing with the requests in AuditDesk")
-    return compare_request_list(returned, list_requests(ctx=ctx))
+    return compare_request_list(returned, list_requests(ctx=ctx), engagement_ref=ctx.engagement_ref)
 
 
 def apply_returned_list(*, ctx: AppContext, review: RequestListReview) -> RequestImport:

@@ -17,7 +17,7 @@ from python_calamine import CalamineWorkbook
 
 from auditdesk import services
 from auditdesk.cli import main
-from auditdesk.errors import LockedError
+from auditdesk.errors import FileFormatError, LockedError
 from auditdesk.services import requests as request_services
 from auditdesk.services.requests import RequestStatus
 from tests.integration.conftest import run_cli
@@ -431,3 +431,30 @@ def test_cli_requests_from_a_sample_and_updates(store_path: Path, hostile: Hosti
     assert changed[0]["due_date"] is None
     overdue = _cli("--db", db, "--json", "requests", hostile.ref, "--overdue")
     assert [r["ref"] for r in overdue] == ["R-0021"]  # the organisation chart, due 2025-02-01
+
+
+def test_a_list_of_another_engagement_is_refused_whole(hostile: HostileEngagement, tmp_path: Path) -> None:
+    returned = read_returned_request_list(_export(hostile, tmp_path / "requests.xlsx"))
+    assert returned.engagement_ref == "ACME-25"
+    with pytest.raises(FileFormatError, match="request list of engagement ACME-25, not of OTHER-26"):
+        compare_request_list(returned, _stored(hostile), engagement_ref="OTHER-26")
+    assert compare_request_list(returned, _stored(hostile), engagement_ref="ACME-25").refused == ()
+
+
+def test_files_that_are_not_a_request_list_are_refused_with_a_sentence(tmp_path: Path) -> None:
+    (tmp_path / "list.csv").write_text("Request ID\nR-0001\n")
+    with pytest.raises(FileFormatError, match="not an .xlsx workbook"):
+        read_returned_request_list(tmp_path / "list.csv")
+    (tmp_path / "broken.xlsx").write_bytes(b"PK\x03\x04 not really")
+    with pytest.raises(FileFormatError, match="cannot be read as an Excel workbook"):
+        read_returned_request_list(tmp_path / "broken.xlsx")
+    book = openpyxl.Workbook()
+    book.active.append(["Something", "Else"])
+    book.save(tmp_path / "other.xlsx")
+    with pytest.raises(FileFormatError, match="no Requests sheet"):
+        read_returned_request_list(tmp_path / "other.xlsx")
+    book.active.title = "Requests"
+    book.active["A1"] = "Request ID"
+    book.save(tmp_path / "partial.xlsx")
+    with pytest.raises(FileFormatError, match="lacks the column"):
+        read_returned_request_list(tmp_path / "partial.xlsx")
