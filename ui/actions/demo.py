@@ -10,6 +10,8 @@ from auditdesk.progress import Progress
 
 def build_demo_job(*, store: services.Store, actor: str | None) -> Generator[Progress, None, str]:
     """Yield the demo builder's progress and return the new engagement's ref."""
+    import workpapers.report_pdf  # noqa: F401 - loads the report writer, so the demo gets a draft report version
+
     last = Progress(0, 0, "")
     for last in demo.iter_build_demo(store, actor):
         yield last
