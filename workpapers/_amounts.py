@@ -33,8 +33,9 @@ __all__ = ["PLAIN_AMOUNT", "PLAIN_AMOUNTS", "digit_count", "float_texts", "norma
 _FITS = f"(?=[0-9.]{{1,{MAX_AMOUNT_DIGITS}}}(?:\\x00|\\Z))"
 #: Matches one amount already in normal form (and short enough to store).
 PLAIN_AMOUNT = re.compile(f"-?{_FITS}(?:0|[1-9][0-9]*)(?:\\.[0-9]+)?")
-#: Matches NUL-terminated runs of amounts already in normal form (the fast path).
-PLAIN_AMOUNTS = re.compile(f"(?:-?{_FITS}(?:0|[1-9][0-9]*)(?:\\.[0-9]+)?\\x00)*+")
+#: Matches NUL-terminated runs of amounts already in normal form (the fast path;
+#: the caller checks their lengths against MAX_AMOUNT_DIGITS, faster than a lookahead).
+PLAIN_AMOUNTS = re.compile(r"(?:-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?\x00)*+")
 _DIGITS = "0123456789"
 
 _CURRENCY_SYMBOLS = "$€£¥"

@@ -1361,7 +1361,10 @@ class PopulationReader:
 
     def _check_amounts(self, raw: Column, lines: list[int]) -> Sequence[str | None]:
         if self._csv:
-            if PLAIN_AMOUNTS.fullmatch("\x00".join(raw) + "\x00") is not None:
+            if (
+                PLAIN_AMOUNTS.fullmatch("\x00".join(raw) + "\x00") is not None
+                and max(map(len, raw)) <= limits.MAX_AMOUNT_DIGITS
+            ):
                 return raw
             return [
                 value if PLAIN_AMOUNT.fullmatch(value) else self._read_amount(value, line)
