@@ -75,6 +75,9 @@ _ACTIONS = {
     "sample.reperform": "re-performed a sample",
     "sample.misstatement": "recorded a misstatement",
     "walkthrough.record": "recorded a walkthrough of",
+    "report.version": "generated a report version",
+    "signing.create": "created the firm's signing certificate",
+    "signing.import": "imported the firm's signing certificate",
 }
 
 
