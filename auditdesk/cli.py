@@ -14,6 +14,7 @@ from typing import TextIO
 
 from auditdesk.commands import load_commands
 from auditdesk.commands.registry import COMMANDS, CommandFailed, Context, command, global_parser
+from auditdesk.commands.typed import terminal_line
 from auditdesk.errors import AuditDeskError
 from sampling.errors import SamplingError
 
@@ -55,10 +56,10 @@ def main(
     except CommandFailed as exc:
         if ctx.json and exc.document is not None:
             out.write(json.dumps(exc.document, indent=2, default=str) + "\n")
-        err.write(f"{exc}\n")
+        err.write(terminal_line(str(exc)) + "\n")
         return EXIT_FAILED
     except (AuditDeskError, SamplingError) as exc:
-        err.write(f"{exc}\n")
+        err.write(terminal_line(str(exc)) + "\n")
         return EXIT_FAILED
     except KeyboardInterrupt:
         err.write("Interrupted; the operation in progress was rolled back.\n")

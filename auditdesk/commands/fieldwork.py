@@ -8,6 +8,7 @@ from pathlib import Path
 
 from auditdesk import services
 from auditdesk.commands.registry import CommandFailed, Context, command
+from auditdesk.commands.typed import typed_int
 from auditdesk.errors import ValidationError
 from auditdesk.services.populations import PopulationIssuesError
 from workpapers.population_file import ColumnMapping, PopulationReader
@@ -18,10 +19,8 @@ def _eng(parser: argparse.ArgumentParser) -> None:
 
 
 def _int(value: str, what: str) -> int:
-    try:
-        return int(value)
-    except ValueError:
-        raise ValidationError(f"{what} must be a whole number; got '{value}'.") from None
+    """A typed id ("The sample id": none beyond what a store holds) or whole number, in one sentence on error."""
+    return typed_int(value, what)
 
 
 @command("populations", "list an engagement's populations")(_eng)
@@ -273,7 +272,10 @@ def _sample_arg(parser: argparse.ArgumentParser) -> None:
 def reperform(ctx: Context) -> None:
     a = ctx.args
     result = services.reperform_sample(ctx.store.uow(ctx.actor), a.engagement, _int(a.sample, "The sample id"))
-    ctx.emit({"identical": result.identical, "reason": result.reason}, result.reason)
+    document = {"identical": result.identical, "reason": result.reason}
+    if not result.identical:  # a check that finds a problem exits non-zero (the document still prints)
+        raise CommandFailed(result.reason, document)
+    ctx.emit(document, result.reason)
 
 
 def _extend_args(parser: argparse.ArgumentParser) -> None:

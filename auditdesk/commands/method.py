@@ -104,7 +104,7 @@ def add_exception(ctx: Context) -> None:
 
 def _exception_id(text: str) -> int:
     value = text.strip()
-    if not value.isdigit() or len(value) > 18:
+    if not (value.isascii() and value.isdigit()) or len(value) > 18:
         raise ValidationError(f"'{text}' is not an exception id; 'auditdesk exceptions ENG' lists them.")
     return int(value)
 

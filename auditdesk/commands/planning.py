@@ -9,6 +9,7 @@ from typing import Any
 
 from auditdesk import config, services
 from auditdesk.commands.registry import CommandFailed, Context, command
+from auditdesk.commands.typed import typed_int
 from auditdesk.domain import Category, EngagementType, Role
 from auditdesk.errors import ValidationError
 from auditdesk.services.controls_import import (
@@ -38,10 +39,8 @@ def _date(value: str | None, what: str) -> dt.date | None:
 
 
 def _int(value: str, what: str) -> int:
-    try:
-        return int(value)
-    except ValueError:
-        raise ValidationError(f"{what} must be a whole number; got '{value}'.") from None
+    """A typed id ("The sample id": none beyond what a store holds) or whole number, in one sentence on error."""
+    return typed_int(value, what)
 
 
 def _list(text: str | None) -> list[str]:

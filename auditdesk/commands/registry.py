@@ -15,6 +15,7 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TextIO
 
+from auditdesk.commands.typed import terminal_safe
 from auditdesk.errors import AuditDeskError
 
 if TYPE_CHECKING:
@@ -51,11 +52,15 @@ class Context:
         return config.resolve_actor(self.args.actor)
 
     def emit(self, document: Any, text: str | Callable[[], str]) -> None:
-        """Print the JSON document with --json, else the human text."""
+        """Print the JSON document with --json, else the human text.
+
+        The human text shows control characters from the data (a key, a note) as escapes,
+        so a file cannot rewrite the terminal; JSON escapes them itself and stays exact.
+        """
         if self.json:
             self.out.write(json.dumps(document, indent=2, default=str) + "\n")
         else:
-            self.out.write((text() if callable(text) else text).rstrip("\n") + "\n")
+            self.out.write(terminal_safe((text() if callable(text) else text).rstrip("\n")) + "\n")
 
     def close(self) -> None:
         if self._store is not None:

@@ -66,8 +66,10 @@ def engagement_row(uow: SqlUnitOfWork, engagement: str | int) -> EngagementRow:
     """Find an engagement by reference, or by id (an int or a string of digits)."""
     session = uow.session
     row = session.scalars(select(EngagementRow).where(EngagementRow.ref == str(engagement))).first()
-    if row is None and str(engagement).isdigit():
-        row = session.get(EngagementRow, int(engagement))
+    digits = str(engagement).lstrip("0") or "0"
+    # Only ASCII digits that fit SQLite's 64-bit integers can be an id ('²' is a digit to Python).
+    if row is None and digits.isascii() and digits.isdigit() and len(digits) <= 19 and int(digits) < 2**63:
+        row = session.get(EngagementRow, int(digits))
     if row is None:
         raise NotFoundError(f"There is no engagement '{engagement}' in this store; 'auditdesk engagements' lists them.")
     return row
