@@ -65,7 +65,7 @@ def _strip_decorations(text: str) -> tuple[str, bool]:
             value, changed = value[3:].lstrip(), True
         if len(value) > 3 and _is_code(value[-3:]):
             value, changed = value[:-3].rstrip(), True
-        if value[:1] in "+-" and not negative:
+        if value and value[0] in "+-" and not negative:
             negative, value, changed = value[0] == "-", value[1:].lstrip(), True
         elif value[-1:] == "-" and not negative:
             negative, value, changed = True, value[:-1].rstrip(), True

@@ -541,3 +541,12 @@ def test_xlsx_issues_cite_the_sheet_row(tmp_path: Path) -> None:
     ]  # fmt: skip
     assert report.issues[-1].message.startswith("Row 5: the date 'garbage' is not in a recognised date format")
     assert report.physical_lines == 5
+
+
+def test_a_lone_currency_sign_is_an_amount_issue_and_a_column_name(tmp_path: Path) -> None:
+    path = tmp_path / "signs.csv"
+    path.write_text("Key,Date,Amount,$\nA,2025-01-02,$,€\n", encoding="utf-8")
+    rows, report = _read(path)
+    assert rows[0][3] is None
+    assert [(issue.kind, issue.line) for issue in report.issues] == [("bad_amount", 2)]
+    assert inspect_population_file(path).headers == ("Key", "Date", "Amount", "$")

@@ -95,3 +95,9 @@ def test_float_texts_match_number_text_or_decline() -> None:
 def test_digit_count() -> None:
     assert digit_count("-1234.50") == 6
     assert digit_count("1" * 5000) == 5000
+
+
+@pytest.mark.parametrize("text", ["$", "€ ", " $ ", "(€)", "$-"])
+def test_a_currency_sign_alone_is_no_number(text: str) -> None:
+    with pytest.raises(ValueError, match="^"):
+        normalize_amount(text)
