@@ -44,7 +44,7 @@ class Tally:
         try:
             action(*args)
         except Exception:  # a failure is reported, and the fuzzing goes on
-            self.failures.append(traceback.format_exc(limit=4))
+            self.failures.append(traceback.format_exc(limit=-6))
         self.seconds = time.perf_counter() - self.started
 
     def report(self) -> None:
