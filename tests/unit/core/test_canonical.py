@@ -14,7 +14,7 @@ def test_canonical_json_is_order_independent_and_compact() -> None:
 
 
 def test_dataclasses_and_enums_become_plain_values() -> None:
-    assert canonical_json(Attribute("A", "Approved?")) == '{"letter":"A","question":"Approved?"}'
+    assert canonical_json(Attribute("A", "Approved?")) == '{"letter":"A","question":"Approved?","retired":false}'
     assert canonical_json(Frequency.MONTHLY) == '"monthly"'
     assert canonical_json({"s": {3, 1, 2}}) == '{"s":[1,2,3]}'
 
