@@ -97,7 +97,7 @@ def stored_number(text: str, what: str) -> int:
     """Read a whole number a store can hold (a count, a row number): within SQLite's 64 bits."""
     number = whole_number(text, what)
     if not -MAX_STORED - 1 <= number <= MAX_STORED:
-        raise ValidationError(f"{what} must be at most {MAX_STORED:,} in size; got '{quoted(text.strip())}'.")
+        raise ValidationError(f"{what} must lie within \u00b1{MAX_STORED:,}; got '{quoted(text.strip())}'.")
     return number
 
 

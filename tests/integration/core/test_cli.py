@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from auditdesk.cli import main
-from auditdesk.commands.typed import terminal_safe
+from auditdesk.commands.typed import record_id, terminal_safe, whole_number
+from auditdesk.errors import NotFoundError, ValidationError
 from sampling import attribute_sample_size
 from tests.integration.conftest import run_cli
 
@@ -136,7 +137,7 @@ def test_failed_reperformance_exits_non_zero_and_json_still_prints(demo_db: str)
         ),
         (
             ["population-check", "DEMO", "1", "--system", "ERP", "--query", "q", "--count", BIG],
-            "The record count must be at most 9,223,372,036,854,775,807 in size",
+            "The record count must lie within \u00b19,223,372,036,854,775,807; got '9999",
         ),
         (["reperform", "DEMO", "1" * 5000], "There is no sample 1111111111111111111111111111111111111111..."),
         (["reperform", "DEMO", "x" * 5000], "The sample id must be a whole number; got 'xxxxxxxxxx"),
@@ -274,3 +275,18 @@ def test_terminal_safe_keeps_layout_and_escapes_the_rest() -> None:
     assert terminal_safe("a\tb\nc") == "a\tb\nc"
     assert terminal_safe("\x00\x1b\r\x7f\x85\u2028\u2066") == "\\x00\\x1b\\r\\x7f\\x85\\u2028\\u2066"
     assert terminal_safe("Prüfung ✓ 監査") == "Prüfung ✓ 監査"
+
+
+def test_whole_numbers_as_typed() -> None:
+    assert whole_number(" 1_200 ", "The size") == 1200
+    assert whole_number("1e23", "The size", scientific=True) == 10**23
+    assert whole_number("2.5e3", "The size", scientific=True) == 2500
+    assert whole_number("1200.0", "The size", scientific=True) == 1200
+    for text in ("1.5", "1e-3", "nan", "inf", "1e1001", "\u00b2", "1e23"):
+        with pytest.raises(ValidationError, match="must be a whole number"):
+            whole_number(text, "The size", scientific=text != "1e23")
+    with pytest.raises(ValidationError, match=r"at most 1,000 digits; got '1{40}\.\.\.'\.$"):
+        whole_number("1" * 5000, "The size")
+    assert record_id(str(2**63 - 1), "sample") == 2**63 - 1
+    with pytest.raises(NotFoundError, match=f"There is no sample {2**63} in this store"):
+        record_id(str(2**63), "sample")
