@@ -166,6 +166,7 @@ def screenshot_store(options: GuiOptions) -> services.Store:
         return services.open_store(given)
     target = config.default_store_target()
     if _is_empty_store(target):
+        import workpapers.report_pdf  # noqa: F401 - the report writer, so a new demo store gets its draft report
         from auditdesk import demo
 
         return demo.open_demo_store(options.actor)
