@@ -13,7 +13,7 @@ from auditdesk.services.dashboard import engagement_overview
 from ui.context import AppContext
 from ui.dialogs.roll_forward import RollForwardDialog, next_period, next_ref
 from ui.main_window import MainWindow
-from ui.models.conclusions import CRITERION_LABELS, OPINION_LABELS
+from ui.models.conclusions import CRITERION_LABELS
 from ui.models.exceptions import MANAGEMENT_RESPONSE
 from ui.views.conclusions import ConclusionsView
 from ui.views.exceptions import ExceptionsView
@@ -43,7 +43,7 @@ def test_exceptions_are_documented_with_managements_response_unaudited(
     assert services.list_exceptions(reader(), "DEMO")[0] == exception
     # CM-01 (tested, effective) stays named; the root cause and the evaluation are saved.
     view.editor.compensating_combo.setCurrentIndex(view.editor.compensating_combo.findData("CM-01"))
-    view.editor.compensating_note_edit.setPlainText("CM-01's approval gate addresses the same risk of unapproved change.")
+    view.editor.compensating_note_edit.setPlainText("CM-01's approval gate addresses the same risk.")
     view.editor.evaluation_edit.setPlainText("Timing only, in a holiday week; compensated by CM-01.")
     saved = view.save()
     assert saved is not None
