@@ -15,7 +15,6 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TextIO
 
-from auditdesk.commands.typed import terminal_safe
 from auditdesk.errors import AuditDeskError
 
 if TYPE_CHECKING:
@@ -60,6 +59,8 @@ class Context:
         if self.json:
             self.out.write(json.dumps(document, indent=2, default=str) + "\n")
         else:
+            from auditdesk.commands.typed import terminal_safe  # here: the window never loads it
+
             self.out.write(terminal_safe((text() if callable(text) else text).rstrip("\n")) + "\n")
 
     def close(self) -> None:
