@@ -53,6 +53,7 @@ def main() -> int:
             print(f"The demo store could not be built: {err.strip()}")
             return 1
         arena = fuzz.make_arena(home, db)
+        os.chdir(home)  # files the commands write (-o NAME) land in the temporary folder
         tried = 0
         failures: list[str] = []
         exits = {"0": 0, "refused": 0, "usage": 0}

@@ -127,7 +127,9 @@ def test_a_screen_that_is_not_there_is_one_sentence_naming_the_views(
     assert code == 2
     assert err.count("\n") == 0
     assert err.startswith(f"Unknown view '{view}'")
-    assert "overview" in err and "conclusions" in err and ENGAGEMENT_LIST in err
+    assert "overview" in err
+    assert "conclusions" in err
+    assert ENGAGEMENT_LIST in err
     assert not (tmp_path / "x.png").exists()
 
 

@@ -170,7 +170,9 @@ def check(argv: list[str]) -> int | None:
 
 
 @pytest.fixture
-def arena(demo_db: str, tmp_path: Path) -> Arena:
+def arena(demo_db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Arena:
+    # Commands that write a file (-o NAME) write it here, never into the checkout.
+    monkeypatch.chdir(tmp_path)
     return make_arena(tmp_path, demo_db)
 
 
