@@ -33,6 +33,10 @@ class Phase(StrEnum):
         """Released and archived engagements refuse ordinary edits."""
         return self in (Phase.RELEASED, Phase.ARCHIVED)
 
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
 
 class Category(StrEnum):
     SECURITY = "security"
@@ -73,6 +77,23 @@ class Frequency(StrEnum):
     MULTIPLE_DAILY = "multiple-daily"
     EVENT_DRIVEN = "event-driven"
     CONTINUOUS = "continuous"
+
+    @property
+    def label(self) -> str:
+        return _FREQUENCY_LABELS[self]
+
+
+_FREQUENCY_LABELS = {
+    Frequency.ANNUAL: "Annual",
+    Frequency.SEMI_ANNUAL: "Semi-annual",
+    Frequency.QUARTERLY: "Quarterly",
+    Frequency.MONTHLY: "Monthly",
+    Frequency.WEEKLY: "Weekly",
+    Frequency.DAILY: "Daily",
+    Frequency.MULTIPLE_DAILY: "Multiple times a day",
+    Frequency.EVENT_DRIVEN: "Event-driven",
+    Frequency.CONTINUOUS: "Continuous (automated)",
+}
 
 
 class Nature(StrEnum):

@@ -283,7 +283,7 @@ class MainWindow(QMainWindow):
             self.setWindowTitle("AuditDesk")
         else:
             self.nav_client.setText(e.client)
-            self.nav_meta.setText(f"{e.ref} · {e.type.label} · {e.phase.value}")
+            self.nav_meta.setText(f"{e.ref} · {e.type.label} · {e.phase.label}")
             self.setWindowTitle(f"AuditDesk — {e.ref} · {e.client}")
             for phase, action in self.phase_actions.items():
                 action.setChecked(phase is e.phase)

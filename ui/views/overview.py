@@ -109,7 +109,7 @@ class OverviewView(WorkspaceView):
         self.header.title_label.setText(e.client)
         self.header.set_subtitle(
             f"{e.ref} · {e.system_name} · SOC 2 {e.type.label}, {engagement_when(e)} · "
-            f"phase: {e.phase.value}{' (locked)' if e.locked else ''} · "
+            f"phase: {e.phase.label.lower()}{' (locked)' if e.locked else ''} · "
             f"scope: {', '.join(c.label for c in e.categories)}"
         )
         plans = o.plan_status

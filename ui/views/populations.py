@@ -622,7 +622,7 @@ class PopulationsView(FieldworkView):
             feedback.show_info(self, "No control of this engagement is periodic (annual to daily); import the "
                                      "client's population instead.")
             return
-        labels = [f"{c.ref} — {c.frequency.value}: {c.description[:60]}" for c in controls]
+        labels = [f"{c.ref} — {c.frequency.label}: {c.description[:60]}" for c in controls]
         label, ok = QInputDialog.getItem(self, "Generate occurrences", "Control:", labels, 0, False)
         if ok:
             self.generate_for(controls[labels.index(label)].ref)
