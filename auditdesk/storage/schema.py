@@ -79,6 +79,10 @@ class EngagementRow(Base):
     representations_date: Mapped[dt.date | None] = mapped_column(Date)
     representations_by: Mapped[str] = mapped_column(String(10), default="", server_default="")
     representations_at: Mapped[str] = mapped_column(String(40), default="", server_default="")
+    # Release (lock) of the engagement and the documentation completion deadline (AT-C 105).
+    released_at: Mapped[str] = mapped_column(String(40), default="", server_default="")
+    released_by: Mapped[str] = mapped_column(String(10), default="", server_default="")
+    completion_deadline: Mapped[dt.date | None] = mapped_column(Date)
 
     team: Mapped[list[TeamMemberRow]] = relationship(cascade="all, delete-orphan", order_by="TeamMemberRow.person_id")
 
@@ -560,3 +564,54 @@ class RequestRow(Base):
     created_at: Mapped[str] = mapped_column(String(40))
     created_by: Mapped[str] = mapped_column(String(10))
     updated_at: Mapped[str] = mapped_column(String(40), default="")
+
+
+# ---- review: sign-offs, personal keys, review notes ---------------------------------
+
+
+class PersonKeyRow(Base):
+    """A person's Ed25519 public key (the private key stays in their OS keyring)."""
+
+    __tablename__ = "person_key"
+    fingerprint: Mapped[str] = mapped_column(String(64), primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="RESTRICT"), index=True)
+    public_key: Mapped[str] = mapped_column(String(100))  # raw 32 bytes, base64
+    created_at: Mapped[str] = mapped_column(String(40))
+
+
+class SignOffRow(Base):
+    """One signed sign-off of a reviewable item: who, as what, when, on which content."""
+
+    __tablename__ = "sign_off"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    uid: Mapped[str] = mapped_column(String(32), unique=True, default=new_uid)
+    engagement_id: Mapped[int] = mapped_column(ForeignKey("engagement.id", ondelete="CASCADE"), index=True)
+    item: Mapped[str] = mapped_column(String(240))  # control:REF | sample:ID | description | opinion
+    role: Mapped[str] = mapped_column(String(20))  # preparer | reviewer | partner
+    person: Mapped[str] = mapped_column(String(10))
+    signed_at: Mapped[str] = mapped_column(String(40))
+    content_sha256: Mapped[str] = mapped_column(String(64))
+    content_json: Mapped[str] = mapped_column(Text)
+    trail_event_id: Mapped[int] = mapped_column(Integer)
+    trail_head: Mapped[str] = mapped_column(String(64))
+    key_fingerprint: Mapped[str] = mapped_column(String(64))
+    signature: Mapped[str] = mapped_column(String(100))  # Ed25519, base64
+
+
+class ReviewNoteRow(Base):
+    """A reviewer's note on an item: open, responded, cleared."""
+
+    __tablename__ = "review_note"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    uid: Mapped[str] = mapped_column(String(32), unique=True, default=new_uid)
+    engagement_id: Mapped[int] = mapped_column(ForeignKey("engagement.id", ondelete="CASCADE"), index=True)
+    item: Mapped[str] = mapped_column(String(240))
+    text: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20), default="open")  # open | responded | cleared
+    author: Mapped[str] = mapped_column(String(10))
+    created_at: Mapped[str] = mapped_column(String(40))
+    response: Mapped[str] = mapped_column(Text, default="")
+    responder: Mapped[str] = mapped_column(String(10), default="")
+    responded_at: Mapped[str] = mapped_column(String(40), default="")
+    clearer: Mapped[str] = mapped_column(String(10), default="")
+    cleared_at: Mapped[str] = mapped_column(String(40), default="")
