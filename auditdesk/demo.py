@@ -104,6 +104,7 @@ def iter_build_demo(store: Store, actor: str | None = None) -> Iterator[Progress
         yield Progress(5, steps, "Fieldwork")
         services.set_phase(uow, ref, "fieldwork")
         yield from _fieldwork(uow, ref, start, end)
+        services.review.demo_review(uow, ref)  # sign-offs (one stale) and review notes
         services.demo_report_version(uow, ref)  # a draft report (when the PDF writer is loaded)
         uow.commit()
     yield Progress(steps, steps, ref)

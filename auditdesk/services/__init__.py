@@ -420,3 +420,39 @@ __all__ += [
     "request_counts",
     "update_requests",
 ]
+
+# Review: sign-offs, review notes, release and unlock; verifying an engagement's file.
+from auditdesk.services import review  # noqa: E402
+from auditdesk.services.review import (  # noqa: E402
+    Release,
+    ReviewNote,
+    SignOff,
+    add_note,
+    clear_note,
+    list_notes,
+    list_signoffs,
+    release,
+    release_blockers,
+    respond_note,
+    sign_off,
+    unlock,
+)
+from auditdesk.services.verify import Verification, verify_engagement  # noqa: E402
+
+__all__ += [
+    "Release",
+    "ReviewNote",
+    "SignOff",
+    "Verification",
+    "add_note",
+    "clear_note",
+    "list_notes",
+    "list_signoffs",
+    "release",
+    "release_blockers",
+    "respond_note",
+    "review",
+    "sign_off",
+    "unlock",
+    "verify_engagement",
+]

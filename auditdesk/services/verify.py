@@ -1,0 +1,273 @@
+"""Verify an engagement's file: everything an inspector relies on, checked again.
+
+The audit-trail chain and the anchors sign-offs and reports were made at; every
+sign-off's signature and currency; every evidence file against its SHA-256;
+every sample re-performed from its receipt; the stored PDF of signed or final
+report versions; and every current result, exception, conclusion, opinion and
+sign-off row against its last recorded state in the trail, so a row edited
+behind the application's back is named.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+
+from auditdesk import trail
+from auditdesk.canonical import sha256_hex, to_plain
+from auditdesk.services._common import engagement_row
+from auditdesk.services.review import list_signoffs, signature_problem, signoff_record
+from auditdesk.storage.schema import (
+    ControlConclusionRow,
+    ControlRow,
+    CriterionConclusionRow,
+    EngagementRow,
+    EvidenceBlobRow,
+    EvidenceRow,
+    ExceptionRow,
+    OpinionRow,
+    PersonKeyRow,
+    ReportVersionRow,
+    SampleRow,
+    SignOffRow,
+    TestResultRow,
+    TrailEventRow,
+)
+from auditdesk.storage.uow import SqlUnitOfWork
+
+# Fields compared between a row and its last recorded state (only those the trail carries).
+_RESULT_FIELDS = ("sample_id", "item_key", "attribute", "outcome", "tickmark", "note")
+_EXCEPTION_FIELDS = (
+    "sample_id",
+    "item_key",
+    "attribute",
+    "description",
+    "root_cause",
+    "management_response",
+    "status",
+    "source",
+    "evaluation",
+)
+_CONCLUSION_FIELDS = ("conclusion", "rationale")
+_OPINION_FIELDS = ("opinion", "basis", "override_reason", "decided_by")
+_REMOVED = object()
+
+
+@dataclass(frozen=True, slots=True)
+class Verification:
+    engagement: str
+    ok: bool
+    failures: tuple[str, ...]
+    checked: tuple[str, ...]  # what was checked, one line each
+
+
+def _states(uow: SqlUnitOfWork, eng_id: int) -> dict[tuple[str, str], Any]:
+    """The last recorded state of each tracked record: a dict of fields, or _REMOVED."""
+    tracked = {"test_result", "exception", "control", "criterion", "opinion", "sign_off"}
+    states: dict[tuple[str, str], Any] = {}
+    rows = uow.session.execute(
+        select(TrailEventRow.action, TrailEventRow.entity, TrailEventRow.entity_id, TrailEventRow.after_json)
+        .where(TrailEventRow.engagement_id == eng_id, TrailEventRow.entity.in_(tracked))
+        .order_by(TrailEventRow.id)
+    )
+    for action, entity, entity_id, after_json in rows:
+        if entity == "control" and action != "control.conclusion":
+            continue
+        key = (entity, entity_id)
+        after = json.loads(after_json)
+        if isinstance(after, dict):
+            previous = states.get(key)
+            fresh = action in ("exception.open", "result.record", "control.conclusion", "criterion.conclusion")
+            if fresh or not isinstance(previous, dict):
+                states[key] = dict(after)
+            else:
+                previous.update(after)
+        elif action not in ("exception.uncompensate",):
+            states[key] = _REMOVED
+    return states
+
+
+def _show(value: Any) -> str:
+    return json.dumps(to_plain(value), ensure_ascii=False)
+
+
+def _compare(
+    failures: list[str], what: str, row_fields: dict[str, Any] | None, state: Any, fields: tuple[str, ...]
+) -> None:
+    if row_fields is None:
+        if isinstance(state, dict):
+            failures.append(f"{what} is on the audit trail but missing from the store (removed outside AuditDesk)")
+        return
+    if state is None:
+        failures.append(f"{what} has no record on the audit trail (added outside AuditDesk)")
+        return
+    if state is _REMOVED:
+        failures.append(f"{what} was removed on the audit trail but is in the store (restored outside AuditDesk)")
+        return
+    changed = [
+        f"{f} is {_show(row_fields[f])}, the trail says {_show(state[f])}"
+        for f in fields
+        if f in state and to_plain(row_fields.get(f)) != state[f]
+    ]
+    if changed:
+        failures.append(f"{what} was changed outside AuditDesk: {'; '.join(changed)}")
+
+
+def _rows_against_trail(uow: SqlUnitOfWork, eng: EngagementRow, failures: list[str]) -> None:
+    s = uow.session
+    states = _states(uow, eng.id)
+    seen: set[tuple[str, str]] = set()
+
+    def check(entity: str, entity_id: object, what: str, row: dict[str, Any] | None, fields: tuple[str, ...]) -> None:
+        key = (entity, str(entity_id))
+        seen.add(key)
+        _compare(failures, what, row, states.get(key), fields)
+
+    controls = {c.id: c.ref for c in s.scalars(select(ControlRow).where(ControlRow.engagement_id == eng.id))}
+    samples = {
+        smp.id: controls.get(smp.control_id, "?")
+        for smp in s.scalars(select(SampleRow).where(SampleRow.engagement_id == eng.id))
+    }
+    results = s.scalars(select(TestResultRow).where(TestResultRow.sample_id.in_(samples.keys())))
+    for r in results:
+        where = f"sample {r.sample_id} of {samples[r.sample_id]}"
+        what = f"Result {r.id} ({where}, item {r.item_key}, attribute {r.attribute})"
+        check("test_result", r.id, what, {f: getattr(r, f) for f in _RESULT_FIELDS}, _RESULT_FIELDS)
+    for e in s.scalars(select(ExceptionRow).where(ExceptionRow.engagement_id == eng.id)):
+        what = f"Exception {e.id} of {controls.get(e.control_id, '?')}"
+        check("exception", e.id, what, {f: getattr(e, f) for f in _EXCEPTION_FIELDS}, _EXCEPTION_FIELDS)
+    for c in s.scalars(select(ControlConclusionRow).where(ControlConclusionRow.control_id.in_(controls.keys()))):
+        what = f"The conclusion on control {controls[c.control_id]}"
+        check("control", c.control_id, what, {f: getattr(c, f) for f in _CONCLUSION_FIELDS}, _CONCLUSION_FIELDS)
+    for k in s.scalars(select(CriterionConclusionRow).where(CriterionConclusionRow.engagement_id == eng.id)):
+        what = f"The conclusion on criterion {k.criterion_id}"
+        check("criterion", k.criterion_id, what, {f: getattr(k, f) for f in _CONCLUSION_FIELDS}, _CONCLUSION_FIELDS)
+    opinion = s.get(OpinionRow, eng.id)
+    if opinion is not None:
+        check(
+            "opinion",
+            eng.id,
+            "The recorded opinion",
+            {f: getattr(opinion, f) for f in _OPINION_FIELDS},
+            _OPINION_FIELDS,
+        )
+    for so in s.scalars(select(SignOffRow).where(SignOffRow.engagement_id == eng.id)):
+        record = signoff_record(so)
+        check("sign_off", so.id, f"Sign-off {so.id} ({so.item}, {so.role} by {so.person})", record, tuple(record))
+    # Records the trail holds that are gone from the store (a deleted exception, result, sign-off).
+    names = {
+        "test_result": "Result",
+        "exception": "Exception",
+        "control": "The conclusion on control",
+        "criterion": "The conclusion on criterion",
+        "opinion": "The recorded opinion of",
+        "sign_off": "Sign-off",
+    }
+    for (entity, entity_id), state in states.items():
+        if (entity, entity_id) in seen or not isinstance(state, dict):
+            continue
+        label = controls.get(int(entity_id), entity_id) if entity == "control" and entity_id.isdigit() else entity_id
+        label = eng.ref if entity == "opinion" else label
+        _compare(failures, f"{names[entity]} {label}", None, state, ())
+
+
+def verify_engagement(uow: SqlUnitOfWork, engagement: str | int) -> Verification:
+    """Check the engagement's whole file; ``failures`` names each problem found."""
+    from auditdesk.services.samples import reperform_sample
+
+    failures: list[str] = []
+    checked: list[str] = []
+    with uow:
+        eng = engagement_row(uow, engagement)
+        s = uow.session
+        # 1. The trail chain, and the anchors signed into sign-offs and reports.
+        chain = trail.verify(uow)
+        checked.append(f"audit trail: {chain.events} events")
+        if not chain.ok:
+            failures.append(f"The audit trail is broken at event {chain.first_broken}: {chain.reason}")
+        for so in s.scalars(select(SignOffRow).where(SignOffRow.engagement_id == eng.id).order_by(SignOffRow.id)):
+            event = s.get(TrailEventRow, so.trail_event_id) if so.trail_event_id else None
+            anchored = event.hash if event is not None else trail.GENESIS_HASH if so.trail_event_id == 0 else None
+            if anchored != so.trail_head:
+                failures.append(
+                    f"Sign-off {so.id} ({so.item}, {so.role} by {so.person}): the audit trail no longer passes "
+                    f"through event {so.trail_event_id}, where it was signed"
+                )
+        reports = list(
+            s.scalars(
+                select(ReportVersionRow)
+                .where(ReportVersionRow.engagement_id == eng.id)
+                .order_by(ReportVersionRow.version)
+            )
+        )
+        for rv in reports:
+            if (
+                rv.trail_head != trail.GENESIS_HASH
+                and s.scalar(select(TrailEventRow.id).where(TrailEventRow.hash == rv.trail_head).limit(1)) is None
+            ):
+                failures.append(
+                    f"Report version {rv.version}: the audit trail no longer holds the event it was made at"
+                )
+        # 2. Sign-offs: signature valid and content current.
+        signoffs = {x.id: x for x in list_signoffs(uow, eng.id)}
+        checked.append(f"sign-offs: {len(signoffs)}")
+        for so in s.scalars(select(SignOffRow).where(SignOffRow.engagement_id == eng.id).order_by(SignOffRow.id)):
+            label = f"Sign-off {so.id} ({so.item}, {so.role} by {so.person})"
+            problem = signature_problem(uow, eng, so)
+            if problem is not None:
+                failures.append(f"{label} does not verify: {problem}")
+            state = signoffs.get(so.id)
+            if state is not None and not state.current:
+                failures.append(f"{label} is stale: {'; '.join(state.changes)}")
+            key = s.get(PersonKeyRow, so.key_fingerprint)
+            if key is not None:
+                on_trail = s.scalar(
+                    select(TrailEventRow.after_json)
+                    .where(TrailEventRow.entity == "person_key", TrailEventRow.entity_id == key.fingerprint)
+                    .order_by(TrailEventRow.id.desc())
+                    .limit(1)
+                )
+                if on_trail is None or json.loads(on_trail).get("public_key") != key.public_key:
+                    failures.append(
+                        f"{label}: the signing key of {so.person} is not the one registered on the audit trail"
+                    )
+        # 3. Evidence files against their SHA-256.
+        evidence = list(
+            s.scalars(select(EvidenceRow).where(EvidenceRow.engagement_id == eng.id).order_by(EvidenceRow.id))
+        )
+        checked.append(f"evidence files: {len(evidence)}")
+        for ev in evidence:
+            blob = s.get(EvidenceBlobRow, ev.sha256)
+            if blob is None:
+                failures.append(f"Evidence file {ev.file_name} (evidence {ev.id}) is missing from the store")
+            elif sha256_hex(bytes(blob.content)) != ev.sha256:
+                failures.append(f"Evidence file {ev.file_name} (evidence {ev.id}) does not match its SHA-256")
+        # 4. Samples re-performed from their receipts.
+        sample_ids = list(
+            s.scalars(select(SampleRow.id).where(SampleRow.engagement_id == eng.id).order_by(SampleRow.id))
+        )
+        checked.append(f"samples re-performed: {len(sample_ids)}")
+        for sid in sample_ids:
+            redo = reperform_sample(uow, eng.id, sid)
+            if not redo.identical:
+                failures.append(f"Sample {sid} does not re-perform from its receipt: {redo.reason}")
+        # 5. Report PDFs kept in the store.
+        for rv in reports:
+            if not (rv.signed or not rv.draft):
+                continue
+            blob = s.get(EvidenceBlobRow, rv.pdf_sha256)
+            if blob is None:
+                failures.append(f"The PDF of report version {rv.version} is missing from the store")
+            elif sha256_hex(bytes(blob.content)) != rv.pdf_sha256:
+                failures.append(f"The PDF of report version {rv.version} does not match its SHA-256")
+        # 6. Current rows against their last recorded state.
+        _rows_against_trail(uow, eng, failures)
+        checked.append("results, exceptions, conclusions, opinion and sign-offs against the audit trail")
+        ref = eng.ref
+    return Verification(ref, not failures, tuple(failures), tuple(checked))
+
+
+__all__ = ["Verification", "verify_engagement"]
