@@ -4,4 +4,13 @@
 
 def load_commands() -> None:
     """Import every subcommand module, which registers its commands in ``registry.COMMANDS``."""
-    from auditdesk.commands import core, exports, fieldwork, method, planning, report_cmds, sampling_cmds  # noqa: F401
+    from auditdesk.commands import (  # noqa: F401
+        core,
+        exports,
+        fieldwork,
+        method,
+        planning,
+        report_cmds,
+        review_cmds,
+        sampling_cmds,
+    )
