@@ -349,13 +349,13 @@ def _decode_key(text: str, where: str) -> bytes:
     return raw
 
 
-def _stored_private_key(initials: str) -> bytes | None:
+def _stored_private_key(initials: str, *, use_keyring: bool) -> bytes | None:
     env = os.environ.get(KEY_ENV_PREFIX + initials.upper())
     if env:
         return _decode_key(env, KEY_ENV_PREFIX + initials.upper())
     if initials in _SESSION_KEYS:
         return _SESSION_KEYS[initials]
-    backend = _secure_keyring()
+    backend = _secure_keyring() if use_keyring else None
     if backend is None:
         return None
     try:
@@ -365,8 +365,8 @@ def _stored_private_key(initials: str) -> bytes | None:
     return _decode_key(secret, "the keyring") if secret else None
 
 
-def _keep_private_key(initials: str, raw: bytes) -> None:
-    backend = _secure_keyring()
+def _keep_private_key(initials: str, raw: bytes, *, use_keyring: bool) -> None:
+    backend = _secure_keyring() if use_keyring else None
     if backend is not None:
         try:
             backend.set_password(KEYRING_SERVICE, initials, base64.b64encode(raw).decode("ascii"))
@@ -388,15 +388,18 @@ def key_fingerprint(public_text: str) -> str:
     return sha256_hex(base64.b64decode(public_text))
 
 
-def _signing_key(uow: SqlUnitOfWork, person: PersonRow) -> tuple[bytes, str]:
-    """The person's private key and its fingerprint; a new pair is made and registered on first use."""
-    raw = _stored_private_key(person.initials)
+def _signing_key(uow: SqlUnitOfWork, person: PersonRow, *, use_keyring: bool = True) -> tuple[bytes, str]:
+    """The person's private key and its fingerprint; a new pair is made and registered on first use.
+
+    ``use_keyring=False`` (the demo) keeps new keys in memory and never touches the OS keyring.
+    """
+    raw = _stored_private_key(person.initials, use_keyring=use_keyring)
     if raw is None:
         from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
         from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 
         raw = Ed25519PrivateKey.generate().private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
-        _keep_private_key(person.initials, raw)
+        _keep_private_key(person.initials, raw, use_keyring=use_keyring)
     public = _public_text(raw)
     fingerprint = key_fingerprint(public)
     found = uow.session.get(PersonKeyRow, fingerprint)
@@ -495,6 +498,10 @@ def _signoff(row: SignOffRow, current_sha: str | None, current_content: Any) -> 
 
 def sign_off(uow: SqlUnitOfWork, engagement: str | int, item: str, *, role: str) -> SignOff:
     """Sign ``item`` off as the acting person in ``role`` (preparer, reviewer or partner)."""
+    return _sign_off(uow, engagement, item, role=role, use_keyring=True)
+
+
+def _sign_off(uow: SqlUnitOfWork, engagement: str | int, item: str, *, role: str, use_keyring: bool) -> SignOff:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
     with uow:
@@ -527,7 +534,9 @@ def sign_off(uow: SqlUnitOfWork, engagement: str | int, item: str, *, role: str)
             )
         content = item_content(uow, eng, item)
         text = canonical_json(content)
-        raw, fingerprint = _signing_key(uow, person)  # may record the new key: the anchor comes after it
+        raw, fingerprint = _signing_key(
+            uow, person, use_keyring=use_keyring
+        )  # may record the new key: the anchor comes after it
         uow.session.flush()
         head = uow.session.get(TrailHeadRow, 1)
         row = SignOffRow(
@@ -838,11 +847,11 @@ def demo_review(uow: SqlUnitOfWork, engagement: str | int) -> None:
         first, second = controls[0], controls[1]
         for ctrl in controls[:4]:
             with _acting(uow, preparer):
-                sign_off(uow, eng.id, f"control:{ctrl.ref}", role="preparer")
+                _sign_off(uow, eng.id, f"control:{ctrl.ref}", role="preparer", use_keyring=False)
             with _acting(uow, reviewer):
-                sign_off(uow, eng.id, f"control:{ctrl.ref}", role="reviewer")
+                _sign_off(uow, eng.id, f"control:{ctrl.ref}", role="reviewer", use_keyring=False)
         with _acting(uow, preparer):
-            sign_off(uow, eng.id, "description", role="preparer")
+            _sign_off(uow, eng.id, "description", role="preparer", use_keyring=False)
             # Found after the review: the reviewer's sign-off of this control is now stale.
             add_exception(
                 uow,

@@ -305,3 +305,25 @@ def test_cli_release_flow_and_verify_exit_code(rstore: Store, tmp_path: Path) ->
     assert "does not verify" in bad.stderr
     unlocked = run_cli("--db", db, "--as", "DW", "unlock", ENG, "--reason", "Reissue with a corrected date.")
     assert unlocked.returncode == 0, unlocked.stderr
+
+
+def test_demo_has_current_and_stale_signoffs_and_notes_without_touching_the_keyring(tmp_path: Path) -> None:
+    import keyring
+
+    from auditdesk.demo import build_demo
+
+    store = services.open_store(tmp_path / "demo.sqlite")
+    try:
+        ref = build_demo(store, "DW")
+        states = [s.state for s in services.list_signoffs(store.reader(), ref)]
+        assert "current" in states
+        assert states.count("stale") >= 1
+        notes = services.list_notes(store.reader(), ref)
+        assert {n.status for n in notes} == {"open", "cleared"}
+        for initials in ("PR", "ML", "DW"):
+            assert keyring.get_password("AuditDesk sign-off", initials) is None
+        failures = services.verify_engagement(store.reader(), ref).failures
+        assert failures
+        assert all("is stale" in f for f in failures)
+    finally:
+        store.close()
