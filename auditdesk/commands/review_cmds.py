@@ -166,7 +166,12 @@ def unlock(ctx: Context) -> None:
     _eng
 )
 def verify(ctx: Context) -> None:
-    v = services.verify_engagement(ctx.store.reader(), ctx.args.engagement)
+    def check_pdf(pdf: bytes) -> str | None:
+        from workpapers import pdf_signing  # loaded only when a signed report is there to check
+
+        return pdf_signing.verify_pdf(pdf).problem or None
+
+    v = services.verify_engagement(ctx.store.reader(), ctx.args.engagement, check_pdf=check_pdf)
     document = {"ok": v.ok, "failures": list(v.failures), "checked": list(v.checked)}
     if not v.ok:
         if not ctx.json:

@@ -11,6 +11,7 @@ behind the application's back is named.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -174,8 +175,14 @@ def _rows_against_trail(uow: SqlUnitOfWork, eng: EngagementRow, failures: list[s
         _compare(failures, f"{names[entity]} {label}", None, state, ())
 
 
-def verify_engagement(uow: SqlUnitOfWork, engagement: str | int) -> Verification:
-    """Check the engagement's whole file; ``failures`` names each problem found."""
+def verify_engagement(
+    uow: SqlUnitOfWork, engagement: str | int, *, check_pdf: Callable[[bytes], str | None] | None = None
+) -> Verification:
+    """Check the engagement's whole file; ``failures`` names each problem found.
+
+    ``check_pdf`` validates a signed report PDF's signature (the PDF layer lives above the
+    services) and returns the problem found, or None when the signature holds.
+    """
     from auditdesk.services.samples import reperform_sample
 
     failures: list[str] = []
@@ -263,6 +270,10 @@ def verify_engagement(uow: SqlUnitOfWork, engagement: str | int) -> Verification
                 failures.append(f"The PDF of report version {rv.version} is missing from the store")
             elif sha256_hex(bytes(blob.content)) != rv.pdf_sha256:
                 failures.append(f"The PDF of report version {rv.version} does not match its SHA-256")
+            elif rv.signed and check_pdf is not None:
+                problem = check_pdf(bytes(blob.content))
+                if problem:
+                    failures.append(f"The signature of report version {rv.version} does not validate: {problem}")
         # 6. Current rows against their last recorded state.
         _rows_against_trail(uow, eng, failures)
         checked.append("results, exceptions, conclusions, opinion and sign-offs against the audit trail")

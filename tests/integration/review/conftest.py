@@ -24,6 +24,7 @@ PERIOD = (dt.date(2025, 1, 1), dt.date(2025, 12, 31))
 def _build(path: Path, folder: Path) -> None:
     store = services.open_store(path)
     try:
+        services.set_firm(store.uow("PR"), name="Harbor & Finch LLP", city="Boston, Massachusetts")
         for name, initials, role in (
             ("Priya Raman", "PR", "senior"),
             ("Morgan Lee", "ML", "manager"),

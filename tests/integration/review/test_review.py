@@ -292,6 +292,15 @@ def test_cli_release_flow_and_verify_exit_code(rstore: Store, tmp_path: Path) ->
     released = run_cli("--db", db, "--as", "DW", "--json", "release", ENG)
     assert released.returncode == 0, released.stderr
     assert json.loads(released.stdout)["phase"] == "released"
+    secret = {"AUDITDESK_SIGNING_PASSPHRASE": "correct horse battery staple"}
+    assert run_cli("--db", db, "--as", "DW", "signing-identity", "create", env=secret).returncode == 0
+    signed = run_cli(
+        "--db", db, "--as", "DW", "--json", "report", ENG, "-o", str(tmp_path / "final.pdf"), "--sign", env=secret
+    )
+    assert signed.returncode == 0, signed.stderr
+    assert json.loads(signed.stdout)["signed"] is True
+    with_report = run_cli("--db", db, "--json", "verify", ENG)
+    assert with_report.returncode == 0, with_report.stdout
     locked = run_cli("--db", db, "--as", "PR", "note", "add", ENG, "opinion", "Late.")
     assert locked.returncode != 0
     assert "locked" in locked.stderr
@@ -327,3 +336,35 @@ def test_demo_has_current_and_stale_signoffs_and_notes_without_touching_the_keyr
         assert all("is stale" in f for f in failures)
     finally:
         store.close()
+
+
+def test_verify_names_a_signed_report_whose_signature_fails(rstore: Store, tmp_path: Path) -> None:
+    from auditdesk.canonical import sha256_hex
+
+    _released(rstore)
+    pdf = b"%PDF-1.7 final report"
+    with sqlite3.connect(rstore.location.label) as con:
+        con.execute(
+            "insert into evidence_blob (sha256, size, content) values (?, ?, ?)", (sha256_hex(pdf), len(pdf), pdf)
+        )
+        con.execute(
+            "insert into report_version (uid, engagement_id, version, kind, opinion, draft, signed, signer, pdf_sha256,"
+            " content_digest, trail_head, file_name, created_at, created_by)"
+            " values ('u1', 1, 1, 'soc2', 'unmodified', 0, 1, 'Dana Whitfield', ?, '', ?, 'r.pdf', '', 'DW')",
+            (sha256_hex(pdf), "0" * 64),
+        )
+    seen: list[bytes] = []
+
+    def check(content: bytes) -> str | None:
+        seen.append(content)
+        return "the signature does not cover the whole file"
+
+    failures = services.verify_engagement(rstore.reader(), ENG, check_pdf=check).failures
+    assert seen == [pdf]
+    assert failures == (
+        "The signature of report version 1 does not validate: the signature does not cover the whole file",
+    )
+    with sqlite3.connect(rstore.location.label) as con:
+        con.execute("update evidence_blob set content = ? where sha256 = ?", (b"%PDF-1.7 changed", sha256_hex(pdf)))
+    failures = services.verify_engagement(rstore.reader(), ENG, check_pdf=check).failures
+    assert failures == ("The PDF of report version 1 does not match its SHA-256",)
