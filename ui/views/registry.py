@@ -55,6 +55,7 @@ WORKSPACE_VIEWS: tuple[ViewSpec, ...] = (
     ViewSpec("exceptions", "Exceptions", "ui.views.exceptions:ExceptionsView", shortcut="Ctrl+8"),
     ViewSpec("requests", "Client requests", "ui.views.requests:RequestsView", shortcut="Ctrl+Shift+R"),
     ViewSpec("conclusions", "Conclusions & opinion", "ui.views.conclusions:ConclusionsView", shortcut="Ctrl+9"),
+    ViewSpec("notes", "Review notes", "ui.views.review_notes:ReviewNotesView", shortcut="Ctrl+Shift+N"),
     ViewSpec("report", "Report", "ui.views.report:ReportView", shortcut="Ctrl+Shift+P"),
     ViewSpec("activity", "Activity", "ui.views.activity:ActivityView", shortcut="Ctrl+0"),
 )
