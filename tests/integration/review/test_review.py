@@ -368,3 +368,18 @@ def test_verify_names_a_signed_report_whose_signature_fails(rstore: Store, tmp_p
         con.execute("update evidence_blob set content = ? where sha256 = ?", (b"%PDF-1.7 changed", sha256_hex(pdf)))
     failures = services.verify_engagement(rstore.reader(), ENG, check_pdf=check).failures
     assert failures == ("The PDF of report version 1 does not match its SHA-256",)
+
+
+def test_sample_and_description_signoffs_go_stale_with_what_changed(rstore: Store) -> None:
+    sid = _sample_id(rstore)
+    services.sign_off(rstore.uow("PR"), ENG, f"sample:{sid}", role="preparer")
+    services.sign_off(rstore.uow("ML"), ENG, "description", role="reviewer")
+    services.record_result(rstore.uow("PR"), ENG, sid, _first_key(rstore), "A", "pass", note="Seen the ticket.")
+    services.set_section(rstore.uow("PR"), ENG, "services", "Hosting and support.")
+    sample, description = services.list_signoffs(rstore.reader(), ENG)
+    assert sample.item == f"sample:{sid}"
+    assert sample.state == "stale"
+    assert any(c.startswith("results[id=") and '.note: "" -> "Seen the ticket."' in c for c in sample.changes)
+    assert description.state == "stale"
+    assert any("Hosting and support." in c for c in description.changes)
+    assert services.list_signoffs(rstore.reader(), ENG, item="description") == (description,)
