@@ -78,6 +78,11 @@ _ACTIONS = {
     "report.version": "generated a report version",
     "signing.create": "created the firm's signing certificate",
     "signing.import": "imported the firm's signing certificate",
+    "signoff.record": "signed off",
+    "person.key": "registered a sign-off key",
+    "note.add": "added a review note",
+    "note.respond": "responded to a review note",
+    "note.clear": "cleared a review note",
 }
 
 
