@@ -32,6 +32,7 @@ from ui.views.base import WorkspaceView
 from ui.views.registry import ENGAGEMENT_LIST, VIEW_NAMES, WORKSPACE_VIEWS, ViewSpec, spec
 from ui.widgets.cards import BannerWidget
 from ui.widgets.detail_panel import Detail, DetailPanel
+from ui.widgets.signoff_panel import signoff_lines
 
 VIEW_ROLE = int(Qt.ItemDataRole.UserRole)
 PREFERRED_SIZE = QSize(1440, 900)
@@ -86,6 +87,7 @@ class MainWindow(QMainWindow):
         self._banner_holder = banner_holder
 
         self.detail_panel = DetailPanel()
+        self.detail_panel.signoffs.loader = lambda item: signoff_lines(self.ctx, item)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(self.navigator)
         self.splitter.addWidget(centre)

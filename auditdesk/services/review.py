@@ -350,19 +350,18 @@ def _decode_key(text: str, where: str) -> bytes:
 
 
 def _stored_private_key(initials: str, *, use_keyring: bool) -> bytes | None:
+    """From the environment variable, else the OS keyring (where secure), else this process's memory."""
     env = os.environ.get(KEY_ENV_PREFIX + initials.upper())
     if env:
         return _decode_key(env, KEY_ENV_PREFIX + initials.upper())
-    if initials in _SESSION_KEYS:
-        return _SESSION_KEYS[initials]
     backend = _secure_keyring() if use_keyring else None
-    if backend is None:
-        return None
-    try:
-        secret = backend.get_password(KEYRING_SERVICE, initials)
-    except Exception:  # noqa: BLE001 - a locked or failing keyring: no key from it
-        return None
-    return _decode_key(secret, "the keyring") if secret else None
+    if backend is not None:
+        try:
+            secret = backend.get_password(KEYRING_SERVICE, initials)
+        except Exception:  # noqa: BLE001 - a locked or failing keyring: this process's key, if any
+            return _SESSION_KEYS.get(initials)
+        return _decode_key(secret, "the keyring") if secret else None
+    return _SESSION_KEYS.get(initials)
 
 
 def _keep_private_key(initials: str, raw: bytes, *, use_keyring: bool) -> None:
@@ -839,7 +838,7 @@ def demo_review(uow: SqlUnitOfWork, engagement: str | int) -> None:
         team = {m.person.initials: Role(m.role) for m in eng.team}
         by_role = {role: next((i for i, r in team.items() if r is role), None) for role in Role}
         preparer = by_role[Role.SENIOR] or by_role[Role.STAFF]
-        reviewer = by_role[Role.MANAGER] or by_role[Role.PARTNER]
+        reviewer = by_role[Role.PARTNER] or by_role[Role.MANAGER]
         partner = by_role[Role.PARTNER]
         controls = _tested_controls(uow, eng)
         if preparer is None or reviewer is None or partner is None or len(controls) < 2:

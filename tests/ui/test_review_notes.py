@@ -36,7 +36,7 @@ def test_review_notes_filter_respond_and_clear(demo_window: MainWindow, messages
     assert view.table.item(0, 2).text() == "Responded"
     view.table.selectRow(0)
     view.clear_button.click()  # PR is neither the author nor a manager or partner
-    assert "cleared by its author ML" in messages.last
+    assert "cleared by its author DW" in messages.last
     assert services.list_notes(demo_window.ctx.store.reader(), "DEMO", open_only=True)
 
     view.item_combo.setCurrentIndex(0)

@@ -311,6 +311,7 @@ class ControlsView(WorkspaceView):
                 ("Test plan", plan_status(c)),
             ),
             notes=(retired_note(c),) if c.retired else services.plan_warnings(c.test_plan),
+            review_item=f"control:{c.ref}",
         )
 
     # ---- filter --------------------------------------------------------

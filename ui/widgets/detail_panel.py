@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QFormLayout, QFrame, QLabel, QScrollArea, QVBoxLay
 from auditdesk.domain import Engagement, EngagementType
 from auditdesk.services.activity import ActivityEntry
 from ui.dates import engagement_when
+from ui.widgets.signoff_panel import SignOffPanel
 
 # Trail actions in words, for the activity list.
 _ACTIONS = {
@@ -93,6 +94,7 @@ class Detail:
     title: str
     rows: tuple[tuple[str, str], ...] = ()
     notes: tuple[str, ...] = ()
+    review_item: str = ""  # a reviewable item (control:REF, sample:ID, ...): its sign-offs show below
 
 
 def action_words(action: str) -> str:
@@ -184,6 +186,8 @@ class DetailPanel(QScrollArea):
         self.selection_notes.setObjectName("warningLabel")
         self.selection_notes.setWordWrap(True)
         self._layout.addWidget(self.selection_notes)
+        self.signoffs = SignOffPanel()
+        self._layout.addWidget(self.signoffs)
 
         self._layout.addWidget(self._heading("Recent activity"))
         self.activity = QLabel()
@@ -231,6 +235,7 @@ class DetailPanel(QScrollArea):
 
     def set_detail(self, detail: Detail | None) -> None:
         self.detail = detail
+        self.signoffs.show_item(detail.review_item if detail is not None else "")
         if detail is None:
             self.selection_title.setText("Nothing selected")
             self._fill(self.selection_form, ())
