@@ -169,6 +169,7 @@ def _evidence(uow: SqlUnitOfWork, *conditions: Any) -> list[dict[str, Any]]:
 def _sample_content(uow: SqlUnitOfWork, sample: SampleRow) -> dict[str, Any]:
     s = uow.session
     return {
+        "id": sample.id,
         "sample": _row_dict(sample),
         "items": [
             _row_dict(i)
@@ -830,8 +831,8 @@ def _acting(uow: SqlUnitOfWork, initials: str) -> Iterator[None]:
 
 
 def demo_review(uow: SqlUnitOfWork, engagement: str | int) -> None:
-    """Sign-offs (most current, one stale) and review notes for the demo engagement."""
-    from auditdesk.services.testing import add_exception
+    """Sign-offs (most current, one control's stale) and review notes for the demo engagement."""
+    from auditdesk.services.testing import ResultInput, list_results, record_results
 
     with uow:
         eng = engagement_row(uow, engagement)
@@ -839,31 +840,45 @@ def demo_review(uow: SqlUnitOfWork, engagement: str | int) -> None:
         by_role = {role: next((i for i, r in team.items() if r is role), None) for role in Role}
         preparer = by_role[Role.SENIOR] or by_role[Role.STAFF]
         reviewer = by_role[Role.PARTNER] or by_role[Role.MANAGER]
-        partner = by_role[Role.PARTNER]
-        controls = _tested_controls(uow, eng)
-        if preparer is None or reviewer is None or partner is None or len(controls) < 2:
+        controls = _tested_controls(uow, eng)[:4]
+        if preparer is None or reviewer is None or len(controls) < 2:
             return
-        first, second = controls[0], controls[1]
-        for ctrl in controls[:4]:
+        for ctrl in controls:
             with _acting(uow, preparer):
                 _sign_off(uow, eng.id, f"control:{ctrl.ref}", role="preparer", use_keyring=False)
             with _acting(uow, reviewer):
                 _sign_off(uow, eng.id, f"control:{ctrl.ref}", role="reviewer", use_keyring=False)
         with _acting(uow, preparer):
             _sign_off(uow, eng.id, "description", role="preparer", use_keyring=False)
-            # Found after the review: the reviewer's sign-off of this control is now stale.
-            add_exception(
-                uow,
-                eng.id,
-                second.ref,
-                description="Inquiry of the release manager: one emergency change was deployed before approval.",
-                source="inquiry",
-            )
+        # A result's comment edited after the review: that control's sign-offs are stale.
+        stale = None
+        for ctrl in controls[1:]:
+            for sample_id in uow.session.scalars(
+                select(SampleRow.id).where(SampleRow.control_id == ctrl.id).order_by(SampleRow.id)
+            ):
+                results = list_results(uow, eng.id, sample_id)
+                if results:
+                    stale = (ctrl, sample_id, results[0])
+                    break
+            if stale is not None:
+                break
+        if stale is not None:
+            ctrl, sample_id, result = stale
+            with _acting(uow, preparer):
+                edited = ResultInput(
+                    result.item_key,
+                    result.attribute,
+                    result.outcome,
+                    result.tickmark,
+                    "Re-inspected after review: the approval is in the change ticket.",
+                )
+                record_results(uow, eng.id, sample_id, [edited])
+        first, second = controls[0], (stale[0] if stale is not None else controls[1])
         with _acting(uow, reviewer):
             note = add_note(
                 uow, eng.id, f"control:{first.ref}", "Tie the approval screenshots to the change tickets sampled."
             )
-            add_note(uow, eng.id, f"control:{second.ref}", "Evaluate the new exception and update the conclusion.")
+            add_note(uow, eng.id, f"control:{second.ref}", "Say which ticket field shows the approval.")
         with _acting(uow, preparer):
             respond_note(uow, eng.id, note.id, "Tied; each screenshot now carries its ticket number.")
         with _acting(uow, reviewer):

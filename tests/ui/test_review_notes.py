@@ -20,14 +20,14 @@ def _texts(view: ReviewNotesView) -> list[str]:
 
 def test_review_notes_filter_respond_and_clear(demo_window: MainWindow, messages: MessageLog) -> None:
     view = _view(demo_window)
-    assert _texts(view) == ["Evaluate the new exception and update the conclusion."]
+    assert _texts(view) == ["Say which ticket field shows the approval."]
     view.open_check.setChecked(False)
     assert len(_texts(view)) == 2
     view.mine_check.setChecked(True)  # PR answered the first note
     assert _texts(view) == ["Tie the approval screenshots to the change tickets sampled."]
     view.mine_check.setChecked(False)
     view.item_combo.setCurrentIndex(view.item_combo.findData("control:AV-02"))
-    assert _texts(view) == ["Evaluate the new exception and update the conclusion."]
+    assert _texts(view) == ["Say which ticket field shows the approval."]
 
     view.table.selectRow(0)
     assert view.respond_button.isEnabled()

@@ -31,7 +31,7 @@ def test_signoff_panel_shows_current_stale_and_missing_with_distinct_icons(demo_
     assert _states(panel) == {"preparer": "stale", "reviewer": "stale", "partner": "missing"}
     stale_icon = _icon(panel, "reviewer")
     assert stale_icon.property("state") == "stale"
-    assert "exceptions[id=" in stale_icon.toolTip()
+    assert "results[id=" in stale_icon.toolTip()
     stale = stale_icon.pixmap().toImage()
     assert not any(image.isNull() for image in (current, stale, missing))
     assert len({bytes(image.constBits()) for image in (current, stale, missing)}) == 3
