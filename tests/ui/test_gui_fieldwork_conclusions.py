@@ -155,10 +155,11 @@ def test_matters_move_the_proposal_and_only_the_partner_records_the_opinion(
     qtbot.addWidget(decided)
     decided.load()
     assert not decided.record_button.isEnabled()
-    reasons = decided.partner_hint.text()
+    reasons = decided.record_button.toolTip()
     assert "Only the engagement partner" not in reasons
     assert "not concluded or marked not relevant" in reasons
     assert "representations are not recorded" in reasons
+    assert "more: hover over Record opinion" in decided.partner_hint.text()
     assert decided.record_opinion() is None
     assert "cannot be recorded yet" in messages.last
     # Deleting the matter takes its reason out of the proposal.

@@ -405,7 +405,7 @@ class ConclusionsView(FieldworkView):
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(top)
         splitter.addWidget(matters)
-        splitter.setSizes([250, 420])
+        splitter.setSizes([340, 330])
         splitter.setChildrenCollapsible(False)
         layout.addWidget(splitter, 1)
         return tab
@@ -451,7 +451,13 @@ class ConclusionsView(FieldworkView):
         # The partner is the one who decides; anyone else sees why the button is off.
         self.record_button.setEnabled(not why_not)
         self.record_button.setToolTip("\n".join(why_not))
-        self.partner_hint.setText("\n".join(why_not) if why_not else "You record the opinion as engagement partner.")
+        # The first reason on screen; all of them on the button's tooltip (the card stays compact).
+        if not why_not:
+            self.partner_hint.setText("You record the opinion as engagement partner.")
+        else:
+            more = len(why_not) - 1
+            self.partner_hint.setText(why_not[0] + (f"\n{more} more: hover over Record opinion." if more else ""))
+        self.partner_hint.setToolTip("\n".join(why_not))
         self.matter_model.set_records(conclusions.matters)
         self.matter_delete.setEnabled(bool(conclusions.matters))
 
@@ -570,7 +576,7 @@ class ConclusionsView(FieldworkView):
                       rows=(("Criteria pending", str(proposal.pending_criteria)),
                             ("Matters", str(len(self.conclusions.matters))),
                             *((p.part.label, OPINION_LABELS[p.opinion]) for p in proposal.parts)),
-                      notes=(*proposal.reasons, *(f"Waiting for {w}" for w in proposal.waiting_for)))
+                      notes=proposal.reasons)
 
     def _designations(self, criterion: services.CriterionStatus) -> tuple[str, ...]:
         """The compensating controls the auditor named for the criterion's controls, with the reasons."""
