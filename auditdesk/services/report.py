@@ -29,7 +29,7 @@ from auditdesk.services.controls import list_controls
 from auditdesk.services.description import list_cuecs, list_sections, list_subservice_orgs
 from auditdesk.services.digest import engagement_digest
 from auditdesk.services.engagements import get_firm
-from auditdesk.services.testing import list_exceptions
+from auditdesk.services.testing import keep_blob, list_exceptions
 from auditdesk.services.walkthroughs import design_status
 from auditdesk.storage.schema import EvidenceBlobRow, PersonRow, ReportVersionRow, TrailHeadRow
 from auditdesk.storage.uow import SqlUnitOfWork, Store
@@ -367,9 +367,7 @@ def record_report_version(
             raise ValidationError(
                 f"Another report version of {row.ref} was recorded meanwhile; generate the report again."
             )
-        digest = sha256_hex(pdf)
-        if uow.session.get(EvidenceBlobRow, digest) is None:
-            uow.session.add(EvidenceBlobRow(sha256=digest, size=len(pdf), content=pdf))
+        digest = keep_blob(uow, pdf)
         version = ReportVersionRow(
             engagement_id=row.id,
             version=latest + 1,

@@ -12,21 +12,19 @@ client's columns, and only after the auditor has seen what changed.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import os
 import re
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from pathlib import Path
 from typing import Any, Final
 
 from sqlalchemy import Select, func, select
 
 from auditdesk import trail
-from auditdesk.errors import FileFormatError, NotFoundError, ValidationError
+from auditdesk.errors import NotFoundError, ValidationError
 from auditdesk.services._common import control_row, engagement_row, parse_enum, require_text
-from auditdesk.services.testing import MAX_EVIDENCE_BYTES, sample_row
+from auditdesk.services.testing import keep_blob, read_evidence_file, sample_row
 from auditdesk.storage.schema import (
     AttributeRow,
     ControlRow,
@@ -763,20 +761,6 @@ def update_request(
     )[0]
 
 
-def _read_evidence(path: str | os.PathLike[str]) -> tuple[str, bytes]:
-    source = Path(path)
-    try:
-        size = source.stat().st_size
-        if size > MAX_EVIDENCE_BYTES:
-            raise ValidationError(
-                f"{source.name} is {size // (1024 * 1024)} MB; evidence files are limited to "
-                f"{MAX_EVIDENCE_BYTES // (1024 * 1024)} MB. Reference larger files by location instead."
-            )
-        return source.name, source.read_bytes()
-    except OSError as exc:
-        raise FileFormatError(f"Cannot read {source}: {exc.strerror or exc}.") from exc
-
-
 def attach_request_evidence(
     uow: SqlUnitOfWork, engagement: str | int, ref: str, path: str | os.PathLike[str]
 ) -> RequestEvidence:
@@ -785,8 +769,7 @@ def attach_request_evidence(
     Evidence for a sampled item is filed with that item (the testing grid shows it next
     to the item); an open or follow-up request becomes received.
     """
-    name, content = _read_evidence(path)
-    digest = hashlib.sha256(content).hexdigest()
+    name, content = read_evidence_file(path)
     with uow:
         eng = engagement_row(uow, engagement)
         row = _request_row(uow, eng.id, ref)
@@ -798,8 +781,7 @@ def attach_request_evidence(
         control = uow.session.get(ControlRow, row.control_id)
         assert control is not None
         before = _record_of(uow, row)
-        if uow.session.get(EvidenceBlobRow, digest) is None:
-            uow.session.add(EvidenceBlobRow(sha256=digest, size=len(content), content=content))
+        digest = keep_blob(uow, content)
         sample_id = row.sample_id
         if sample_id is not None and uow.session.get(SampleRow, sample_id) is None:
             sample_id = None  # the sample was deleted since: file it with the control

@@ -97,6 +97,29 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
+def read_evidence_file(path: str | os.PathLike[str]) -> tuple[str, bytes]:
+    """The file's name and bytes, refused with one sentence when unreadable or too large for the store."""
+    source = Path(path)
+    try:
+        size = source.stat().st_size
+        if size > MAX_EVIDENCE_BYTES:
+            raise ValidationError(
+                f"{source.name} is {size // (1024 * 1024)} MB; evidence files are limited to "
+                f"{MAX_EVIDENCE_BYTES // (1024 * 1024)} MB. Reference larger files by location instead."
+            )
+        return source.name, source.read_bytes()
+    except OSError as exc:
+        raise FileFormatError(f"Cannot read {source}: {exc.strerror or exc}.") from exc
+
+
+def keep_blob(uow: SqlUnitOfWork, content: bytes) -> str:
+    """Store content once per SHA-256 (content-addressed) and return the digest."""
+    digest = hashlib.sha256(content).hexdigest()
+    if uow.session.get(EvidenceBlobRow, digest) is None:
+        uow.session.add(EvidenceBlobRow(sha256=digest, size=len(content), content=content))
+    return digest
+
+
 def sample_row(uow: SqlUnitOfWork, eng_id: int, sample_id: int) -> SampleRow:
     row = uow.session.get(SampleRow, sample_id)
     if row is None or row.engagement_id != eng_id:
@@ -117,18 +140,30 @@ def _result(row: TestResultRow) -> Result:
     )
 
 
-def _exception(row: ExceptionRow, control_ref: str, uow: SqlUnitOfWork | None = None) -> ExceptionRecord:
-    # The compensating control shown is the auditor's designation (first named), not free text.
-    compensating, note = "", ""
-    if uow is not None and row.id is not None:
-        named = uow.session.execute(
-            select(ControlRow.ref, CompensationRow.reason)
-            .join(CompensationRow, CompensationRow.control_id == ControlRow.id)
-            .where(CompensationRow.exception_id == row.id)
+def _designations(uow: SqlUnitOfWork, exception_ids: Sequence[int]) -> dict[int, tuple[str, str]]:
+    """The first compensating control named for each exception, with its reason (one query)."""
+    named: dict[int, tuple[str, str]] = {}
+    for start in range(0, len(exception_ids), 500):
+        for xid, ref, reason in uow.session.execute(
+            select(CompensationRow.exception_id, ControlRow.ref, CompensationRow.reason)
+            .join(ControlRow, CompensationRow.control_id == ControlRow.id)
+            .where(CompensationRow.exception_id.in_(exception_ids[start : start + 500]))
             .order_by(CompensationRow.id)
-        ).first()
-        if named is not None:
-            compensating, note = named[0], named[1]
+        ).all():
+            named.setdefault(xid, (ref, reason))
+    return named
+
+
+def _exception(
+    row: ExceptionRow,
+    control_ref: str,
+    uow: SqlUnitOfWork | None = None,
+    named: dict[int, tuple[str, str]] | None = None,
+) -> ExceptionRecord:
+    # The compensating control shown is the auditor's designation (first named), not free text.
+    if named is None:
+        named = _designations(uow, [row.id]) if uow is not None and row.id is not None else {}
+    compensating, note = named.get(row.id, ("", ""))
     return ExceptionRecord(
         row.id,
         control_ref,
@@ -369,7 +404,9 @@ def list_exceptions(
         )
         if control is not None:
             query = query.where(ControlRow.id == control_row(uow, eng.id, control).id)
-        return tuple(_exception(row, ref, uow) for row, ref in uow.session.execute(query).all())
+        rows = uow.session.execute(query).all()
+        named = _designations(uow, [row.id for row, _ref in rows])
+        return tuple(_exception(row, ref, named=named) for row, ref in rows)
 
 
 EXCEPTION_SOURCES = ("inquiry", "observation", "inspection", "incident")
@@ -484,18 +521,7 @@ def attach_evidence(
     item_key: str | None = None,
 ) -> Evidence:
     """Store a file in the store, content-addressed by SHA-256 (the same bytes are kept once)."""
-    source = Path(path)
-    try:
-        size = source.stat().st_size
-        if size > MAX_EVIDENCE_BYTES:
-            raise ValidationError(
-                f"{source.name} is {size // (1024 * 1024)} MB; evidence files are limited to "
-                f"{MAX_EVIDENCE_BYTES // (1024 * 1024)} MB. Reference larger files by location instead."
-            )
-        content = source.read_bytes()
-    except OSError as exc:
-        raise FileFormatError(f"Cannot read {source}: {exc.strerror or exc}.") from exc
-    digest = hashlib.sha256(content).hexdigest()
+    name, content = read_evidence_file(path)
     with uow:
         eng = engagement_row(uow, engagement)
         ctrl = control_row(uow, eng.id, control)
@@ -510,14 +536,13 @@ def attach_evidence(
                 ).first()
             ):
                 raise NotFoundError(f"Item '{item_key}' is not in sample {sample_id}.")
-        if uow.session.get(EvidenceBlobRow, digest) is None:
-            uow.session.add(EvidenceBlobRow(sha256=digest, size=len(content), content=content))
+        digest = keep_blob(uow, content)
         row = EvidenceRow(
             engagement_id=eng.id,
             control_id=ctrl.id,
             sample_id=sample_id,
             item_key=item_key,
-            file_name=source.name,
+            file_name=name,
             sha256=digest,
             attached_at=_now(),
             attached_by=uow.actor,

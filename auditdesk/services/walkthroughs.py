@@ -15,12 +15,10 @@ concluded effective (:func:`link_itgc`, :func:`itgc_reliance`).
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import aliased
@@ -28,9 +26,9 @@ from sqlalchemy.orm import aliased
 from auditdesk import trail
 from auditdesk.conclusions import DesignConclusion
 from auditdesk.domain import EngagementType, Nature
-from auditdesk.errors import FileFormatError, NotFoundError, ValidationError
+from auditdesk.errors import NotFoundError, ValidationError
 from auditdesk.services._common import control_row, engagement_row, parse_enum, require_text
-from auditdesk.services.testing import MAX_EVIDENCE_BYTES
+from auditdesk.services.testing import keep_blob, read_evidence_file
 from auditdesk.storage.schema import (
     ControlDependencyRow,
     ControlRow,
@@ -159,26 +157,10 @@ def check_procedure(procedure: str, conclusion: DesignConclusion) -> str:
     return text
 
 
-def _read_file(path: str | os.PathLike[str]) -> tuple[str, bytes]:
-    source = Path(path)
-    try:
-        size = source.stat().st_size
-        if size > MAX_EVIDENCE_BYTES:
-            raise ValidationError(
-                f"{source.name} is {size // (1024 * 1024)} MB; evidence files are limited to "
-                f"{MAX_EVIDENCE_BYTES // (1024 * 1024)} MB. Reference larger files by location instead."
-            )
-        return source.name, source.read_bytes()
-    except OSError as exc:
-        raise FileFormatError(f"Cannot read {source}: {exc.strerror or exc}.") from exc
-
-
 def _store_evidence(
     uow: SqlUnitOfWork, eng_id: int, ctrl: ControlRow, walkthrough_id: int, name: str, content: bytes
 ) -> WalkthroughEvidence:
-    digest = hashlib.sha256(content).hexdigest()
-    if uow.session.get(EvidenceBlobRow, digest) is None:
-        uow.session.add(EvidenceBlobRow(sha256=digest, size=len(content), content=content))
+    digest = keep_blob(uow, content)
     row = EvidenceRow(
         engagement_id=eng_id,
         control_id=ctrl.id,
@@ -219,7 +201,7 @@ def record_walkthrough(
     day = performed_on or dt.date.today()
     if day > dt.date.today():
         raise ValidationError(f"The walkthrough date {day} is in the future; give the day it was performed.")
-    files = [_read_file(p) for p in evidence]
+    files = [read_evidence_file(p) for p in evidence]
     with uow:
         eng = engagement_row(uow, engagement)
         ctrl = _usable_control(uow, eng, control)
@@ -269,7 +251,7 @@ def attach_walkthrough_evidence(
     walkthrough_id: int | None = None,
 ) -> WalkthroughEvidence:
     """Store a file as evidence of a walkthrough (the control's latest unless one is named), hashed by SHA-256."""
-    name, content = _read_file(path)
+    name, content = read_evidence_file(path)
     with uow:
         eng = engagement_row(uow, engagement)
         ctrl = control_row(uow, eng.id, control)
