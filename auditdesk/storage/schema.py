@@ -49,6 +49,10 @@ class FirmRow(Base):
     name: Mapped[str] = mapped_column(String(200))
     city: Mapped[str] = mapped_column(String(100), default="")
     license_number: Mapped[str] = mapped_column(String(50), default="")
+    # Firm policy: a quality review on every engagement, and a documentation completion
+    # window shorter than the 60 days AT-C 105 allows.
+    quality_review_required: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
+    completion_days: Mapped[int] = mapped_column(Integer, default=60, server_default="60")
 
 
 class PersonRow(Base):
@@ -615,3 +619,56 @@ class ReviewNoteRow(Base):
     responded_at: Mapped[str] = mapped_column(String(40), default="")
     clearer: Mapped[str] = mapped_column(String(10), default="")
     cleared_at: Mapped[str] = mapped_column(String(40), default="")
+
+
+# ---- completion checklist, assembly after release -------------------------------------
+
+
+class ChecklistEntryRow(Base):
+    """One signed completion of a checklist item (per person, per DC 200 point where it applies).
+
+    A reopened entry is kept with who reopened it and why; the item's state is its
+    latest entry that is not reopened.
+    """
+
+    __tablename__ = "checklist_entry"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    uid: Mapped[str] = mapped_column(String(32), unique=True, default=new_uid)
+    engagement_id: Mapped[int] = mapped_column(ForeignKey("engagement.id", ondelete="CASCADE"), index=True)
+    item: Mapped[str] = mapped_column(String(30))  # acceptance | independence | planning_memo | ...
+    subject: Mapped[str] = mapped_column(String(40), default="")  # initials (independence), DC point (review)
+    completed_on: Mapped[dt.date] = mapped_column(Date)
+    note: Mapped[str] = mapped_column(Text, default="")
+    content_sha256: Mapped[str] = mapped_column(String(64))  # what was confirmed (ties, dates)
+    content_json: Mapped[str] = mapped_column(Text)
+    signed_by: Mapped[str] = mapped_column(String(10))
+    signed_at: Mapped[str] = mapped_column(String(40))
+    key_fingerprint: Mapped[str] = mapped_column(String(64))
+    signature: Mapped[str] = mapped_column(String(100))  # Ed25519, base64
+    reopened_at: Mapped[str] = mapped_column(String(40), default="", server_default="")
+    reopened_by: Mapped[str] = mapped_column(String(10), default="", server_default="")
+    reopen_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
+
+
+class AssemblyAdditionRow(Base):
+    """Documentation added after release: a file or a memo, with who, when and why (AT-C 105).
+
+    After the completion deadline (archived engagement) an addition also carries the
+    date it documents and a partner's Ed25519 signature.
+    """
+
+    __tablename__ = "assembly_addition"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    uid: Mapped[str] = mapped_column(String(32), unique=True, default=new_uid)
+    engagement_id: Mapped[int] = mapped_column(ForeignKey("engagement.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(10))  # file | memo
+    file_name: Mapped[str] = mapped_column(String(400), default="")
+    sha256: Mapped[str | None] = mapped_column(ForeignKey("evidence_blob.sha256", ondelete="RESTRICT"))
+    memo: Mapped[str] = mapped_column(Text, default="")
+    reason: Mapped[str] = mapped_column(Text)
+    dated: Mapped[dt.date | None] = mapped_column(Date)
+    after_archive: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
+    added_by: Mapped[str] = mapped_column(String(10))
+    added_at: Mapped[str] = mapped_column(String(40))
+    key_fingerprint: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    signature: Mapped[str] = mapped_column(String(100), default="", server_default="")
