@@ -38,11 +38,16 @@ def populations(ctx: Context) -> None:
                 "file_sha256": p.file_sha256,
                 "issues": p.issue_count,
                 "control": p.control_ref,
+                "excluded": p.excluded,
             }
             for p in items
         ],
         lambda: (
-            "\n".join(f"{p.id:>4}  {p.rows:>9} rows  {p.digest[:16]}  {p.name}" for p in items)
+            "\n".join(
+                f"{p.id:>4}  {p.rows:>9} rows  {p.digest[:16]}  {p.name}"
+                + (f"  ({p.excluded} excluded from the sampling frame)" if p.excluded else "")
+                for p in items
+            )
             or "No populations yet; import one with 'auditdesk import-population'."
         ),
     )
@@ -89,6 +94,33 @@ def _import_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--sheet", help="XLSX sheet (default: the first)")
     parser.add_argument("--date-format", help="strptime format when dates are not read automatically")
     parser.add_argument("--accept-issues", action="store_true", help="import even with validation issues")
+    parser.add_argument(
+        "--exclude-flagged",
+        metavar="REASON",
+        help="leave every flagged row (e.g. dated outside the period) out of the sampling frame, for this reason",
+    )
+    parser.add_argument(
+        "--exclude",
+        action="append",
+        default=[],
+        metavar="LINE=REASON",
+        help="leave the row on this line of the file out of the sampling frame, for this reason (repeatable)",
+    )
+
+
+def _exclusions(values: list[str]) -> dict[int, str]:
+    """--exclude LINE=REASON values as line -> reason, refusing anything else in one sentence."""
+    found: dict[int, str] = {}
+    for value in values:
+        line, sep, reason = value.partition("=")
+        if not sep or not line.strip().isdigit() or not reason.strip():
+            raise ValidationError(
+                f"'--exclude {value}' is not LINE=REASON; write the file's line number, '=', and why it is left out."
+            )
+        if int(line) in found:
+            raise ValidationError(f"Line {int(line)} is excluded twice; give one reason for it.")
+        found[int(line)] = reason.strip()
+    return found
 
 
 def _issue_json(issue: object) -> dict[str, object]:
@@ -103,6 +135,7 @@ def _issue_json(issue: object) -> dict[str, object]:
 @command("import-population", "import a population from a CSV or XLSX file")(_import_args)
 def import_population(ctx: Context) -> None:
     a = ctx.args
+    exclude = _exclusions(a.exclude)
     mapping = ColumnMapping(key=a.key, date=a.date, amount=a.amount, sheet=a.sheet, date_format=a.date_format)
     start, end = services.import_period(ctx.store.reader(), a.engagement)
     reader = PopulationReader(Path(a.file), mapping, period_start=start, period_end=end)
@@ -113,6 +146,8 @@ def import_population(ctx: Context) -> None:
             reader,
             name=a.name,
             accept_issues=a.accept_issues,
+            exclude=exclude,
+            exclude_flagged=a.exclude_flagged,
         )
     except PopulationIssuesError as exc:
         report = exc.report
@@ -135,9 +170,15 @@ def import_population(ctx: Context) -> None:
             "digest": pop.digest,
             "file_sha256": pop.file_sha256,
             "issues": [_issue_json(i) for i in pop.issues],
+            "excluded": pop.excluded,
         },
         lambda: (
             f"Imported population {pop.id} '{pop.name}': {pop.rows} rows, digest {pop.digest}"
+            + (
+                f"\n{pop.excluded} row(s) left out of the sampling frame ({pop.frame_rows} remain to sample from)"
+                if pop.excluded
+                else ""
+            )
             + (
                 f"\n{pop.issue_count} issue(s) recorded:\n" + "\n".join(i.message for i in pop.issues[:50])
                 if pop.issue_count

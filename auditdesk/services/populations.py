@@ -3,19 +3,27 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
-from collections.abc import Generator, Iterable, Sequence
+from collections.abc import Generator, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, delete, func, insert, or_, select, update
 
 import sampling
 from auditdesk import trail
 from auditdesk.errors import DuplicateError, NotFoundError, ValidationError
 from auditdesk.progress import Progress
 from auditdesk.services._common import control_row, engagement_row, require_text
-from auditdesk.storage.schema import ControlRow, EngagementRow, PopulationItemRow, PopulationRow, SampleRow
+from auditdesk.storage.schema import (
+    ControlRow,
+    EngagementRow,
+    PopulationExclusionRow,
+    PopulationItemRow,
+    PopulationRow,
+    SampleRow,
+)
 from auditdesk.storage.uow import SqlUnitOfWork
 
 BATCH_LABEL = "Importing the population"
@@ -131,6 +139,56 @@ class Population:
     imported_at: str
     imported_by: str
     control_ref: str | None
+    #: rows of the file left out of the sampling frame, each with its reason
+    excluded: int = 0
+
+    @property
+    def frame_rows(self) -> int:
+        """The rows selection draws from: the file's rows less the excluded ones."""
+        return self.rows - self.excluded
+
+
+@dataclass(frozen=True, slots=True)
+class PopulationExclusion:
+    """A row of the population file left out of the sampling frame, with who left it out and why."""
+
+    population_id: int
+    line: int
+    key: str
+    reason: str
+    excluded_by: str
+    excluded_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class SamplingFrame:
+    """What selection draws from: the stored file less its excluded rows (AU-C 530).
+
+    ``file`` is every row of the file (its digest is the one recorded at import);
+    ``population`` the frame (the same object when nothing is excluded).
+    """
+
+    file: sampling.Population
+    population: sampling.Population
+    exclusions: tuple[PopulationExclusion, ...]
+
+    @property
+    def excluded_lines(self) -> tuple[int, ...]:
+        return tuple(e.line for e in self.exclusions)
+
+    @property
+    def exclusions_sha256(self) -> str:
+        return exclusions_digest(self.exclusions)
+
+    def receipt_record(self) -> dict[str, object]:
+        """What a selection receipt keeps of the frame, so re-performance rebuilds the same one."""
+        return {
+            "file_digest": self.file.digest,
+            "file_rows": len(self.file),
+            "excluded_lines": list(self.excluded_lines),
+            "exclusions_sha256": self.exclusions_sha256,
+            "frame_size": len(self.population),
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,7 +213,7 @@ class PopulationIssuesError(ValidationError):
         self.report = report
 
 
-def _record(row: PopulationRow, control_ref: str | None) -> Population:
+def _record(row: PopulationRow, control_ref: str | None, excluded: int = 0) -> Population:
     issues = tuple(IssueRecord(**i) for i in json.loads(row.issues_json))
     return Population(
         id=row.id,
@@ -180,6 +238,7 @@ def _record(row: PopulationRow, control_ref: str | None) -> Population:
         imported_at=row.imported_at,
         imported_by=row.imported_by,
         control_ref=control_ref,
+        excluded=excluded,
     )
 
 
@@ -288,12 +347,21 @@ def iter_import_population(
     *,
     name: str,
     accept_issues: bool = False,
+    exclude: Mapping[int, str] | None = None,
+    exclude_flagged: str | None = None,
 ) -> Generator[Progress, None, Population]:
     """Import a population from a file reader in one transaction, yielding progress.
 
     Nothing is stored unless the whole file is read and either has no issues or
     ``accept_issues`` is set (the issues are then recorded with the population).
     Closing the generator early rolls everything back.
+
+    Rows can be left out of the sampling frame, each with its reason: ``exclude``
+    maps file lines to reasons, and ``exclude_flagged`` (a reason) leaves out every
+    row the validation flagged, which also records the file's issues. The stored
+    digest stays that of the whole file; the exclusions are recorded with who and
+    when, so the frame is documented and re-performance rebuilds it (AU-C 530: the
+    frame must be complete and appropriate for the test's objective).
     """
     with uow:
         eng = engagement_row(uow, engagement)
@@ -341,10 +409,16 @@ def iter_import_population(
         # Free the reader's and our key sets before the population is loaded
         # back: a million-row import stays well under 400 MB that way.
         del seen
-        if report.issue_count and not accept_issues:
+        if report.issue_count and not (accept_issues or exclude_flagged is not None):
             raise PopulationIssuesError(report)
         if writer.seq == 0:
             raise ValidationError(f"{source.name} has no data rows below its header; nothing was imported.")
+        reasons = _import_exclusions(uow, eng, row.id, report, exclude, exclude_flagged)
+        excluded = _store_exclusions(uow, row.id, reasons, source.name)
+        if excluded and len(excluded) >= writer.seq:
+            raise ValidationError(
+                "Every row of the file would be excluded, which leaves nothing to sample; nothing was imported."
+            )
         yield Progress(0, 1, "Computing the population digest")
         uow.session.flush()
         row.amount_column = mapping.amount or ""
@@ -364,17 +438,142 @@ def iter_import_population(
             [{"kind": i.kind, "line": i.line, "column": i.column, "message": i.message} for i in report.issues]
         )
         row.issue_count = report.issue_count
-        record = _record(row, None)
-        trail.record(
-            uow,
-            "population.import",
-            "population",
-            row.id,
-            engagement_id=eng.id,
-            after={**_summary(record), "issue_counts": report.issue_counts},
-        )
+        record = _record(row, None, len(excluded))
+        after: dict[str, object] = {**_summary(record), "issue_counts": report.issue_counts}
+        if excluded:
+            after["exclusions"] = _exclusions_summary(excluded)
+        trail.record(uow, "population.import", "population", row.id, engagement_id=eng.id, after=after)
         uow.commit()
     return record
+
+
+def _lines_and_keys(uow: SqlUnitOfWork, population_id: int, lines: Iterable[int]) -> dict[int, str]:
+    """The keys of the given file lines that are rows of the population (others are left out)."""
+    wanted = sorted(set(lines))
+    found: dict[int, str] = {}
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        found.update(
+            uow.session.execute(
+                select(PopulationItemRow.line, PopulationItemRow.key).where(
+                    PopulationItemRow.population_id == population_id, PopulationItemRow.line.in_(chunk)
+                )
+            ).tuples()
+        )
+    return found
+
+
+def _flagged_lines(uow: SqlUnitOfWork, eng: EngagementRow, population_id: int, report: SourceReport) -> set[int]:
+    """Every stored row the validation flagged: the lines its issues name, and every row dated outside the period.
+
+    Rows outside the period are found in the stored items, so none is missed when the
+    report lists only the first problems; other kinds are known by the lines listed.
+    """
+    listed: dict[str, int] = {}
+    lines: set[int] = set()
+    for issue in report.issues:
+        listed[issue.kind] = listed.get(issue.kind, 0) + 1
+        if issue.line is not None:
+            lines.add(issue.line)
+    unlisted = [kind for kind, n in report.issue_counts.items() if kind != "outside_period" and n > listed.get(kind, 0)]
+    if unlisted:
+        raise ValidationError(
+            "The file has more problems than the report lists, so not every flagged row is known; "
+            "fix the file, or leave rows out by line (--exclude LINE=REASON); nothing was imported."
+        )
+    start, end = period_of(eng)
+    if start is not None and end is not None:
+        lines.update(
+            uow.session.scalars(
+                select(PopulationItemRow.line).where(
+                    PopulationItemRow.population_id == population_id,
+                    PopulationItemRow.date.is_not(None),
+                    or_(PopulationItemRow.date < start, PopulationItemRow.date > end),
+                )
+            )
+        )
+    return lines
+
+
+def _import_exclusions(
+    uow: SqlUnitOfWork,
+    eng: EngagementRow,
+    population_id: int,
+    report: SourceReport,
+    exclude: Mapping[int, str] | None,
+    exclude_flagged: str | None,
+) -> dict[int, str]:
+    """Line -> reason for the rows to leave out of the frame (explicit reasons win over the policy's)."""
+    reasons: dict[int, str] = {}
+    if exclude_flagged is not None:
+        policy = require_text(exclude_flagged, "reason for excluding the flagged rows")
+        flagged = _flagged_lines(uow, eng, population_id, report)
+        # Blank rows and rows cut short are flagged but are not rows of the population.
+        reasons.update(dict.fromkeys(sorted(_lines_and_keys(uow, population_id, flagged)), policy))
+    for line, reason in (exclude or {}).items():
+        reasons[int(line)] = _reason(reason, int(line))
+    return reasons
+
+
+def _reason(reason: str, line: int) -> str:
+    text = reason.strip() if isinstance(reason, str) else ""
+    if not text:
+        raise ValidationError(f"Give a reason for excluding line {line}; an exclusion without one is not recorded.")
+    return text
+
+
+def _store_exclusions(
+    uow: SqlUnitOfWork, population_id: int, reasons: Mapping[int, str], file_name: str
+) -> tuple[PopulationExclusion, ...]:
+    """Record the exclusions after checking each line is a row of the population."""
+    if not reasons:
+        return ()
+    keys = _lines_and_keys(uow, population_id, reasons)
+    missing = sorted(line for line in reasons if line not in keys)
+    if missing:
+        shown = ", ".join(str(n) for n in missing[:5]) + (" ..." if len(missing) > 5 else "")
+        raise ValidationError(
+            f"Line {shown} is not a data row of {file_name or 'the population'}; "
+            "exclude lines as the validation report numbers them."
+        )
+    now = _now()
+    records = tuple(
+        PopulationExclusion(population_id, line, keys[line], reasons[line], uow.actor, now) for line in sorted(reasons)
+    )
+    uow.session.execute(
+        insert(PopulationExclusionRow),
+        [
+            {
+                "population_id": e.population_id,
+                "line": e.line,
+                "key": e.key[:200],
+                "reason": e.reason,
+                "excluded_by": e.excluded_by,
+                "excluded_at": e.excluded_at,
+            }
+            for e in records
+        ],
+    )
+    return records
+
+
+def exclusions_digest(exclusions: Iterable[PopulationExclusion]) -> str:
+    """SHA-256 of the excluded lines with their keys and reasons, in line order."""
+    h = hashlib.sha256()
+    for e in sorted(exclusions, key=lambda x: x.line):
+        h.update(f"{e.line}\x1f{e.key}\x1f{e.reason}\x1e".encode())
+    return h.hexdigest()
+
+
+def _exclusions_summary(exclusions: Sequence[PopulationExclusion]) -> dict[str, object]:
+    """What the trail keeps of a set of exclusions."""
+    reasons = sorted({e.reason for e in exclusions})
+    return {
+        "count": len(exclusions),
+        "lines": [e.line for e in exclusions],
+        "reasons": reasons[:20],
+        "sha256": exclusions_digest(exclusions),
+    }
 
 
 def _summary(p: Population) -> dict[str, object]:
@@ -398,10 +597,20 @@ def import_population(
     *,
     name: str,
     accept_issues: bool = False,
+    exclude: Mapping[int, str] | None = None,
+    exclude_flagged: str | None = None,
 ) -> Population:
     """Import without progress reporting (scripts, tests)."""
     return sampling.progress.run(
-        iter_import_population(uow, engagement, source, name=name, accept_issues=accept_issues)
+        iter_import_population(
+            uow,
+            engagement,
+            source,
+            name=name,
+            accept_issues=accept_issues,
+            exclude=exclude,
+            exclude_flagged=exclude_flagged,
+        )
     )
 
 
@@ -470,7 +679,19 @@ def list_populations(uow: SqlUnitOfWork, engagement: str | int) -> tuple[Populat
             select(PopulationRow).where(PopulationRow.engagement_id == eng.id).order_by(PopulationRow.id)
         ).all()
         refs = _control_refs(uow, [r.control_id for r in rows if r.control_id])
-        return tuple(_record(r, refs.get(r.control_id) if r.control_id else None) for r in rows)
+        excluded = _excluded_counts(uow, [r.id for r in rows])
+        return tuple(_record(r, refs.get(r.control_id) if r.control_id else None, excluded.get(r.id, 0)) for r in rows)
+
+
+def _excluded_counts(uow: SqlUnitOfWork, ids: Sequence[int]) -> dict[int, int]:
+    if not ids:
+        return {}
+    rows = uow.session.execute(
+        select(PopulationExclusionRow.population_id, func.count())
+        .where(PopulationExclusionRow.population_id.in_(ids))
+        .group_by(PopulationExclusionRow.population_id)
+    ).tuples()
+    return {pid: int(n) for pid, n in rows}
 
 
 def _control_refs(uow: SqlUnitOfWork, ids: Sequence[int]) -> dict[int, str]:
@@ -493,7 +714,170 @@ def get_population(uow: SqlUnitOfWork, engagement: str | int, population_id: int
         eng = engagement_row(uow, engagement)
         row = population_row(uow, eng.id, population_id)
         refs = _control_refs(uow, [row.control_id] if row.control_id else [])
-        return _record(row, refs.get(row.control_id) if row.control_id else None)
+        excluded = _excluded_counts(uow, [row.id]).get(row.id, 0)
+        return _record(row, refs.get(row.control_id) if row.control_id else None, excluded)
+
+
+def _exclusions(uow: SqlUnitOfWork, population_id: int) -> tuple[PopulationExclusion, ...]:
+    rows = uow.session.scalars(
+        select(PopulationExclusionRow)
+        .where(PopulationExclusionRow.population_id == population_id)
+        .order_by(PopulationExclusionRow.line)
+    )
+    return tuple(
+        PopulationExclusion(r.population_id, r.line, r.key, r.reason, r.excluded_by, r.excluded_at) for r in rows
+    )
+
+
+def list_exclusions(uow: SqlUnitOfWork, engagement: str | int, population_id: int) -> tuple[PopulationExclusion, ...]:
+    """The rows left out of a population's sampling frame, in file order, with reason, who and when."""
+    with uow:
+        eng = engagement_row(uow, engagement)
+        population_row(uow, eng.id, population_id)
+        return _exclusions(uow, population_id)
+
+
+def _ensure_frame_unsampled(uow: SqlUnitOfWork, row: PopulationRow) -> None:
+    used = uow.session.scalar(select(func.count()).select_from(SampleRow).where(SampleRow.population_id == row.id))
+    if used:
+        raise ValidationError(
+            f"Population '{row.name}' has {used} sample(s) drawn from it; its exclusions cannot change, "
+            "since that would change the frame those samples were drawn from. Import the file again instead."
+        )
+
+
+def exclude_rows(
+    uow: SqlUnitOfWork, engagement: str | int, population_id: int, exclusions: Mapping[int, str]
+) -> tuple[PopulationExclusion, ...]:
+    """Leave more rows of an imported file out of its sampling frame, each with its reason.
+
+    Only before any sample is drawn from the population: a receipt fixes the frame
+    it was drawn from. Returns every exclusion of the population.
+    """
+    with uow:
+        eng = engagement_row(uow, engagement)
+        trail.ensure_writable(uow, eng.id, "population.exclude")
+        row = population_row(uow, eng.id, population_id)
+        if row.source != "file":
+            raise ValidationError("Rows are excluded from an imported file; generated occurrences are complete.")
+        if not exclusions:
+            raise ValidationError("Name at least one line to exclude, with its reason.")
+        _ensure_frame_unsampled(uow, row)
+        reasons = {int(line): _reason(reason, int(line)) for line, reason in exclusions.items()}
+        already = sorted(set(reasons) & {e.line for e in _exclusions(uow, row.id)})
+        if already:
+            raise ValidationError(f"Line {already[0]} is already excluded from population '{row.name}'.")
+        added = _store_exclusions(uow, row.id, reasons, row.file_name)
+        every = _exclusions(uow, row.id)
+        if len(every) >= row.rows:
+            raise ValidationError("Every row of the file would be excluded, which leaves nothing to sample.")
+        trail.record(
+            uow,
+            "population.exclude",
+            "population",
+            row.id,
+            engagement_id=eng.id,
+            after={"added": _exclusions_summary(added), "exclusions": _exclusions_summary(every)},
+        )
+        uow.commit()
+    return every
+
+
+def include_rows(
+    uow: SqlUnitOfWork, engagement: str | int, population_id: int, lines: Iterable[int]
+) -> tuple[PopulationExclusion, ...]:
+    """Put excluded rows back into the sampling frame (before any sample is drawn); returns what stays excluded."""
+    with uow:
+        eng = engagement_row(uow, engagement)
+        trail.ensure_writable(uow, eng.id, "population.include")
+        row = population_row(uow, eng.id, population_id)
+        _ensure_frame_unsampled(uow, row)
+        wanted = sorted({int(n) for n in lines})
+        before = _exclusions(uow, row.id)
+        known = {e.line for e in before}
+        unknown = [n for n in wanted if n not in known]
+        if not wanted or unknown:
+            raise ValidationError(
+                f"Line {unknown[0] if unknown else '?'} is not excluded from population '{row.name}'; "
+                "'auditdesk populations ENG' counts the excluded rows."
+            )
+        uow.session.execute(
+            delete(PopulationExclusionRow).where(
+                PopulationExclusionRow.population_id == row.id, PopulationExclusionRow.line.in_(wanted)
+            )
+        )
+        after = tuple(e for e in before if e.line not in set(wanted))
+        trail.record(
+            uow,
+            "population.include",
+            "population",
+            row.id,
+            engagement_id=eng.id,
+            before={"exclusions": _exclusions_summary(before)},
+            after={"included": wanted, "exclusions": _exclusions_summary(after)},
+        )
+        uow.commit()
+    return after
+
+
+def load_frame(uow: SqlUnitOfWork, population_id: int) -> SamplingFrame:
+    """The whole stored file and the sampling frame drawn from it (the file less its exclusions)."""
+    whole = load_population(uow, population_id)
+    exclusions = _exclusions(uow, population_id)
+    if not exclusions:
+        return SamplingFrame(whole, whole, ())
+    return SamplingFrame(whole, _frame_of(uow, population_id, whole, {e.line for e in exclusions}), exclusions)
+
+
+def _frame_of(
+    uow: SqlUnitOfWork, population_id: int, whole: sampling.Population, excluded: set[int]
+) -> sampling.Population:
+    lines = uow.session.scalars(
+        select(PopulationItemRow.line)
+        .where(PopulationItemRow.population_id == population_id)
+        .order_by(PopulationItemRow.seq)
+    ).all()
+    keep = [i for i, line in enumerate(lines) if line not in excluded]
+    keys = whole.keys
+    amounts = [whole.amount_of(i) for i in keep] if whole.has_amounts else None
+    return sampling.Population.from_columns([keys[i] for i in keep], [whole.date_of(i) for i in keep], amounts)
+
+
+def outside_period_warning(uow: SqlUnitOfWork, engagement: str | int, population_id: int) -> str | None:
+    """A sentence when the sampling frame holds items dated outside the engagement's period; else None.
+
+    Such items can be selected and take a stratum of their own in a stratified
+    sample (AU-C 530: the frame must be appropriate for the test's objective).
+    """
+    with uow:
+        eng = engagement_row(uow, engagement)
+        row = population_row(uow, eng.id, population_id)
+        start, end = period_of(eng)
+        if start is None or end is None:
+            return None
+        excluded = select(PopulationExclusionRow.line).where(PopulationExclusionRow.population_id == row.id)
+        outside = (
+            PopulationItemRow.population_id == row.id,
+            PopulationItemRow.date.is_not(None),
+            or_(PopulationItemRow.date < start, PopulationItemRow.date > end),
+            PopulationItemRow.line.not_in(excluded),
+        )
+        count = int(uow.session.scalar(select(func.count()).select_from(PopulationItemRow).where(*outside)) or 0)
+        if not count:
+            return None
+        line, key, day = uow.session.execute(
+            select(PopulationItemRow.line, PopulationItemRow.key, PopulationItemRow.date)
+            .where(*outside)
+            .order_by(PopulationItemRow.seq)
+            .limit(1)
+        ).one()
+        items = "1 item" if count == 1 else f"{count:,} items"
+        return (
+            f"{items} of the sampling frame {'is' if count == 1 else 'are'} dated outside the period "
+            f"{start.isoformat()} to {end.isoformat()} (e.g. {key}, line {line}, dated {day}); "
+            "they can be selected, and a stratified sample gives their months a stratum. "
+            "Leave them out with a reason, or confirm they belong to the population tested."
+        )
 
 
 def population_items(

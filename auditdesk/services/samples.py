@@ -17,7 +17,7 @@ from auditdesk.conclusions import planned_extension_size, tolerated_deviations
 from auditdesk.errors import NotFoundError, ValidationError
 from auditdesk.progress import Progress
 from auditdesk.services._common import control_row, engagement_row
-from auditdesk.services.populations import load_population, population_row
+from auditdesk.services.populations import SamplingFrame, load_frame, population_row
 from auditdesk.services.testing import sample_row
 from auditdesk.services.walkthroughs import ensure_sample_allowed
 from auditdesk.storage.schema import ControlRow, PopulationRow, SampleItemRow, SampleRow, TestResultRow
@@ -309,12 +309,14 @@ def iter_select_sample(
         if method == "pps" and not pop_row.amount_column:
             raise ValidationError(f"Population '{pop_row.name}' has no amounts; PPS selection needs an amount column.")
         yield Progress(0, 3, "Loading the population")
-        population = load_population(uow, pop_row.id)
-        if population.digest != pop_row.digest:
+        frame = load_frame(uow, pop_row.id)
+        if frame.file.digest != pop_row.digest:
             raise ValidationError(
                 f"Population '{pop_row.name}' no longer matches the digest recorded at import; "
                 "the store may have been altered. Run 'auditdesk verify' before sampling."
             )
+        # AU-C 530: selection draws from the frame, the file less the rows excluded with a reason.
+        population = frame.population
         plan = plan_size(
             population_size=len(population),
             frequency=ctrl.frequency,
@@ -332,7 +334,7 @@ def iter_select_sample(
             population, method, plan.size, seed, strata, _period_of(eng, population)
         )
         yield Progress(2, 3, "Storing the sample")
-        receipt = selection.receipt.to_dict()
+        receipt = _receipt_json(selection.receipt, frame)
         row = SampleRow(
             engagement_id=eng.id,
             control_id=ctrl.id,
@@ -379,6 +381,39 @@ def iter_select_sample(
     return record
 
 
+def _receipt_json(receipt: sampling.SelectionReceipt, frame: SamplingFrame) -> dict[str, Any]:
+    """The receipt as stored: with the frame's exclusions when rows were left out of it.
+
+    The library's receipt names the frame's digest and size; ``frame`` adds the
+    file's digest and the excluded lines, so re-performance rebuilds the same frame.
+    """
+    data = receipt.to_dict()
+    if frame.exclusions:
+        data["frame"] = frame.receipt_record()
+    return data
+
+
+def _frame_change(recorded: Any, frame: SamplingFrame) -> str | None:
+    """Why the stored exclusions are not those the receipt records, in one sentence; None when they are."""
+    lines = list(recorded.get("excluded_lines", [])) if isinstance(recorded, dict) else []
+    digest = recorded.get("exclusions_sha256", "") if isinstance(recorded, dict) else ""
+    now = list(frame.excluded_lines)
+    if lines == now and (not lines or digest == frame.exclusions_sha256):
+        return None
+    gone = [n for n in lines if n not in now]
+    added = [n for n in now if n not in lines]
+    if gone:
+        detail = f"line {', '.join(map(str, gone[:5]))} is no longer excluded"
+    elif added:
+        detail = f"line {', '.join(map(str, added[:5]))} is now excluded"
+    else:
+        detail = "an exclusion's key or reason was changed"
+    return (
+        f"The rows left out of the sampling frame are not those the receipt records ({len(lines)} excluded "
+        f"at selection, {len(now)} now: {detail}); the exclusions were changed after selection."
+    )
+
+
 def select_sample(uow: SqlUnitOfWork, engagement: str | int, control: str | int, **kwargs: Any) -> Sample:
     """Select without progress reporting (scripts, tests)."""
     return sampling.progress.run(iter_select_sample(uow, engagement, control, **kwargs))
@@ -409,10 +444,14 @@ def reperform_sample(uow: SqlUnitOfWork, engagement: str | int, sample_id: int) 
         row = sample_row(uow, eng.id, sample_id)
         recorded = _items(uow, row.id)
         recorded_keys = tuple(i.key for i in recorded)
-        population = load_population(uow, row.population_id)
-        receipt = sampling.SelectionReceipt.from_dict(json.loads(row.receipt_json))
+        frame = load_frame(uow, row.population_id)
+        stored = json.loads(row.receipt_json)
+        receipt = sampling.SelectionReceipt.from_dict(stored)
+        change = _frame_change(stored.get("frame"), frame)
         try:
-            again = sampling.reperform(population, receipt)
+            if change is not None:
+                raise sampling.SamplingError(change)
+            again = sampling.reperform(frame.population, receipt)
         except sampling.SamplingError as exc:
             result = Reperformance(False, str(exc), recorded_keys, ())
         else:
@@ -495,8 +534,13 @@ def extend_sample(
             new_size = planned
         if new_size is not None and new_size <= row.size:
             raise ValidationError(f"Sample {row.id} already has {row.size} items; give a larger size.")
-        population = load_population(uow, target_pop.id)
-        receipt = sampling.SelectionReceipt.from_dict(json.loads(row.receipt_json))
+        frame = load_frame(uow, target_pop.id)
+        population = frame.population
+        stored = json.loads(row.receipt_json)
+        change = _frame_change(stored.get("frame"), frame) if same_population else None
+        if change is not None:
+            raise ValidationError(change)
+        receipt = sampling.SelectionReceipt.from_dict(stored)
         # Replacements are part of the selection: the extension adds to the items drawn so far.
         extra = len(before.keys) - row.size
         extended = sampling.extend_selection(population, receipt, None if new_size is None else new_size + extra)
@@ -511,7 +555,7 @@ def extend_sample(
         row.size = row.size + len(new_keys)
         plan["test_all"] = False
         row.plan_json = json.dumps(plan, default=str)
-        row.receipt_json = json.dumps(extended.receipt.to_dict(), default=str)
+        row.receipt_json = json.dumps(_receipt_json(extended.receipt, frame), default=str)
         uow.session.flush()
         after = _record(uow, row)
         trail.record(
@@ -566,10 +610,15 @@ def replace_item(uow: SqlUnitOfWork, engagement: str | int, sample_id: int, item
                 "A PPS selection cannot draw a single replacement without changing its interval; evaluate the "
                 "not-applicable item as such or draw a new selection."
             )
-        population = load_population(uow, row.population_id)
+        frame = load_frame(uow, row.population_id)
+        population = frame.population
         if len(before.keys) >= len(population):
             raise ValidationError("Every item of the population is already in the sample; none is left to draw.")
-        receipt = sampling.SelectionReceipt.from_dict(json.loads(row.receipt_json))
+        stored = json.loads(row.receipt_json)
+        change = _frame_change(stored.get("frame"), frame)
+        if change is not None:
+            raise ValidationError(change)
+        receipt = sampling.SelectionReceipt.from_dict(stored)
         extended = sampling.extend_selection(population, receipt, len(before.keys) + 1)
         prior = set(before.keys)
         new_keys = tuple(k for k in extended.keys if k not in prior)
@@ -579,7 +628,7 @@ def replace_item(uow: SqlUnitOfWork, engagement: str | int, sample_id: int, item
             .where(SampleItemRow.sample_id == row.id, SampleItemRow.key.in_(new_keys))
             .values(replaces_key=item_key)
         )
-        row.receipt_json = json.dumps(extended.receipt.to_dict(), default=str)
+        row.receipt_json = json.dumps(_receipt_json(extended.receipt, frame), default=str)
         plan = json.loads(row.plan_json or "{}")
         plan["replacements"] = int(plan.get("replacements", 0)) + 1
         row.plan_json = json.dumps(plan, default=str)
