@@ -10,6 +10,8 @@ from auditdesk import services
 from auditdesk.errors import DuplicateError, LockedError, NotFoundError, ValidationError
 from auditdesk.storage.uow import Store
 
+pytestmark = pytest.mark.both_backends
+
 
 def _count_events(store: Store) -> int:
     return services.verify_trail(store.reader()).events
