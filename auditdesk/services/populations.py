@@ -453,13 +453,12 @@ def _lines_and_keys(uow: SqlUnitOfWork, population_id: int, lines: Iterable[int]
     found: dict[int, str] = {}
     for start in range(0, len(wanted), 500):
         chunk = wanted[start : start + 500]
-        found.update(
-            uow.session.execute(
-                select(PopulationItemRow.line, PopulationItemRow.key).where(
-                    PopulationItemRow.population_id == population_id, PopulationItemRow.line.in_(chunk)
-                )
-            ).tuples()
+        rows = uow.session.execute(
+            select(PopulationItemRow.line, PopulationItemRow.key).where(
+                PopulationItemRow.population_id == population_id, PopulationItemRow.line.in_(chunk)
+            )
         )
+        found.update({int(line): str(key) for line, key in rows})
     return found
 
 
@@ -690,7 +689,7 @@ def _excluded_counts(uow: SqlUnitOfWork, ids: Sequence[int]) -> dict[int, int]:
         select(PopulationExclusionRow.population_id, func.count())
         .where(PopulationExclusionRow.population_id.in_(ids))
         .group_by(PopulationExclusionRow.population_id)
-    ).tuples()
+    )
     return {pid: int(n) for pid, n in rows}
 
 
