@@ -20,6 +20,7 @@ from sqlalchemy import select
 from auditdesk import trail
 from auditdesk.canonical import sha256_hex, to_plain
 from auditdesk.services._common import engagement_row
+from auditdesk.services.portable import LOCAL, History, engagement_history
 from auditdesk.services.review import list_signoffs, signature_problem, signoff_record
 from auditdesk.storage.schema import (
     ControlConclusionRow,
@@ -65,14 +66,17 @@ class Verification:
     checked: tuple[str, ...]  # what was checked, one line each
 
 
-def _states(uow: SqlUnitOfWork, eng_id: int) -> dict[tuple[str, str], Any]:
-    """The last recorded state of each tracked record: a dict of fields, or _REMOVED."""
+def _states(history: History, eng_id: int) -> dict[tuple[str, str], Any]:
+    """The last recorded state of each tracked record: a dict of fields, or _REMOVED.
+
+    The history holds the events of the stores the engagement came from (portable files) before its own.
+    """
     tracked = {"test_result", "exception", "control", "criterion", "opinion", "sign_off"}
     states: dict[tuple[str, str], Any] = {}
-    rows = uow.session.execute(
-        select(TrailEventRow.action, TrailEventRow.entity, TrailEventRow.entity_id, TrailEventRow.after_json)
-        .where(TrailEventRow.engagement_id == eng_id, TrailEventRow.entity.in_(tracked))
-        .order_by(TrailEventRow.id)
+    rows = (
+        (e.action, e.entity, e.entity_id, e.after_json)
+        for e in history.events
+        if e.engagement_id == eng_id and e.entity in tracked
     )
     for action, entity, entity_id, after_json in rows:
         if entity == "control" and action != "control.conclusion":
@@ -117,9 +121,9 @@ def _compare(
         failures.append(f"{what} was changed outside AuditDesk: {'; '.join(changed)}")
 
 
-def _rows_against_trail(uow: SqlUnitOfWork, eng: EngagementRow, failures: list[str]) -> None:
+def _rows_against_trail(uow: SqlUnitOfWork, eng: EngagementRow, history: History, failures: list[str]) -> None:
     s = uow.session
-    states = _states(uow, eng.id)
+    states = _states(history, eng.id)
     seen: set[tuple[str, str]] = set()
 
     def check(entity: str, entity_id: object, what: str, row: dict[str, Any] | None, fields: tuple[str, ...]) -> None:
@@ -195,9 +199,26 @@ def verify_engagement(
         checked.append(f"audit trail: {chain.events} events")
         if not chain.ok:
             failures.append(f"The audit trail is broken at event {chain.first_broken}: {chain.reason}")
+        # An engagement brought from another store: its trail there, checked against what brought it.
+        history = engagement_history(uow, eng)
+        if history.segments:
+            carried = sum(1 for e in history.events if e.chain != LOCAL)
+            checked.append(f"imported audit trail: {len(history.segments)} segment(s), {carried} events")
+        failures.extend(history.failures)
+        # The chain each sign-off was signed in: the one holding its signoff.record event.
+        signed_in = {
+            e.entity_id: e.chain for e in history.events if e.entity == "sign_off" and e.action == "signoff.record"
+        }
         for so in s.scalars(select(SignOffRow).where(SignOffRow.engagement_id == eng.id).order_by(SignOffRow.id)):
-            event = s.get(TrailEventRow, so.trail_event_id) if so.trail_event_id else None
-            anchored = event.hash if event is not None else trail.GENESIS_HASH if so.trail_event_id == 0 else None
+            where = signed_in.get(str(so.id), LOCAL)
+            anchored: str | None
+            if so.trail_event_id == 0:
+                anchored = trail.GENESIS_HASH
+            elif where != LOCAL:
+                anchored = history.anchor_hash(where, so.trail_event_id)
+            else:
+                event = s.get(TrailEventRow, so.trail_event_id)
+                anchored = event.hash if event is not None else None
             if anchored != so.trail_head:
                 failures.append(
                     f"Sign-off {so.id} ({so.item}, {so.role} by {so.person}): the audit trail no longer passes "
@@ -214,6 +235,7 @@ def verify_engagement(
             if (
                 rv.trail_head != trail.GENESIS_HASH
                 and s.scalar(select(TrailEventRow.id).where(TrailEventRow.hash == rv.trail_head).limit(1)) is None
+                and not history.holds_hash(rv.trail_head)
             ):
                 failures.append(
                     f"Report version {rv.version}: the audit trail no longer holds the event it was made at"
@@ -231,11 +253,13 @@ def verify_engagement(
                 failures.append(f"{label} is stale: {'; '.join(state.changes)}")
             key = s.get(PersonKeyRow, so.key_fingerprint)
             if key is not None:
-                on_trail = s.scalar(
-                    select(TrailEventRow.after_json)
-                    .where(TrailEventRow.entity == "person_key", TrailEventRow.entity_id == key.fingerprint)
-                    .order_by(TrailEventRow.id.desc())
-                    .limit(1)
+                on_trail = next(
+                    (
+                        e.after_json
+                        for e in reversed(history.events)
+                        if e.entity == "person_key" and e.entity_id == key.fingerprint
+                    ),
+                    None,
                 )
                 if on_trail is None or json.loads(on_trail).get("public_key") != key.public_key:
                     failures.append(
@@ -275,7 +299,7 @@ def verify_engagement(
                 if problem:
                     failures.append(f"The signature of report version {rv.version} does not validate: {problem}")
         # 6. Current rows against their last recorded state.
-        _rows_against_trail(uow, eng, failures)
+        _rows_against_trail(uow, eng, history, failures)
         checked.append("results, exceptions, conclusions, opinion and sign-offs against the audit trail")
         ref = eng.ref
     return Verification(ref, not failures, tuple(failures), tuple(checked))
