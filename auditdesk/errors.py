@@ -45,3 +45,29 @@ class FileFormatError(AuditDeskError):
 
 class CancelledError(AuditDeskError):
     """The user cancelled a long operation; nothing was stored."""
+
+
+class ConflictError(AuditDeskError):
+    """Someone else saved the record after it was loaded; nothing was written.
+
+    ``theirs`` is the record as it is stored now (a frozen dataclass, or None when
+    it was removed), ``mine`` what the caller wanted to save when it said so, and
+    ``version`` the version of ``theirs``, to save over it on purpose.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        theirs: object,
+        mine: object = None,
+        version: str = "",
+        changed_by: str = "",
+        changed_at: str = "",
+    ) -> None:
+        super().__init__(message)
+        self.theirs = theirs
+        self.mine = mine
+        self.version = version
+        self.changed_by = changed_by
+        self.changed_at = changed_at

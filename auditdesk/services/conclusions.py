@@ -45,6 +45,7 @@ from auditdesk.conclusions import (
     result_wording,
 )
 from auditdesk.errors import NotFoundError, ValidationError
+from auditdesk.services import versioning
 from auditdesk.services._common import categories_of, control_row, engagement_row, parse_enum, require_text
 from auditdesk.storage.schema import (
     AttributeRow,
@@ -566,12 +567,22 @@ def set_control_conclusion(
     conclusion: ControlConclusion | str,
     *,
     rationale: str = "",
+    expected_version: str | None = None,
 ) -> ControlStatus:
-    """Record the auditor's conclusion; a rationale is required when it differs from the computed one."""
+    """Record the auditor's conclusion; a rationale is required when it differs from the computed one.
+
+    ``expected_version`` is the version of the recorded conclusion the editor loaded
+    (``versioning.record_version(..., "control_conclusion", ref)``); a conclusion
+    recorded by someone else since is refused with ``ConflictError``.
+    """
     with uow:
+        versioning.hold(uow, expected_version)
         eng = engagement_row(uow, engagement)
         trail.ensure_writable(uow, eng.id, "control.conclusion")
         ctrl = control_row(uow, eng.id, control)
+        _check_control_decision(
+            uow, expected_version, eng.id, ctrl, {"conclusion": str(conclusion), "rationale": rationale}
+        )
         if eng.type == "type1":
             raise ValidationError(
                 "A Type 1 control is concluded by its walkthrough; record the walkthrough's conclusion instead."
@@ -625,12 +636,32 @@ def set_control_conclusion(
     return after_status
 
 
-def clear_control_conclusion(uow: SqlUnitOfWork, engagement: str | int, control: str | int) -> ControlStatus:
+def _check_control_decision(
+    uow: SqlUnitOfWork, expected_version: str | None, eng_id: int, ctrl: ControlRow, mine: object
+) -> None:
+    versioning.check(
+        uow,
+        expected_version,
+        versioning.recorded_control_conclusion(uow, ctrl.id),
+        what=f"The conclusion on control {ctrl.ref}",
+        entity="control",
+        entity_id=ctrl.id,
+        engagement_id=eng_id,
+        mine=mine,
+        actions=("control.conclusion",),
+    )
+
+
+def clear_control_conclusion(
+    uow: SqlUnitOfWork, engagement: str | int, control: str | int, *, expected_version: str | None = None
+) -> ControlStatus:
     """Go back to the computed conclusion."""
     with uow:
+        versioning.hold(uow, expected_version)
         eng = engagement_row(uow, engagement)
         trail.ensure_writable(uow, eng.id, "control.conclusion")
         ctrl = control_row(uow, eng.id, control)
+        _check_control_decision(uow, expected_version, eng.id, ctrl, None)
         row = uow.session.get(ControlConclusionRow, ctrl.id)
         if row is not None:
             before = {"conclusion": row.conclusion, "rationale": row.rationale}
@@ -658,6 +689,7 @@ def set_criterion_conclusion(
     conclusion: CriterionConclusion | str | None,
     *,
     rationale: str = "",
+    expected_version: str | None = None,
 ) -> CriterionStatus:
     """Override a criterion's conclusion with a rationale (None goes back to the computed one).
 
@@ -665,9 +697,20 @@ def set_criterion_conclusion(
     the report carries; "not relevant" needs the reason the description states.
     """
     with uow:
+        versioning.hold(uow, expected_version)
         eng = engagement_row(uow, engagement)
         trail.ensure_writable(uow, eng.id, "criterion.conclusion")
         cid = _in_scope(eng, criterion)
+        versioning.check(
+            uow,
+            expected_version,
+            versioning.recorded_criterion_conclusion(uow, eng.id, cid),
+            what=f"The conclusion on criterion {cid}",
+            entity="criterion",
+            entity_id=cid,
+            engagement_id=eng.id,
+            mine=None if conclusion is None else {"conclusion": str(conclusion), "rationale": rationale},
+        )
         row = uow.session.get(CriterionConclusionRow, (eng.id, cid))
         before = None if row is None else {"conclusion": row.conclusion, "rationale": row.rationale}
         if conclusion is None:
@@ -865,12 +908,28 @@ def list_compensations(
         )
 
 
-def evaluate_exception(uow: SqlUnitOfWork, engagement: str | int, exception_id: int, *, evaluation: str) -> None:
-    """Record the auditor's evaluation of an exception: its nature, cause and effect on the control."""
+def evaluate_exception(
+    uow: SqlUnitOfWork,
+    engagement: str | int,
+    exception_id: int,
+    *,
+    evaluation: str,
+    expected_version: str | None = None,
+) -> None:
+    """Record the auditor's evaluation of an exception: its nature, cause and effect on the control.
+
+    ``expected_version`` is the version of the exception record the editor loaded.
+    """
     with uow:
+        versioning.hold(uow, expected_version)
         eng = engagement_row(uow, engagement)
         trail.ensure_writable(uow, eng.id, "exception.evaluate")
         exc = _exception_row(uow, eng, exception_id)
+        if expected_version is not None:
+            from auditdesk.services import testing
+
+            current = testing.exception_record(uow, eng.id, exc.id)
+            testing.check_exception(uow, expected_version, current, eng.id, mine={"evaluation": evaluation})
         text = require_text(evaluation, "evaluation of the exception")
         before = {"evaluation": exc.evaluation}
         exc.evaluation = text

@@ -24,6 +24,7 @@ from auditdesk.domain import (
     TestPlan,
 )
 from auditdesk.errors import DuplicateError, EvidenceHeldError, ValidationError
+from auditdesk.services import versioning
 from auditdesk.services._common import (
     categories_of,
     check_criteria,
@@ -349,12 +350,25 @@ def _restore_row(uow: SqlUnitOfWork, eng_id: int, snap: DeletedControl, criteria
     return row
 
 
-def update_control(uow: SqlUnitOfWork, engagement: str | int, control: str | int, data: ControlInput) -> Control:
-    """Replace a control's fields and mapping."""
+def update_control(
+    uow: SqlUnitOfWork,
+    engagement: str | int,
+    control: str | int,
+    data: ControlInput,
+    *,
+    expected_version: str | None = None,
+) -> Control:
+    """Replace a control's fields and mapping.
+
+    With ``expected_version`` (see ``services.versioning``) a control changed since
+    that version is refused with ``ConflictError``.
+    """
     with uow:
+        versioning.hold(uow, expected_version)
         eng = engagement_row(uow, engagement)
         row = control_row(uow, eng.id, control)
         before = control_record(row)
+        _check_version(uow, expected_version, before, data)
         criteria = check_criteria(eng, data.criteria)
         _apply(uow, row, data, eng.id)
         _set_criteria(row, criteria)
@@ -365,6 +379,36 @@ def update_control(uow: SqlUnitOfWork, engagement: str | int, control: str | int
     return after
 
 
+def _check_version(uow: SqlUnitOfWork, expected: str | None, current: Control, mine: object) -> None:
+    versioning.check(
+        uow,
+        expected,
+        current,
+        what=f"Control {current.ref}",
+        entity="control",
+        entity_id=current.id,
+        engagement_id=current.engagement_id,
+        mine=mine,
+        actions=_EDITS,
+    )
+
+
+# Trail actions that change what a control record holds (a conclusion on it does not).
+_EDITS = (
+    "control.add",
+    "control.update",
+    "control.map",
+    "control.test_plan",
+    "control.restore",
+    "control.retire",
+    "control.unretire",
+    "control.attribute_retire",
+    "control.attribute_unretire",
+    "control.procedure_retire",
+    "control.procedure_unretire",
+)
+
+
 def _set_criteria(row: ControlRow, criteria: Iterable[str]) -> None:
     wanted = list(criteria)
     row.criteria = [c for c in row.criteria if c.criterion_id in wanted] + [
@@ -372,12 +416,21 @@ def _set_criteria(row: ControlRow, criteria: Iterable[str]) -> None:
     ]
 
 
-def map_criteria(uow: SqlUnitOfWork, engagement: str | int, control: str | int, criteria: Sequence[str]) -> Control:
+def map_criteria(
+    uow: SqlUnitOfWork,
+    engagement: str | int,
+    control: str | int,
+    criteria: Sequence[str],
+    *,
+    expected_version: str | None = None,
+) -> Control:
     """Set the criteria a control addresses (replaces the mapping)."""
     with uow:
+        versioning.hold(uow, expected_version)
         eng = engagement_row(uow, engagement)
         row = control_row(uow, eng.id, control)
         before = control_record(row)
+        _check_version(uow, expected_version, before, tuple(criteria))
         _set_criteria(row, check_criteria(eng, criteria))
         uow.session.flush()
         after = control_record(row)
@@ -537,6 +590,7 @@ def set_test_plan(
     *,
     procedures: Sequence[tuple[ProcedureType | str, str] | tuple[ProcedureType | str, str, str]],
     attributes: Sequence[str],
+    expected_version: str | None = None,
 ) -> Control:
     """Replace the control's procedures and attributes; attributes are lettered A, B, C...
 
@@ -547,6 +601,7 @@ def set_test_plan(
     if len(attributes) > len(ATTRIBUTE_LETTERS):
         raise ValidationError(f"A test plan holds at most {len(ATTRIBUTE_LETTERS)} attributes.")
     with uow:
+        versioning.hold(uow, expected_version)
         eng = engagement_row(uow, engagement)
         row = control_row(uow, eng.id, control)
         before = control_record(row)
@@ -560,6 +615,7 @@ def set_test_plan(
             Attribute(ATTRIBUTE_LETTERS[i], require_text(q, f"question of attribute {ATTRIBUTE_LETTERS[i]}"))
             for i, q in enumerate(attributes)
         ]
+        _check_version(uow, expected_version, before, TestPlan(tuple(new_procedures), tuple(new_attributes)))
         _check_kept(row, new_procedures, new_attributes, _results_by_letter(uow, row.id))
         procedure_rows = list(row.procedures)
         for extra in procedure_rows[len(new_procedures) :]:
@@ -591,12 +647,20 @@ def set_test_plan(
 
 
 def retire_attribute(
-    uow: SqlUnitOfWork, engagement: str | int, control: str | int, letter: str, *, retired: bool = True
+    uow: SqlUnitOfWork,
+    engagement: str | int,
+    control: str | int,
+    letter: str,
+    *,
+    retired: bool = True,
+    expected_version: str | None = None,
 ) -> Control:
     """Retire a test attribute (its results stay with it), or bring it back with ``retired=False``."""
     with uow:
+        versioning.hold(uow, expected_version)
         eng = engagement_row(uow, engagement)
         row = control_row(uow, eng.id, control)
+        _check_version(uow, expected_version, control_record(row), {"attribute": letter, "retired": retired})
         wanted = letter.strip().upper()
         target = next((a for a in row.attributes if a.letter == wanted), None)
         if target is None:
@@ -612,12 +676,20 @@ def retire_attribute(
 
 
 def retire_procedure(
-    uow: SqlUnitOfWork, engagement: str | int, control: str | int, seq: int, *, retired: bool = True
+    uow: SqlUnitOfWork,
+    engagement: str | int,
+    control: str | int,
+    seq: int,
+    *,
+    retired: bool = True,
+    expected_version: str | None = None,
 ) -> Control:
     """Retire a test procedure (kept in the plan's history), or bring it back with ``retired=False``."""
     with uow:
+        versioning.hold(uow, expected_version)
         eng = engagement_row(uow, engagement)
         row = control_row(uow, eng.id, control)
+        _check_version(uow, expected_version, control_record(row), {"procedure": seq, "retired": retired})
         target = next((p for p in row.procedures if p.seq == seq), None)
         if target is None:
             raise ValidationError(f"Control {row.ref} has no procedure {seq}.")

@@ -18,6 +18,7 @@ from auditdesk.domain import (
     SubserviceOrg,
 )
 from auditdesk.errors import DuplicateError, NotFoundError, ValidationError
+from auditdesk.services import versioning
 from auditdesk.services._common import (
     check_criteria,
     check_ref,
@@ -49,11 +50,38 @@ def list_sections(uow: SqlUnitOfWork, engagement: str | int) -> tuple[Descriptio
         return tuple(DescriptionSection(k, t, bodies.get(k, "")) for k, t in DESCRIPTION_SECTIONS)
 
 
-def set_section(uow: SqlUnitOfWork, engagement: str | int, key: str, body: str) -> DescriptionSection:
+def stored_section(uow: SqlUnitOfWork, eng_id: int, key: str) -> DescriptionSection:
+    """One section as ``list_sections`` shows it, inside the caller's ``with uow``."""
+    if key not in DESCRIPTION_SECTION_KEYS:
+        raise ValidationError(f"'{key}' is not a DC 200 description section.")
+    body = uow.session.scalar(
+        select(DescriptionSectionRow.body).where(
+            DescriptionSectionRow.engagement_id == eng_id, DescriptionSectionRow.key == key
+        )
+    )
+    return DescriptionSection(key, _TITLES[key], body or "")
+
+
+def set_section(
+    uow: SqlUnitOfWork, engagement: str | int, key: str, body: str, *, expected_version: str | None = None
+) -> DescriptionSection:
+    """Replace a section's text; with ``expected_version``, one changed since is refused (``ConflictError``)."""
     if key not in DESCRIPTION_SECTION_KEYS:
         raise ValidationError(f"'{key}' is not a DC 200 description section.")
     with uow:
+        versioning.hold(uow, expected_version)
         eng = engagement_row(uow, engagement)
+        if expected_version is not None:
+            versioning.check(
+                uow,
+                expected_version,
+                stored_section(uow, eng.id, key),
+                what=f"The description section '{_TITLES[key]}'",
+                entity="description_section",
+                entity_id=key,
+                engagement_id=eng.id,
+                mine=DescriptionSection(key, _TITLES[key], body),
+            )
         row = uow.session.scalars(
             select(DescriptionSectionRow).where(
                 DescriptionSectionRow.engagement_id == eng.id, DescriptionSectionRow.key == key

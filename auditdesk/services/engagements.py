@@ -227,11 +227,39 @@ def update_engagement(
     as_of_date: dt.date | None = None,
     period_start: dt.date | None = None,
     period_end: dt.date | None = None,
+    expected_version: str | None = None,
 ) -> Engagement:
-    """Change the engagement's particulars; dates are checked as a whole."""
+    """Change the engagement's particulars; dates are checked as a whole.
+
+    With ``expected_version`` an engagement changed since is refused (``ConflictError``).
+    """
+    from auditdesk.services import versioning
+
     with uow:
+        versioning.hold(uow, expected_version)
         row = engagement_row(uow, engagement)
         before = engagement_record(row)
+        versioning.check(
+            uow,
+            expected_version,
+            before,
+            what=f"Engagement {row.ref}",
+            entity="engagement",
+            entity_id=row.id,
+            engagement_id=row.id,
+            mine={
+                k: v
+                for k, v in (
+                    ("client", client),
+                    ("system_name", system_name),
+                    ("categories", None if categories is None else tuple(categories)),
+                    ("as_of_date", as_of_date),
+                    ("period_start", period_start),
+                    ("period_end", period_end),
+                )
+                if v is not None
+            },
+        )
         if client is not None:
             row.client = require_text(client, "service organization name")
         if system_name is not None:

@@ -23,6 +23,7 @@ from sqlalchemy import Select, func, select
 
 from auditdesk import trail
 from auditdesk.errors import NotFoundError, ValidationError
+from auditdesk.services import versioning
 from auditdesk.services._common import control_row, engagement_row, parse_enum, require_text
 from auditdesk.services.testing import keep_blob, read_evidence_file, sample_row
 from auditdesk.storage.schema import (
@@ -707,22 +708,43 @@ def update_requests(
     assignee: str | None = None,
     due_date: dt.date | None | Keep = KEEP,
     description: str | None = None,
+    expected_versions: Sequence[str | None] | None = None,
 ) -> tuple[ClientRequest, ...]:
     """Change the status, assignee, due date or wording of one or more requests in one transaction.
 
-    ``due_date=None`` clears the due date; leaving it out keeps it.
+    ``due_date=None`` clears the due date; leaving it out keeps it. ``expected_versions``
+    (one per ref, None to skip one) refuses the whole change with ``ConflictError``
+    when a request changed since it was loaded (see ``services.versioning``).
     """
+    if expected_versions is not None and len(expected_versions) != len(refs):
+        raise ValueError("expected_versions needs one entry per request")
     new_status = None if status is None else parse_enum(RequestStatus, status, "request status")
     text = None if description is None else require_text(description, "request")
     if not isinstance(due_date, Keep):
         _check_due(due_date)
     with uow:
+        versioning.hold(uow, expected_versions)
         eng = engagement_row(uow, engagement)
         trail.ensure_writable(uow, eng.id, "request.update")
         changed: list[ClientRequest] = []
-        for ref in refs:
+        for n, ref in enumerate(refs):
             row = _request_row(uow, eng.id, ref)
             before = _record_of(uow, row)
+            if expected_versions is not None:
+                versioning.check(
+                    uow,
+                    expected_versions[n],
+                    before,
+                    what=f"Request {row.ref}",
+                    entity="client_request",
+                    entity_id=row.ref,
+                    engagement_id=eng.id,
+                    mine={
+                        k: v
+                        for k, v in (("status", status), ("assignee", assignee), ("description", description))
+                        if v is not None
+                    },
+                )
             if new_status is not None:
                 row.status = new_status.value
             if assignee is not None:
@@ -754,10 +776,18 @@ def update_request(
     assignee: str | None = None,
     due_date: dt.date | None | Keep = KEEP,
     description: str | None = None,
+    expected_version: str | None = None,
 ) -> ClientRequest:
     """Change one request (see :func:`update_requests`)."""
     return update_requests(
-        uow, engagement, [ref], status=status, assignee=assignee, due_date=due_date, description=description
+        uow,
+        engagement,
+        [ref],
+        status=status,
+        assignee=assignee,
+        due_date=due_date,
+        description=description,
+        expected_versions=None if expected_version is None else [expected_version],
     )[0]
 
 

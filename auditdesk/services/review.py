@@ -643,11 +643,32 @@ def add_note(uow: SqlUnitOfWork, engagement: str | int, item: str, text: str) ->
     return after
 
 
-def respond_note(uow: SqlUnitOfWork, engagement: str | int, note_id: int, response: str) -> ReviewNote:
+def note_record(uow: SqlUnitOfWork, eng: EngagementRow, note_id: int) -> ReviewNote:
+    """One review note as stored, inside the caller's ``with uow``."""
+    return _note(_note_row(uow, eng, note_id))
+
+
+def respond_note(
+    uow: SqlUnitOfWork, engagement: str | int, note_id: int, response: str, *, expected_version: str | None = None
+) -> ReviewNote:
+    """Answer a note; with ``expected_version``, a note changed since is refused (``ConflictError``)."""
+    from auditdesk.services import versioning
+
     with uow:
+        versioning.hold(uow, expected_version)
         eng = engagement_row(uow, engagement)
         trail.ensure_writable(uow, eng.id, "note.respond")
         row = _note_row(uow, eng, note_id)
+        versioning.check(
+            uow,
+            expected_version,
+            _note(row),
+            what=f"Review note {row.id}",
+            entity="review_note",
+            entity_id=row.id,
+            engagement_id=eng.id,
+            mine={"response": response},
+        )
         if row.status == "cleared":
             raise ValidationError(f"Review note {note_id} is cleared; add a new note instead.")
         before = _note(row)

@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from auditdesk import trail
 from auditdesk.errors import FileFormatError, NotFoundError, StoreError, ValidationError
+from auditdesk.services import versioning
 from auditdesk.services._common import control_row, engagement_row, parse_enum, require_text
 from auditdesk.storage.schema import (
     AttributeRow,
@@ -230,14 +231,25 @@ class ResultInput:
 
 
 def record_results(
-    uow: SqlUnitOfWork, engagement: str | int, sample_id: int, results: Sequence[ResultInput]
+    uow: SqlUnitOfWork,
+    engagement: str | int,
+    sample_id: int,
+    results: Sequence[ResultInput],
+    *,
+    expected_versions: Sequence[str | None] | None = None,
 ) -> tuple[Result, ...]:
     """Record several results in one transaction (a row of the grid, or a paste).
 
     A deviation opens an exception for that item and attribute; changing it
     back removes an exception nobody has written on yet, else marks it cleared.
+    ``expected_versions`` (one per result, None to skip one; ``versioning.ABSENT``
+    for a cell that was empty) refuses the whole save with ``ConflictError`` when
+    a cell was recorded by someone else since it was loaded.
     """
+    if expected_versions is not None and len(expected_versions) != len(results):
+        raise ValueError("expected_versions needs one entry per result")
     with uow:
+        versioning.hold(uow, expected_versions)
         eng = engagement_row(uow, engagement)
         sample = sample_row(uow, eng.id, sample_id)
         control = uow.session.get(ControlRow, sample.control_id)
@@ -279,6 +291,17 @@ def record_results(
                 )
             ).first()
             before = None if row is None else _result(row)
+            if expected_versions is not None:
+                versioning.check(
+                    uow,
+                    expected_versions[len(saved)],
+                    before,
+                    what=f"The result of item {item.item_key}, attribute {letter}",
+                    entity="test_result",
+                    entity_id="" if row is None else row.id,
+                    engagement_id=eng.id,
+                    mine=item,
+                )
             if row is None:
                 row = TestResultRow(sample_id=sample.id, item_key=item.item_key, attribute=letter)
                 uow.session.add(row)
@@ -306,9 +329,39 @@ def record_result(
     *,
     note: str = "",
     tickmark: str = "",
+    expected_version: str | None = None,
 ) -> Result:
-    """Record one item x attribute result."""
-    return record_results(uow, engagement, sample_id, [ResultInput(item_key, attribute, outcome, tickmark, note)])[0]
+    """Record one item x attribute result (``expected_version``: see ``record_results``)."""
+    return record_results(
+        uow,
+        engagement,
+        sample_id,
+        [ResultInput(item_key, attribute, outcome, tickmark, note)],
+        expected_versions=None if expected_version is None else [expected_version],
+    )[0]
+
+
+def stored_result(uow: SqlUnitOfWork, eng_id: int, sample_id: int, item_key: str, attribute: str) -> Result | None:
+    """One result cell as stored (None when nothing is recorded), inside the caller's ``with uow``."""
+    sample_row(uow, eng_id, sample_id)
+    row = uow.session.scalars(
+        select(TestResultRow).where(
+            TestResultRow.sample_id == sample_id,
+            TestResultRow.item_key == item_key,
+            TestResultRow.attribute == attribute.strip().upper(),
+        )
+    ).first()
+    return None if row is None else _result(row)
+
+
+def exception_record(uow: SqlUnitOfWork, eng_id: int, exception_id: int) -> ExceptionRecord:
+    """One exception as ``list_exceptions`` shows it, inside the caller's ``with uow``."""
+    row = uow.session.get(ExceptionRow, exception_id) if 0 < exception_id < 2**63 else None
+    if row is None or row.engagement_id != eng_id:
+        raise NotFoundError(f"There is no exception {exception_id} in this engagement.")
+    ctrl = uow.session.get(ControlRow, row.control_id)
+    assert ctrl is not None
+    return _exception(row, ctrl.ref, uow)
 
 
 def _sync_exception(
@@ -453,9 +506,14 @@ def update_exception(
     compensating_control: str | None = None,
     compensating_note: str | None = None,
     evaluation: str | None = None,
+    expected_version: str | None = None,
 ) -> ExceptionRecord:
-    """Document an exception: what happened, why, management's response, compensation, evaluation."""
+    """Document an exception: what happened, why, management's response, compensation, evaluation.
+
+    With ``expected_version`` an exception changed since is refused (``ConflictError``).
+    """
     with uow:
+        versioning.hold(uow, expected_version)
         eng = engagement_row(uow, engagement)
         row = uow.session.get(ExceptionRow, exception_id)
         if row is None or row.engagement_id != eng.id:
@@ -463,6 +521,15 @@ def update_exception(
         ctrl = uow.session.get(ControlRow, row.control_id)
         assert ctrl is not None
         before = _exception(row, ctrl.ref, uow)
+        wanted = {
+            "description": description,
+            "root_cause": root_cause,
+            "management_response": management_response,
+            "compensating_control": compensating_control,
+            "compensating_note": compensating_note,
+            "evaluation": evaluation,
+        }
+        check_exception(uow, expected_version, before, eng.id, mine={k: v for k, v in wanted.items() if v is not None})
         if description is not None:
             row.description = require_text(description, "exception description")
         if root_cause is not None:
@@ -492,6 +559,22 @@ def update_exception(
         trail.record(uow, "exception.update", "exception", row.id, engagement_id=eng.id, before=before, after=after)
         uow.commit()
     return after
+
+
+def check_exception(
+    uow: SqlUnitOfWork, expected_version: str | None, current: ExceptionRecord, eng_id: int, *, mine: object
+) -> None:
+    """``ConflictError`` when the exception changed since ``expected_version`` (see ``services.versioning``)."""
+    versioning.check(
+        uow,
+        expected_version,
+        current,
+        what=f"Exception {current.id} of control {current.control_ref}",
+        entity="exception",
+        entity_id=current.id,
+        engagement_id=eng_id,
+        mine=mine,
+    )
 
 
 # ---- evidence -------------------------------------------------------------
