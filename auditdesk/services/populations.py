@@ -7,6 +7,7 @@ import hashlib
 import json
 from collections.abc import Generator, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, Protocol
 
 from sqlalchemy import Connection, delete, func, insert, or_, select, update
@@ -141,11 +142,20 @@ class Population:
     control_ref: str | None
     #: rows of the file left out of the sampling frame, each with its reason
     excluded: int = 0
+    #: the sum of their amounts ("0" when none or no amount column)
+    excluded_amount: str = "0"
 
     @property
     def frame_rows(self) -> int:
         """The rows selection draws from: the file's rows less the excluded ones."""
         return self.rows - self.excluded
+
+    @property
+    def frame_total_amount(self) -> str:
+        """The book value of the sampling frame (PPS draws from it); "" without an amount column."""
+        if not self.total_amount:
+            return ""
+        return str(Decimal(self.total_amount) - Decimal(self.excluded_amount))
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,7 +223,7 @@ class PopulationIssuesError(ValidationError):
         self.report = report
 
 
-def _record(row: PopulationRow, control_ref: str | None, excluded: int = 0) -> Population:
+def _record(row: PopulationRow, control_ref: str | None, excluded: int = 0, excluded_amount: str = "0") -> Population:
     issues = tuple(IssueRecord(**i) for i in json.loads(row.issues_json))
     return Population(
         id=row.id,
@@ -239,6 +249,7 @@ def _record(row: PopulationRow, control_ref: str | None, excluded: int = 0) -> P
         imported_by=row.imported_by,
         control_ref=control_ref,
         excluded=excluded,
+        excluded_amount=excluded_amount,
     )
 
 
@@ -438,7 +449,7 @@ def iter_import_population(
             [{"kind": i.kind, "line": i.line, "column": i.column, "message": i.message} for i in report.issues]
         )
         row.issue_count = report.issue_count
-        record = _record(row, None, len(excluded))
+        record = _record(row, None, *_excluded_counts(uow, [row.id]).get(row.id, (0, "0")))
         after: dict[str, object] = {**_summary(record), "issue_counts": report.issue_counts}
         if excluded:
             after["exclusions"] = _exclusions_summary(excluded)
@@ -679,18 +690,33 @@ def list_populations(uow: SqlUnitOfWork, engagement: str | int) -> tuple[Populat
         ).all()
         refs = _control_refs(uow, [r.control_id for r in rows if r.control_id])
         excluded = _excluded_counts(uow, [r.id for r in rows])
-        return tuple(_record(r, refs.get(r.control_id) if r.control_id else None, excluded.get(r.id, 0)) for r in rows)
+        return tuple(
+            _record(r, refs.get(r.control_id) if r.control_id else None, *excluded.get(r.id, (0, "0"))) for r in rows
+        )
 
 
-def _excluded_counts(uow: SqlUnitOfWork, ids: Sequence[int]) -> dict[int, int]:
+def _excluded_counts(uow: SqlUnitOfWork, ids: Sequence[int]) -> dict[int, tuple[int, str]]:
+    """Population id -> (rows excluded, the sum of their amounts)."""
     if not ids:
         return {}
     rows = uow.session.execute(
-        select(PopulationExclusionRow.population_id, func.count())
+        select(PopulationExclusionRow.population_id, PopulationItemRow.amount)
+        .join(
+            PopulationItemRow,
+            (PopulationItemRow.population_id == PopulationExclusionRow.population_id)
+            & (PopulationItemRow.line == PopulationExclusionRow.line),
+        )
         .where(PopulationExclusionRow.population_id.in_(ids))
-        .group_by(PopulationExclusionRow.population_id)
     )
-    return {pid: int(n) for pid, n in rows}
+    found: dict[int, tuple[int, Decimal]] = {}
+    for pid, amount in rows:
+        n, total = found.get(pid, (0, Decimal(0)))
+        try:
+            value = Decimal(amount) if amount else Decimal(0)
+        except ArithmeticError:
+            value = Decimal(0)
+        found[pid] = (n + 1, total + (value if value.is_finite() else Decimal(0)))
+    return {pid: (n, str(total)) for pid, (n, total) in found.items()}
 
 
 def _control_refs(uow: SqlUnitOfWork, ids: Sequence[int]) -> dict[int, str]:
@@ -713,8 +739,8 @@ def get_population(uow: SqlUnitOfWork, engagement: str | int, population_id: int
         eng = engagement_row(uow, engagement)
         row = population_row(uow, eng.id, population_id)
         refs = _control_refs(uow, [row.control_id] if row.control_id else [])
-        excluded = _excluded_counts(uow, [row.id]).get(row.id, 0)
-        return _record(row, refs.get(row.control_id) if row.control_id else None, excluded)
+        excluded = _excluded_counts(uow, [row.id]).get(row.id, (0, "0"))
+        return _record(row, refs.get(row.control_id) if row.control_id else None, *excluded)
 
 
 def _exclusions(uow: SqlUnitOfWork, population_id: int) -> tuple[PopulationExclusion, ...]:

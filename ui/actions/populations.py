@@ -7,7 +7,7 @@ crosses a thread.
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Generator, Mapping
 from pathlib import Path
 
 from auditdesk import services
@@ -46,13 +46,17 @@ def import_population_job(
     name: str,
     accept_issues: bool,
     batch_size: int = 20000,
+    exclude: Mapping[int, str] | None = None,
 ) -> Generator[Progress, None, services.Population]:
-    """Import in one transaction; closing the generator (Cancel) stores nothing."""
+    """Import in one transaction; closing the generator (Cancel) stores nothing.
+
+    ``exclude`` maps file lines to the reason each row is left out of the sampling frame.
+    """
     ref = ctx.engagement_ref
     start, end = services.import_period(ctx.store.reader(), ref)
     reader = PopulationReader(path, mapping, period_start=start, period_end=end, batch_size=batch_size)
     population: services.Population = yield from services.iter_import_population(
-        ctx.store.uow(ctx.actor), ref, reader, name=name, accept_issues=accept_issues
+        ctx.store.uow(ctx.actor), ref, reader, name=name, accept_issues=accept_issues, exclude=exclude
     )
     return population
 

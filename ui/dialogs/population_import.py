@@ -15,9 +15,12 @@ from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
     QFormLayout,
+    QGroupBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QListWidget,
+    QListWidgetItem,
     QProgressBar,
     QPushButton,
     QSplitter,
@@ -59,6 +62,11 @@ DATE_FORMATS = (
 )
 IMPORT = "Import"
 IMPORT_ANYWAY = "Import anyway, issues recorded"
+#: The Finish button once flagged rows are ticked to be left out of the sampling frame.
+IMPORT_EXCLUDING = "Import, ticked rows left out"
+#: Flagged lines that are not rows of the population, so cannot be left out of it.
+NOT_ROWS = frozenset({"blank_row"})
+LINE_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
 def _error_label() -> QLabel:
@@ -354,6 +362,30 @@ class ValidationPage(QWizardPage):
         self.issue_detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.accept_box = QCheckBox("Import anyway, with these issues recorded with the population")
         self.accept_box.toggled.connect(self._accept_toggled)
+        # AU-C 530: rows that do not belong to the population tested are left out of the
+        # sampling frame with a reason, recorded with each row; the file's digest is unchanged.
+        self.exclude_group = QGroupBox("Leave flagged rows out of the sampling frame")
+        self.flagged_list = QListWidget()
+        self.flagged_list.setObjectName("flaggedRows")
+        self.flagged_list.setMaximumHeight(130)
+        self.flagged_list.itemChanged.connect(self._ticks_changed)
+        self.tick_outside_button = QPushButton("Tick the rows dated outside the period")
+        self.tick_outside_button.clicked.connect(self.tick_outside_period)
+        self.exclude_reason = QLineEdit()
+        self.exclude_reason.setMaxLength(500)
+        self.exclude_reason.setPlaceholderText("Why the ticked rows are not part of the population tested")
+        self.exclude_reason.textChanged.connect(self._ticks_changed)
+        self.exclude_hint = QLabel()
+        self.exclude_hint.setObjectName("hintLabel")
+        self.exclude_hint.setWordWrap(True)
+        exclude_layout = QVBoxLayout(self.exclude_group)
+        exclude_layout.addWidget(self.flagged_list)
+        reason_row = QHBoxLayout()
+        reason_row.addWidget(QLabel("Reason"))
+        reason_row.addWidget(self.exclude_reason, 1)
+        reason_row.addWidget(self.tick_outside_button)
+        exclude_layout.addLayout(reason_row)
+        exclude_layout.addWidget(self.exclude_hint)
         self.truncated = QLabel()
         self.truncated.setObjectName("hintLabel")
         tables = QSplitter(Qt.Orientation.Horizontal)
@@ -369,6 +401,7 @@ class ValidationPage(QWizardPage):
         layout.addWidget(tables, 1)
         layout.addWidget(self.issue_detail)
         layout.addWidget(self.truncated)
+        layout.addWidget(self.exclude_group)
         layout.addWidget(self.accept_box)
 
     def initializePage(self) -> None:
@@ -376,6 +409,9 @@ class ValidationPage(QWizardPage):
         self.report = None
         self.accept_box.setChecked(False)
         self.accept_box.hide()
+        self.flagged_list.clear()
+        self.exclude_reason.clear()
+        self.exclude_group.hide()
         self.tables.hide()
         self.issue_detail.setText("")
         self.truncated.hide()
@@ -424,6 +460,7 @@ class ValidationPage(QWizardPage):
                                 "or import anyway with the issues recorded.")
             self.tables.show()
             self.accept_box.show()
+            self._list_flagged(report)
             if report.truncated:
                 self.truncated.setText(f"The first {len(report.issues):,} problems are listed; all "
                                        f"{report.issue_count:,} are counted and recorded.")
@@ -447,20 +484,79 @@ class ValidationPage(QWizardPage):
         self._update_button()
         self.completeChanged.emit()
 
+    def _list_flagged(self, report: ValidationReport) -> None:
+        """One checkable entry per flagged row (file line), with what is wrong with it."""
+        problems: dict[int, list[str]] = {}
+        kinds: dict[int, set[str]] = {}
+        for issue in report.issues:
+            if issue.line is None or issue.kind in NOT_ROWS:
+                continue
+            problems.setdefault(issue.line, []).append(issue.message)
+            kinds.setdefault(issue.line, set()).add(issue.kind)
+        self.flagged_list.blockSignals(True)
+        self.flagged_list.clear()
+        for line in sorted(problems):
+            item = QListWidgetItem(f"Line {line}: {' '.join(problems[line])}")
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(Qt.CheckState.Unchecked)
+            item.setData(LINE_ROLE, line)
+            item.setData(LINE_ROLE + 1, "outside_period" in kinds[line])
+            self.flagged_list.addItem(item)
+        self.flagged_list.blockSignals(False)
+        self.tick_outside_button.setEnabled(any("outside_period" in k for k in kinds.values()))
+        self.exclude_group.setVisible(bool(problems))
+        self._ticks_changed()
+
+    def tick_outside_period(self) -> None:
+        for i in range(self.flagged_list.count()):
+            item = self.flagged_list.item(i)
+            if item.data(LINE_ROLE + 1):
+                item.setCheckState(Qt.CheckState.Checked)
+
+    def ticked_lines(self) -> list[int]:
+        return [
+            int(item.data(LINE_ROLE))
+            for item in (self.flagged_list.item(i) for i in range(self.flagged_list.count()))
+            if item.checkState() == Qt.CheckState.Checked
+        ]
+
+    @property
+    def exclusions(self) -> dict[int, str]:
+        """Line -> reason for the ticked rows, once a reason is given."""
+        reason = self.exclude_reason.text().strip()
+        return dict.fromkeys(self.ticked_lines(), reason) if reason else {}
+
+    def _ticks_changed(self, *_args: object) -> None:
+        ticked = len(self.ticked_lines())
+        if not ticked:
+            self.exclude_hint.setText("Tick the rows that do not belong to the population tested, and say why; "
+                                      "they stay in the file and its digest, and are listed in the sample workpaper.")
+        elif not self.exclude_reason.text().strip():
+            self.exclude_hint.setText(f"{ticked} row(s) ticked: give the reason to leave them out.")
+        else:
+            self.exclude_hint.setText(f"{ticked} row(s) will be left out of the sampling frame, with this reason; "
+                                      "the file's issues are recorded with the population.")
+        self._update_button()
+        self.completeChanged.emit()
+
     def _update_button(self) -> None:
         wizard = self.wizard()
         if wizard is not None:
             issues = self.report is not None and self.report.issue_count > 0
-            wizard.setButtonText(QWizard.WizardButton.FinishButton, IMPORT_ANYWAY if issues else IMPORT)
+            text = IMPORT_EXCLUDING if self.exclusions else IMPORT_ANYWAY if issues else IMPORT
+            wizard.setButtonText(QWizard.WizardButton.FinishButton, text)
 
     @property
     def accept_issues(self) -> bool:
-        return self.report is not None and self.report.issue_count > 0 and self.accept_box.isChecked()
+        issues = self.report is not None and self.report.issue_count > 0
+        return issues and (self.accept_box.isChecked() or bool(self.exclusions))
 
     def isComplete(self) -> bool:
         if self.report is None:
             return False
-        return self.report.issue_count == 0 or self.accept_box.isChecked()
+        if self.ticked_lines() and not self.exclusions:
+            return False  # ticked rows need their reason
+        return self.report.issue_count == 0 or self.accept_box.isChecked() or bool(self.exclusions)
 
 
 # ---- the wizard --------------------------------------------------------------
@@ -499,6 +595,7 @@ class PopulationImportWizard(QWizard):
         mapping = self.mapping_page.mapping()
         name = self.file_page.name_edit.text().strip()
         accept_issues = self.validation_page.accept_issues
+        exclude = self.validation_page.exclusions
         batch_size = self.batch_size
         ctx = self.ctx
         self.setEnabled(False)
@@ -507,7 +604,8 @@ class PopulationImportWizard(QWizard):
             self,
             f"Importing {name}",
             lambda: population_actions.import_population_job(
-                ctx=ctx, path=path, mapping=mapping, name=name, accept_issues=accept_issues, batch_size=batch_size),
+                ctx=ctx, path=path, mapping=mapping, name=name, accept_issues=accept_issues, batch_size=batch_size,
+                exclude=exclude),
             on_success=self._imported,
             on_cancel=self._import_cancelled,
         )

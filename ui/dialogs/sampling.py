@@ -102,7 +102,8 @@ class SamplingDialog(QDialog):
             self.control_combo.addItem(f"{c.ref} — {c.description[:70]}", c.ref)
         self.population_combo = QComboBox()
         for p in self.populations:
-            self.population_combo.addItem(f"{p.name} ({p.rows:,} items)", p.id)
+            self.population_combo.addItem(
+                f"{p.name} ({p.frame_rows:,} items" + (f", {p.excluded:,} left out)" if p.excluded else ")"), p.id)
         self.frequency_label = QLabel()
         self.frequency_label.setObjectName("hintLabel")
         # Design comes first (a control not suitably designed is not sampled), and a population
@@ -115,14 +116,21 @@ class SamplingDialog(QDialog):
         self.population_warning.setObjectName("warningLabel")
         self.population_warning.setWordWrap(True)
         self.population_warning.hide()
+        # AU-C 530: items dated outside the period in the frame are said before anything is drawn.
+        self.period_warning = QLabel()
+        self.period_warning.setObjectName("warningLabel")
+        self.period_warning.setWordWrap(True)
+        self.period_warning.hide()
         self._refusals: dict[str, str | None] = {}
         self._warnings: dict[int, str | None] = {}
+        self._period_warnings: dict[int, str | None] = {}
         what = QFormLayout()
         what.addRow("Control", self.control_combo)
         what.addRow("Population", self.population_combo)
         what.addRow("", self.frequency_label)
         what.addRow("", self.refusal_label)
         what.addRow("", self.population_warning)
+        what.addRow("", self.period_warning)
 
         # The size.
         self.statistical = QRadioButton("Statistical attribute sample")
@@ -292,7 +300,7 @@ class SamplingDialog(QDialog):
         statistical = self.statistical.isChecked()
         pps = self.method() == "pps"
         seed_text = self.seed_edit.text().strip()
-        book = Decimal(population.total_amount or "0")
+        book = Decimal(population.frame_total_amount or "0")
 
         def share_of_book(spin: QDoubleSpinBox) -> str:
             # The services take MUS tolerable and expected misstatement as shares of the book value.
@@ -328,7 +336,7 @@ class SamplingDialog(QDialog):
                 spin.setSuffix("")
                 spin.setDecimals(2)
                 spin.setRange(0.0, 1e15)
-                total = float(population.total_amount or 0) if population is not None else 0.0
+                total = float(population.frame_total_amount or 0) if population is not None else 0.0
                 spin.setValue(round(total * (0.05 if words == "Tolerable" else 0.0), 2))
                 label.setText(f"{words} misstatement (amount)")
             elif not money and not spin.suffix():
@@ -340,8 +348,10 @@ class SamplingDialog(QDialog):
         control = self.control()
         if control is not None and population is not None:
             self.frequency_label.setText(
-                f"{control.frequency.value.capitalize()} control · population of {population.rows:,} items"
-                + (f" · book value {population.total_amount}" if population.total_amount else ""))
+                f"{control.frequency.value.capitalize()} control · population of {population.frame_rows:,} items"
+                + (f" ({population.rows:,} in the file, {population.excluded:,} left out with a reason)"
+                   if population.excluded else "")
+                + (f" · book value {population.frame_total_amount}" if population.total_amount else ""))
 
     def update_plan(self) -> None:
         """Work the size out again from the current parameters (pure and quick)."""
@@ -358,7 +368,7 @@ class SamplingDialog(QDialog):
         pps = request.method == "pps"
         try:
             self.plan = services.plan_size(
-                population_size=population.rows,
+                population_size=population.frame_rows,
                 frequency=control.frequency.value,
                 confidence=request.confidence,
                 tolerable=request.tolerable,
@@ -367,7 +377,7 @@ class SamplingDialog(QDialog):
                 else request.size_method,
                 size=request.size,
                 risk=request.risk,
-                book_value=population.total_amount or None if pps else None,  # request rates are shares
+                book_value=population.frame_total_amount or None if pps else None,  # request rates are shares
             )
         except EXPECTED_ERRORS as exc:
             self.plan_error = str(exc)
@@ -408,6 +418,16 @@ class SamplingDialog(QDialog):
         warning = self.population_warning_text(population.id) if population is not None else None
         self.population_warning.setText(warning or "")
         self.population_warning.setVisible(bool(warning))
+        outside = self.period_warning_text(population.id) if population is not None else None
+        self.period_warning.setText(outside or "")
+        self.period_warning.setVisible(bool(outside))
+
+    def period_warning_text(self, population_id: int) -> str | None:
+        """Items of the frame dated outside the engagement's period (count and an example), or None."""
+        if population_id not in self._period_warnings:
+            self._period_warnings[population_id] = services.outside_period_warning(
+                self.ctx.store.reader(), self.ctx.engagement_ref, population_id)
+        return self._period_warnings[population_id]
 
     # ---- selecting -----------------------------------------------------------
 
