@@ -10,6 +10,7 @@ def load_commands() -> None:
         fieldwork,
         method,
         planning,
+        portable_cmds,
         report_cmds,
         review_cmds,
         sampling_cmds,

@@ -744,7 +744,9 @@ def open_portable(path: str | os.PathLike[str]) -> Iterator[Store]:
 
 def _reason(exc: AuditDeskError, copy: Path) -> str:
     text = str(exc).replace(str(copy), "the file")
-    return text[:1].lower() + text[1:]
+    for tail in ("; the file was left unchanged.", " and was left unchanged", "; restore it from a backup."):
+        text = text.replace(tail, "")
+    return text[:1].lower() + text[1:].rstrip(".") + "."
 
 
 def _file_anchor(uow: SqlUnitOfWork, name: str) -> tuple[EngagementRow, dict[str, Any]]:
