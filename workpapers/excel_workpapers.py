@@ -11,7 +11,9 @@ Each export is a workbook with a cover sheet and one table sheet per workpaper
 - ``exceptions``: the exception log with management's responses (their words,
   unaudited), named compensating controls and the auditor's evaluation;
 - ``samples``: the sample selection workpaper: each sample's receipt (seed,
-  algorithm, population digest), enough to re-perform it, and its items;
+  algorithm, population digest), enough to re-perform it, its sampling frame
+  (the file's rows less those excluded, each exclusion with its reason, who and
+  when: AU-C 530), and its items;
 - ``workbook``: all of the above, and the request list, in one file.
 
 The writer takes the frozen records of :mod:`auditdesk.services.workpaper_data`
@@ -313,6 +315,20 @@ SAMPLE_COLUMNS = (
     ColumnSpec("Selected at", 20),
     ColumnSpec("Re-perform", 34),
     ColumnSpec("Status", 10),
+    ColumnSpec("File rows", 10, "integer"),
+    ColumnSpec("Excluded rows", 10, "integer"),
+    ColumnSpec("Sampling frame", 40, "wrap"),
+    ColumnSpec("Frame digest (SHA-256)", 68),
+)
+
+EXCLUSION_COLUMNS = (
+    ColumnSpec("Sample", 8, "integer"),
+    ColumnSpec("Population", 24, "wrap"),
+    ColumnSpec("Line", 8, "integer"),
+    ColumnSpec("Key", 18),
+    ColumnSpec("Reason", 48, "wrap"),
+    ColumnSpec("Excluded by", 9),
+    ColumnSpec("Excluded at", 20),
 )
 
 SAMPLE_ITEM_COLUMNS = (
@@ -337,6 +353,9 @@ def _sample_rows(data: EngagementWorkpapers) -> Iterable[Sequence[object]]:
         s = entry.sample
         receipt = s.receipt
         population = populations.get(s.population_id)
+        frame = receipt.get("frame") if isinstance(receipt.get("frame"), dict) else None
+        file_rows = frame.get("file_rows") if frame else receipt.get("population_size")
+        excluded = len(frame.get("excluded_lines", [])) if frame else 0
         yield (
             s.id,
             s.control_ref,
@@ -352,7 +371,8 @@ def _sample_rows(data: EngagementWorkpapers) -> Iterable[Sequence[object]]:
             _text(receipt.get("algorithm")),
             _text(receipt.get("algorithm_version")),
             _text(receipt.get("stream")),
-            _text(receipt.get("population_digest")),
+            # The digest of the whole file, as recorded at import (the frame's is further right).
+            _text(frame.get("file_digest") if frame else receipt.get("population_digest")),
             receipt.get("population_size"),
             _text(receipt.get("population_first_date")),
             _text(receipt.get("population_last_date")),
@@ -360,7 +380,41 @@ def _sample_rows(data: EngagementWorkpapers) -> Iterable[Sequence[object]]:
             s.selected_at,
             f"auditdesk reperform {data.engagement.ref} {s.id}",
             "retired" if s.retired else "live",
+            file_rows,
+            excluded,
+            _frame_text(file_rows, excluded, receipt.get("population_size")),
+            _text(receipt.get("population_digest")),
         )
+
+
+def _frame_text(file_rows: object, excluded: int, frame_size: object) -> str:
+    """The frame stated as file rows less the excluded ones."""
+    if not isinstance(file_rows, int) or not isinstance(frame_size, int):
+        return ""
+    if not excluded:
+        return f"All {file_rows:,} rows of the file"
+    return f"{file_rows:,} file rows - {excluded:,} excluded = {frame_size:,} in the frame"
+
+
+def _exclusion_rows(data: EngagementWorkpapers) -> Iterable[Sequence[object]]:
+    """Each sample's frame exclusions, as its receipt records them (line, key, reason, who, when)."""
+    for entry in data.samples:
+        s = entry.sample
+        frame = s.receipt.get("frame")
+        if not isinstance(frame, dict):
+            continue
+        lines = set(frame.get("excluded_lines", []))
+        for e in data.exclusions.get(s.population_id, ()):
+            if e.line in lines:
+                yield (s.id, s.population_name, e.line, e.key, e.reason, e.excluded_by, e.excluded_at)
+
+
+def _exclusion_count(data: EngagementWorkpapers) -> int:
+    return sum(
+        len(entry.sample.receipt["frame"].get("excluded_lines", []))
+        for entry in data.samples
+        if isinstance(entry.sample.receipt.get("frame"), dict)
+    )
 
 
 def _sample_item_rows(data: EngagementWorkpapers) -> Iterable[Sequence[object]]:
@@ -410,6 +464,7 @@ def workpaper_tables(
     samples = (
         Table("Samples", SAMPLE_COLUMNS, lambda: _sample_rows(data), len(data.samples)),
         Table("Sample items", SAMPLE_ITEM_COLUMNS, lambda: _sample_item_rows(data), items),
+        Table("Frame exclusions", EXCLUSION_COLUMNS, lambda: _exclusion_rows(data), _exclusion_count(data)),
     )
     if kind == "matrix":
         return matrix

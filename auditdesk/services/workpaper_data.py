@@ -7,7 +7,7 @@ read this bundle of frozen records and hand it over.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from auditdesk.domain import Control, Coverage, Engagement
 from auditdesk.services.conclusions import CompensationRecord, EngagementConclusions, engagement_conclusions
@@ -15,7 +15,7 @@ from auditdesk.services.conclusions import list_compensations as _compensations
 from auditdesk.services.controls import coverage as _coverage
 from auditdesk.services.controls import list_controls
 from auditdesk.services.engagements import get_engagement, get_firm
-from auditdesk.services.populations import Population, list_populations
+from auditdesk.services.populations import Population, PopulationExclusion, list_exclusions, list_populations
 from auditdesk.services.samples import Sample, list_samples
 from auditdesk.services.testing import ExceptionRecord, Result, Tickmark, list_exceptions, list_results, list_tickmarks
 from auditdesk.services.walkthroughs import DesignStatus, design_status
@@ -45,6 +45,8 @@ class EngagementWorkpapers:
     populations: tuple[Population, ...]
     samples: tuple[SampleResults, ...]
     tickmarks: tuple[Tickmark, ...]
+    #: population id -> the rows left out of its sampling frame, with reason, who and when
+    exclusions: Mapping[int, tuple[PopulationExclusion, ...]] = field(default_factory=dict)
 
     @property
     def live_controls(self) -> tuple[Control, ...]:
@@ -57,6 +59,7 @@ def engagement_workpapers(uow: SqlUnitOfWork, engagement: str | int) -> Engageme
         eng = get_engagement(uow, engagement)
         firm = get_firm(uow)
         samples = list_samples(uow, eng.ref)
+        populations = list_populations(uow, eng.ref)
         return EngagementWorkpapers(
             engagement=eng,
             firm=firm.name if firm is not None else "",
@@ -66,7 +69,8 @@ def engagement_workpapers(uow: SqlUnitOfWork, engagement: str | int) -> Engageme
             conclusions=engagement_conclusions(uow, eng.ref),
             exceptions=list_exceptions(uow, eng.ref),
             compensations=_compensations(uow, eng.ref),
-            populations=list_populations(uow, eng.ref),
+            populations=populations,
             samples=tuple(SampleResults(s, list_results(uow, eng.ref, s.id)) for s in samples),
             tickmarks=list_tickmarks(uow),
+            exclusions={p.id: list_exclusions(uow, eng.ref, p.id) for p in populations if p.excluded},
         )

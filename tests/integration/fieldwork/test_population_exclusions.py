@@ -6,13 +6,16 @@ import datetime as dt
 import json
 from pathlib import Path
 
+import openpyxl
 import pytest
 
 from auditdesk import services
 from auditdesk.errors import ValidationError
 from auditdesk.services.populations import PopulationIssuesError
+from auditdesk.services.workpaper_data import engagement_workpapers
 from auditdesk.storage.uow import Store
 from tests.integration.conftest import file_source, raw_sql, run_cli
+from workpapers.excel_workpapers import export_workpapers
 from workpapers.population_file import ColumnMapping
 
 MAPPING = ColumnMapping(key="key", date="date", amount="amount")
@@ -189,3 +192,29 @@ def test_cli_exclude_options_and_json(store: Store, store_target: str, engagemen
     assert listed["Changes"]["digest"] == out["digest"]
     reasons = {e.line: e.reason for e in services.list_exclusions(store.reader(), engagement, out["population"])}
     assert reasons == {2: "Before the period", 5: "Test change"}
+
+
+@pytest.mark.parametrize("kind", ["samples", "workbook"])
+def test_sample_workpaper_lists_the_exclusions_and_the_frame(
+    store: Store, engagement: str, control: str, tmp_path: Path, kind: str
+) -> None:
+    pop = _import(store, engagement, _csv(tmp_path / "c.csv"), exclude_flagged="Before the period")
+    sample = services.select_sample(
+        store.uow("PR"), engagement, control, population_id=pop.id, method="random", size=10, seed=9
+    )
+    data = engagement_workpapers(store.reader(), engagement)
+    path = tmp_path / f"{kind}.xlsx"
+    export_workpapers(path, data, kind, exported_at=dt.datetime(2026, 1, 5, tzinfo=dt.UTC), exported_by="PR")
+    book = openpyxl.load_workbook(path)
+    rows = list(book["Samples"].iter_rows(values_only=True))
+    record = dict(zip(rows[0], rows[1], strict=True))
+    assert record["Population digest (SHA-256)"] == pop.digest  # the whole file's
+    assert record["Frame digest (SHA-256)"] == sample.receipt["population_digest"]
+    assert (record["File rows"], record["Excluded rows"], record["Population size"]) == (61, 1, 60)
+    assert record["Sampling frame"] == "61 file rows - 1 excluded = 60 in the frame"
+    excluded = list(book["Frame exclusions"].iter_rows(values_only=True))
+    header = excluded[0]
+    assert header == ("Sample", "Population", "Line", "Key", "Reason", "Excluded by", "Excluded at")
+    (row,) = excluded[1:]
+    assert row[:6] == (sample.id, "Changes", 2, EARLY, "Before the period", "PR")
+    assert row[6]
