@@ -390,9 +390,35 @@ def create_store_engine(location: StoreLocation) -> Engine:
         _install_sqlite_hooks(engine)
         return engine
     try:
+        if url.get_backend_name() == "postgresql":
+            engine = create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": CONNECT_TIMEOUT_S})
+            _install_postgresql_hooks(engine)
+            return engine
         return create_engine(location.url, pool_pre_ping=True)
     except (sa_exc.ArgumentError, ModuleNotFoundError) as exc:
         raise StoreError(f"Cannot use the database URL {location.label}: {hide_password(str(exc))}.") from exc
+
+
+# Writers on a PostgreSQL store take this transaction-scoped advisory lock first,
+# as SQLite writers take the write lock with BEGIN IMMEDIATE: one writer at a time,
+# so a read-modify-write in a unit of work sees the last committed state and the
+# audit trail grows as one chain. Readers never take it.
+WRITE_LOCK_KEY = 0x415544495444  # "AUDITD"
+CONNECT_TIMEOUT_S = 10
+
+
+def _install_postgresql_hooks(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        with dbapi_conn.cursor() as cursor:
+            # Waiting for another writer gives up as SQLite's busy timeout does.
+            cursor.execute(f"SET lock_timeout = {BUSY_TIMEOUT_MS}")
+        dbapi_conn.commit()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        if conn.get_execution_options().get("sqlite_begin", "IMMEDIATE") != "DEFERRED":
+            conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")
 
 
 @contextlib.contextmanager

@@ -40,7 +40,12 @@ class Store:
         self.engine = engine
         self._read_only = read_only
         self._check = check
-        self._reader_engine = engine.execution_options(sqlite_begin="DEFERRED")
+        # Readers never take the write lock; on PostgreSQL they read one snapshot
+        # per unit of work, as a SQLite read transaction does.
+        reader_options: dict[str, Any] = {"sqlite_begin": "DEFERRED"}
+        if engine.dialect.name == "postgresql":
+            reader_options["isolation_level"] = "REPEATABLE READ"
+        self._reader_engine = engine.execution_options(**reader_options)
 
     @classmethod
     def open(cls, target: str | os.PathLike[str], *, upgrade: bool = True) -> Store:

@@ -1,9 +1,8 @@
-"""The migrations build exactly the schema the code declares (no drift)."""
+"""The migrations build exactly the schema the code declares (no drift), on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
@@ -11,8 +10,9 @@ from auditdesk.storage.schema import Base
 from auditdesk.storage.uow import Store
 
 
-def test_a_new_store_has_every_table_and_column_of_the_schema(tmp_path: Path) -> None:
-    store = Store.open(tmp_path / "s.sqlite")
+@pytest.mark.both_backends
+def test_a_new_store_has_every_table_and_column_of_the_schema(store_target: str) -> None:
+    store = Store.open(store_target)
     try:
         with store.engine.connect() as conn:
             context = MigrationContext.configure(conn, opts={"compare_type": True})
