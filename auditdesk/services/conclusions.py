@@ -59,6 +59,7 @@ from auditdesk.storage.schema import (
     MatterRow,
     OpinionRow,
     PersonRow,
+    PopulationExclusionRow,
     PopulationRow,
     SampleItemRow,
     SampleRow,
@@ -231,6 +232,14 @@ def _tallies(uow: SqlUnitOfWork, eng: EngagementRow, controls: _Controls) -> dic
     population_sizes: dict[int, int] = dict(
         session.execute(select(PopulationRow.id, PopulationRow.rows).where(PopulationRow.engagement_id == eng.id)).all()
     )
+    # The sampling frame is the file less the rows excluded with a reason (AU-C 530).
+    for pop_id, excluded in session.execute(
+        select(PopulationExclusionRow.population_id, func.count())
+        .join(PopulationRow, PopulationRow.id == PopulationExclusionRow.population_id)
+        .where(PopulationRow.engagement_id == eng.id)
+        .group_by(PopulationExclusionRow.population_id)
+    ).all():
+        population_sizes[pop_id] = population_sizes.get(pop_id, 0) - int(excluded)
     # Items with a not-applicable result that no replacement has been drawn for yet,
     # and the misstatements recorded on PPS items (for the Stringer bound).
     na_items: dict[int, set[str]] = defaultdict(set)

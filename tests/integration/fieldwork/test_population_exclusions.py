@@ -218,3 +218,17 @@ def test_sample_workpaper_lists_the_exclusions_and_the_frame(
     (row,) = excluded[1:]
     assert row[:6] == (sample.id, "Changes", 2, EARLY, "Before the period", "PR")
     assert row[6]
+
+
+def test_every_frame_item_tested_is_the_whole_population(
+    store: Store, engagement: str, control: str, tmp_path: Path
+) -> None:
+    pop = _import(store, engagement, _csv(tmp_path / "c.csv"), exclude_flagged="Before the period")
+    sample = services.select_sample(
+        store.uow("PR"), engagement, control, population_id=pop.id, method="random", size=60, seed=1
+    )
+    assert sample.test_all
+    status = next(c for c in services.engagement_conclusions(store.reader(), engagement).controls if c.ref == control)
+    (tally,) = status.samples
+    assert tally.population_size == 60
+    assert tally.whole_population
