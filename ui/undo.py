@@ -20,6 +20,7 @@ from auditdesk import services
 from auditdesk.domain import Control, Cuec, Role, SubserviceOrg, TeamMember, TestPlan
 from auditdesk.errors import AuditDeskError
 from auditdesk.services import ControlInput
+from auditdesk.services.versioning import version_of
 from ui import feedback
 from ui.actions import controls as control_actions
 from ui.actions import description as description_actions
@@ -163,58 +164,81 @@ class RetireStepCommand(ServiceCommand):
 
 
 class EditControlCommand(ServiceCommand):
-    """Fields and mapping together (``update_control`` replaces both)."""
+    """Fields and mapping together (``update_control`` replaces both).
 
-    def __init__(self, ctx: AppContext, before: Control, after: ControlInput, text: str = "") -> None:
+    With ``expected_version`` every run names the version it replaces: the first
+    the one the editor loaded, undo and redo the one this command left, so none
+    of them overwrites someone else's save (``ConflictError``).
+    """
+
+    def __init__(self, ctx: AppContext, before: Control, after: ControlInput, text: str = "",
+                 *, expected_version: str | None = None) -> None:
         super().__init__(ctx, text or f"Edit control {before.ref}")
         self.before = control_actions.input_of(before)
         self.after = after
+        self.version = expected_version
 
     def apply(self) -> None:
-        control = control_actions.update_control(ctx=self.ctx, ref=self.before.ref, data=self.after)
+        control = control_actions.update_control(ctx=self.ctx, ref=self.before.ref, data=self.after,
+                                                 expected_version=self.version)
+        self.version = _version(self.version, control)
         self.ctx.announce_control(self.before.ref, control)
 
     def revert(self) -> None:
-        control = control_actions.update_control(ctx=self.ctx, ref=self.after.ref.strip(), data=self.before)
+        control = control_actions.update_control(ctx=self.ctx, ref=self.after.ref.strip(), data=self.before,
+                                                 expected_version=self.version)
+        self.version = _version(self.version, control)
         self.ctx.announce_control(self.after.ref.strip(), control)
 
 
+def _version(previous: str | None, record: object) -> str | None:
+    """The version to name next time: none when the command was made without one."""
+    return None if previous is None else version_of(record)
+
+
 class MapCriteriaCommand(ServiceCommand):
-    def __init__(self, ctx: AppContext, ref: str, before: tuple[str, ...], after: tuple[str, ...]) -> None:
+    def __init__(self, ctx: AppContext, ref: str, before: tuple[str, ...], after: tuple[str, ...],
+                 *, expected_version: str | None = None) -> None:
         super().__init__(ctx, f"Map {ref} to criteria")
         self.ref = ref
         self.before = before
         self.after = after
+        self.version = expected_version
+
+    def _map(self, criteria: tuple[str, ...]) -> None:
+        control = control_actions.map_criteria(ctx=self.ctx, ref=self.ref, criteria=criteria,
+                                               expected_version=self.version)
+        self.version = _version(self.version, control)
+        self.ctx.announce_control(self.ref, control)
 
     def apply(self) -> None:
-        self.ctx.announce_control(
-            self.ref, control_actions.map_criteria(ctx=self.ctx, ref=self.ref, criteria=self.after)
-        )
+        self._map(self.after)
 
     def revert(self) -> None:
-        self.ctx.announce_control(
-            self.ref, control_actions.map_criteria(ctx=self.ctx, ref=self.ref, criteria=self.before)
-        )
+        self._map(self.before)
 
 
 class TestPlanCommand(ServiceCommand):
     __test__ = False  # a pytest-collected name by accident ("Test..."), not a test
 
-    def __init__(self, ctx: AppContext, ref: str, before: TestPlan, after: TestPlan) -> None:
+    def __init__(self, ctx: AppContext, ref: str, before: TestPlan, after: TestPlan,
+                 *, expected_version: str | None = None) -> None:
         super().__init__(ctx, f"Edit the test plan of {ref}")
         self.ref = ref
         self.before = before
         self.after = after
+        self.version = expected_version
+
+    def _set(self, plan: TestPlan) -> None:
+        control = control_actions.set_test_plan(ctx=self.ctx, ref=self.ref, plan=plan, expected_version=self.version)
+        self.version = _version(self.version, control)
+        self.ctx.announce_control(self.ref, control)
 
     def apply(self) -> None:
-        self.ctx.announce_control(
-            self.ref, control_actions.set_test_plan(ctx=self.ctx, ref=self.ref, plan=self.after)
-        )
+        self._set(self.after)
 
     def revert(self) -> None:
-        self.ctx.announce_control(
-            self.ref, control_actions.set_test_plan(ctx=self.ctx, ref=self.ref, plan=self.before)
-        )
+        self._set(self.before)
 
 
 # ---- system description ---------------------------------------------------

@@ -20,8 +20,9 @@ def add_control(*, ctx: AppContext, data: ControlInput) -> Control:
     return services.add_control(ctx.store.uow(ctx.actor), ctx.engagement_ref, data)
 
 
-def update_control(*, ctx: AppContext, ref: str, data: ControlInput) -> Control:
-    return services.update_control(ctx.store.uow(ctx.actor), ctx.engagement_ref, ref, data)
+def update_control(*, ctx: AppContext, ref: str, data: ControlInput, expected_version: str | None = None) -> Control:
+    return services.update_control(
+        ctx.store.uow(ctx.actor), ctx.engagement_ref, ref, data, expected_version=expected_version)
 
 
 def delete_control(*, ctx: AppContext, ref: str) -> control_services.DeletedControl:
@@ -54,15 +55,17 @@ def retire_procedure(*, ctx: AppContext, ref: str, seq: int, retired: bool) -> C
     return control_services.retire_procedure(ctx.store.uow(ctx.actor), ctx.engagement_ref, ref, seq, retired=retired)
 
 
-def map_criteria(*, ctx: AppContext, ref: str, criteria: Sequence[str]) -> Control:
-    return services.map_criteria(ctx.store.uow(ctx.actor), ctx.engagement_ref, ref, list(criteria))
+def map_criteria(*, ctx: AppContext, ref: str, criteria: Sequence[str], expected_version: str | None = None) -> Control:
+    return services.map_criteria(
+        ctx.store.uow(ctx.actor), ctx.engagement_ref, ref, list(criteria), expected_version=expected_version)
 
 
-def set_test_plan(*, ctx: AppContext, ref: str, plan: TestPlan) -> Control:
+def set_test_plan(*, ctx: AppContext, ref: str, plan: TestPlan, expected_version: str | None = None) -> Control:
     return services.set_test_plan(
         ctx.store.uow(ctx.actor),
         ctx.engagement_ref,
         ref,
         procedures=[(p.type, p.description, p.expected_evidence) for p in plan.procedures],
         attributes=[a.question for a in plan.attributes],
+        expected_version=expected_version,
     )

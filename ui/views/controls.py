@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from dataclasses import replace
 
 import shiboken6
@@ -25,9 +25,11 @@ from auditdesk import services
 from auditdesk.domain import Control
 from auditdesk.progress import Progress
 from auditdesk.services.dashboard import control_count
+from auditdesk.services.versioning import version_of
 from ui import feedback
 from ui.actions import controls as control_actions
 from ui.context import AppContext, Topic
+from ui.dialogs.conflict import push_versioned
 from ui.models.columns import RECORD_ROLE
 from ui.models.controls import ControlTableModel, plan_status, retired_note
 from ui.qt_compat import emit
@@ -351,25 +353,67 @@ class ControlsView(WorkspaceView):
         data = self.details.to_input()
         before = self.details.control
         if before is None:
-            command: AddControlCommand | EditControlCommand = AddControlCommand(self.ctx, data)
-        else:
-            before = self._latest(before)
+            if push_done(self.ctx, AddControlCommand(self.ctx, data), SCREEN):
+                self.select(data.ref)
+            return
+        loaded = before
+
+        def make(version: str | None, base: object) -> EditControlCommand:
             # update_control replaces the mapping too: keep the one stored now.
-            data = replace(data, criteria=before.criteria)
-            command = EditControlCommand(self.ctx, before, data)
-        if push_done(self.ctx, command, SCREEN):
+            stored = base if isinstance(base, Control) else self._latest(loaded)
+            return EditControlCommand(self.ctx, stored, replace(data, criteria=stored.criteria),
+                                      expected_version=version)
+
+        if self._push_versioned(make, loaded, data, self.details):
             self.select(data.ref)
 
     def save_mapping(self) -> None:
         control = self.mapping.control
-        if control is not None:
-            push_done(self.ctx, MapCriteriaCommand(self.ctx, control.ref, control.criteria, self.mapping.selected()),
-                      SCREEN)
+        if control is None:
+            return
+        wanted = self.mapping.selected()
+
+        def make(version: str | None, base: object) -> MapCriteriaCommand:
+            stored = base if isinstance(base, Control) else control
+            return MapCriteriaCommand(self.ctx, control.ref, stored.criteria, wanted, expected_version=version)
+
+        self._push_versioned(make, control, replace(control, criteria=wanted), self.mapping)
 
     def save_plan(self) -> None:
         control = self.plan.control
-        if control is not None:
-            push_done(self.ctx, TestPlanCommand(self.ctx, control.ref, control.test_plan, self.plan.draft()), SCREEN)
+        if control is None:
+            return
+        draft = self.plan.draft()
+
+        def make(version: str | None, base: object) -> TestPlanCommand:
+            stored = base if isinstance(base, Control) else control
+            return TestPlanCommand(self.ctx, control.ref, stored.test_plan, draft, expected_version=version)
+
+        self._push_versioned(make, control, replace(control, test_plan=draft), self.plan)
+
+    def _push_versioned(self, make: Callable[[str | None, object], ServiceCommand], loaded: Control, mine: object,
+                        editor: ControlDetailsForm | CriteriaMappingEditor | TestPlanEditor) -> bool:
+        """Save naming the version the editor loaded; a newer save by someone else opens the conflict dialog."""
+
+        def take_theirs(theirs: object) -> None:
+            if not isinstance(theirs, Control):  # removed meanwhile: read the list again
+                self.stale = True
+                self.refresh_if_needed()
+                return
+            self.model.upsert(theirs)
+            editor.set_control(theirs)  # this editor's draft is discarded, as chosen
+            for other in (self.details, self.mapping, self.plan):
+                if other is not editor:
+                    other.adopt(theirs)  # other editors keep their unsaved drafts
+            self._update_buttons(theirs)
+            emit(self.detail_changed, self.current_detail())
+
+        return push_versioned(self.ctx, make, version_of(loaded), mine=mine, on_theirs=take_theirs,
+                              screen=SCREEN, parent=self)
+
+    def has_unsaved_edits(self) -> bool:
+        """Drafts in the editors that a reload would throw away."""
+        return self.details.dirty or self.mapping.dirty or self.plan.dirty
 
     def retire_step(self, kind: str, key: object, retire: bool) -> None:
         control = self.plan.control
