@@ -107,6 +107,11 @@ class MainWindow(QMainWindow):
         ctx.actor_changed.connect(lambda _a: self._update_status())
         self.resize(fitted_size(self.screen().availableGeometry().size()))
         self._update_status()
+        # Other people's saves to the open engagement refresh the screens (ui.watcher).
+        from ui.watcher import EngagementWatcher
+
+        self.watcher = EngagementWatcher(ctx, lambda: self.views.values(), self.current_view, parent=self)
+        self.watcher.start()
 
     # ---- layout ----------------------------------------------------------
 
