@@ -128,6 +128,7 @@ class ConflictDialog(QDialog):
         self.take_button.clicked.connect(lambda: self._choose(Choice.THEIRS))
         self.cancel_button.clicked.connect(lambda: self._choose(Choice.CANCEL))
         layout = QVBoxLayout(self)
+        self.message = message
         layout.addWidget(message)
         layout.addWidget(self.table, 1)
         layout.addWidget(hint)
