@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from auditdesk import config, services
+from auditdesk import services
 from auditdesk.commands.registry import CommandFailed, Context, command
 from auditdesk.demo import build_demo
 from auditdesk.domain import Engagement, EngagementType
@@ -130,6 +130,6 @@ def _db_args(parser: argparse.ArgumentParser) -> None:
 def db(ctx: Context) -> None:
     from auditdesk.storage import migrate
 
-    store = services.open_store(ctx.args.db or config.default_store_target(), upgrade=ctx.args.action == "upgrade")
+    store = services.open_store(ctx.store_target, upgrade=ctx.args.action == "upgrade")
     store.close()
     ctx.emit({"schema": migrate.HEAD, "store": store.label}, f"{store.label} is at schema {migrate.HEAD}.")

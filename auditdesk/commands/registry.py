@@ -35,11 +35,18 @@ class Context:
         return bool(self.args.json)
 
     @property
+    def store_target(self) -> str:
+        """--db, else AUDITDESK_DB, else the settings' store; a server URL gets its password (see config)."""
+        from auditdesk import config
+
+        return config.store_target(self.args.db, ask=_ask_password)
+
+    @property
     def store(self) -> Store:
         if self._store is None:
-            from auditdesk import config, services
+            from auditdesk import services
 
-            self._store = services.open_store(config.store_target(self.args.db, ask=_ask_password))
+            self._store = services.open_store(self.store_target)
             if self._store.notice:  # e.g. read-only: the command goes on, the user is told once
                 self.err.write(self._store.notice + "\n")
         return self._store

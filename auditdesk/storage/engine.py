@@ -614,10 +614,57 @@ def _open_server(location: StoreLocation, *, upgrade: bool) -> Engine:
             if not upgrade:
                 raise StoreVersionError(f"The store {location.label} needs an upgrade; run 'auditdesk db upgrade'.")
             migrate.upgrade(engine)
-    except sa_exc.OperationalError as exc:
+    except DATABASE_ERRORS as exc:
         engine.dispose()
-        raise StoreError(f"Cannot open the store {location.label}: {hide_password(str(exc.orig))}.") from exc
+        raise describe_server_error(exc, location) from exc
     except BaseException:
         engine.dispose()
         raise
     return engine
+
+
+def describe_server_error(exc: BaseException, location: StoreLocation) -> StoreError:
+    """One sentence for a database server that cannot be used: unreachable, login refused, no database."""
+    orig = getattr(exc, "orig", None) or exc
+    text = hide_password(" ".join(str(orig).split()))
+    first = hide_password(" ".join((str(orig).strip().splitlines() or [""])[0].split()))
+    detail = first.rsplit("failed: ", 1)[-1].removeprefix("FATAL: ").strip() or type(orig).__name__
+    lowered = text.lower()
+    url = make_url(location.url)
+    user = url.username or "this user"
+    start = f"Cannot open the store {location.label}: "
+    if "database" in lowered and "does not exist" in lowered:
+        name = url.database or ""
+        return StoreError(
+            f"{start}the server has no database {name}; create it (createdb {name}), "
+            "then run 'auditdesk db upgrade'."
+        )
+    if "role" in lowered and "does not exist" in lowered:
+        return StoreError(f"{start}the server has no user {user}; ask its administrator to create the role.")
+    if "no password supplied" in lowered:
+        return StoreError(
+            f"{start}the server asks {user} for a password; save it in Settings (it goes to the system keyring), "
+            "type it when asked, or put it in ~/.pgpass."
+        )
+    if "authentication failed" in lowered:
+        return StoreError(f"{start}the server refused the login of {user} (authentication failed); check the password.")
+    for clue, reason in (
+        ("resolve host", "the host name is not known"),
+        ("refused", "the connection was refused"),
+        ("timeout", "it did not answer in time"),
+        ("timed out", "it did not answer in time"),
+        ("no route", "there is no route to it"),
+        ("could not connect", "no connection could be made"),
+        ("server closed the connection", "it closed the connection"),
+    ):
+        if clue in lowered:
+            return StoreError(
+                f"{start}the database server cannot be reached ({reason}); "
+                "check the address and that the server is running."
+            )
+    if "permission denied" in lowered:
+        return StoreError(
+            f"{start}{user} may not change the store's tables ({detail}); "
+            "run 'auditdesk db upgrade' as the database's owner."
+        )
+    return StoreError(f"{start}{detail}.")
