@@ -31,9 +31,7 @@ def _import_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", metavar="FILE", help="an engagement file written by export-engagement")
 
 
-@command("import-engagement", "bring the engagement of a portable file into this store (all or nothing)")(
-    _import_args
-)
+@command("import-engagement", "bring the engagement of a portable file into this store (all or nothing)")(_import_args)
 def import_engagement(ctx: Context) -> None:
     from auditdesk.services.portable import import_engagement as do_import
 

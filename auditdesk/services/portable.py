@@ -368,11 +368,20 @@ def _check_segment(segment: Any, anchor: dict[str, Any], eng_id: int, eng_uid: s
     return None
 
 
+def _content(value: object) -> bytes:
+    """A blob's bytes; a blob turned into text by an SQL edit still compares (and fails) by its bytes."""
+    if isinstance(value, str):
+        return value.encode("utf-8")
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value)
+    return b""
+
+
 def _load_segment(uow: SqlUnitOfWork, sha: str) -> tuple[Any, str | None]:
     blob = uow.session.get(EvidenceBlobRow, sha)
     if blob is None:
         return None, "it is missing from the store"
-    content = bytes(blob.content)
+    content = _content(blob.content)
     if sha256_hex(content) != sha:
         return None, "it does not match its SHA-256"
     try:
@@ -519,8 +528,8 @@ def _copy_people(source: SqlUnitOfWork, target: SqlUnitOfWork, eng_id: int, wher
             clash = t.scalar(select(PersonRow).where(PersonRow.initials == person.initials))
             if clash is not None:
                 raise ValidationError(
-                    f"{where} already has a person with the initials {person.initials} ({clash.name}) who is not "
-                    f"{person.name} of this engagement, so nothing was imported; import it into a new store."
+                    f"{where} already has another person with the initials {person.initials} ({clash.name}), "
+                    "so nothing was imported; import the file into a new store."
                 )
             same = PersonRow(uid=person.uid, name=person.name, initials=person.initials, role=person.role)
             t.add(same)
@@ -572,7 +581,7 @@ def _copy_blobs(source: SqlUnitOfWork, target: SqlUnitOfWork, shas: list[str], n
         blob = source.session.get(EvidenceBlobRow, sha)
         if blob is None:
             raise ValidationError(f"{names.get(sha, 'A file')} is missing from the engagement file.")
-        content = bytes(blob.content)
+        content = _content(blob.content)
         if sha256_hex(content) != sha:
             raise ValidationError(
                 f"{names.get(sha, 'A file')} in the engagement file does not match its SHA-256 (it was changed), "
