@@ -173,6 +173,16 @@ class MainWindow(QMainWindow):
         for action in (self.new_action, self.list_action, self.open_store_action):
             file_menu.addAction(action)
         file_menu.addSeparator()
+        self.export_engagement_action = self._action("E&xport engagement…", self.export_engagement)
+        self.export_engagement_action.setStatusTip(
+            "Write the open engagement, its evidence and its audit trail to one file another store can import"
+        )
+        self.export_engagement_action.setEnabled(False)
+        self.import_engagement_action = self._action("I&mport engagement…", self.import_engagement)
+        self.import_engagement_action.setStatusTip("Bring an engagement file into this store; it is checked first")
+        file_menu.addAction(self.export_engagement_action)
+        file_menu.addAction(self.import_engagement_action)
+        file_menu.addSeparator()
         file_menu.addAction(self.settings_action)
         file_menu.addSeparator()
         file_menu.addAction(quit_action)
@@ -241,6 +251,12 @@ class MainWindow(QMainWindow):
         self.demo_action.setStatusTip("Look around a complete engagement of a fictitious client, kept in a store "
                                       "of its own")
         help_menu.addAction(self.verify_trail_action)
+        self.verify_file_action = self._action("Verify the engagement's &file…", self.verify_file)
+        self.verify_file_action.setStatusTip(
+            "Check the open engagement: trail, sign-offs, evidence, samples, reports and rows against the trail"
+        )
+        self.verify_file_action.setEnabled(False)
+        help_menu.addAction(self.verify_file_action)
         help_menu.addAction(self.demo_action)
         help_menu.addSeparator()
         about = self._action("&About AuditDesk", self.about)
@@ -283,6 +299,8 @@ class MainWindow(QMainWindow):
     def _update_engagement_labels(self) -> None:
         e = self.ctx.engagement
         self.roll_forward_action.setEnabled(e is not None)
+        self.export_engagement_action.setEnabled(e is not None)
+        self.verify_file_action.setEnabled(e is not None)
         self.detail_panel.set_engagement(e)
         if e is None:
             self.nav_client.setText("No engagement open")
@@ -561,6 +579,65 @@ class MainWindow(QMainWindow):
         store = self.ctx.store
         self.trail_task = run_with_progress(self, "Verifying the audit trail", lambda: verify_trail_job(store=store),
                                             on_success=show, cancellable=False)
+
+    def export_engagement(self) -> None:
+        """File > Export engagement: the open engagement to a portable file, on the worker."""
+        from ui.actions.portable import ask_export_path, export_job, export_text
+        from ui.workers import run_with_progress
+
+        if self.ctx.engagement is None:
+            return
+        ref = self.ctx.engagement.ref
+        path = ask_export_path(self, ref)
+        if path is None:
+            return
+        store, actor = self.ctx.store, self.ctx.actor
+        self.portable_task = run_with_progress(
+            self, f"Exporting {ref}", lambda: export_job(store=store, actor=actor, ref=ref, path=path),
+            on_success=lambda result: feedback.show_info(self, export_text(result), title="Export engagement"),
+            cancellable=False,
+        )
+
+    def import_engagement(self, path: object = None) -> None:
+        """File > Import engagement: a portable file into this store, checked first, on the worker."""
+        from pathlib import Path
+
+        from auditdesk.services.portable import ImportResult
+        from ui.actions.portable import ask_import_path, import_job
+        from ui.workers import run_with_progress
+
+        chosen = Path(path) if isinstance(path, str | Path) else ask_import_path(self)
+        if chosen is None:
+            return
+        store, actor = self.ctx.store, self.ctx.actor
+
+        def done(result: ImportResult) -> None:
+            self.reload_all()
+            self.open_engagement(result.engagement)
+
+        self.portable_task = run_with_progress(
+            self, "Importing an engagement", lambda: import_job(store=store, actor=actor, path=chosen),
+            on_success=done, cancellable=False,
+        )
+
+    def verify_file(self) -> None:
+        """Help > Verify the engagement's file: every check of `auditdesk verify`, on the worker, each one shown."""
+        from ui.actions.portable import show_verification, verify_file_job
+        from ui.workers import run_with_progress
+
+        if self.ctx.engagement is None:
+            return
+        ref = self.ctx.engagement.ref
+        store = self.ctx.store
+
+        def show(result: services.Verification) -> None:
+            self.last_file_check = result
+            show_verification(self, result)
+
+        self.verify_file_task = run_with_progress(
+            self, f"Verifying {ref}", lambda: verify_file_job(store=store, ref=ref), on_success=show,
+            cancellable=False,
+        )
 
     def about(self) -> None:
         from importlib.metadata import PackageNotFoundError, version
