@@ -105,6 +105,7 @@ def iter_build_demo(store: Store, actor: str | None = None) -> Iterator[Progress
         services.set_phase(uow, ref, "fieldwork")
         yield from _fieldwork(uow, ref, start, end)
         services.review.demo_review(uow, ref)  # sign-offs (one stale) and review notes
+        services.checklist.demo_checklist(uow, ref)  # acceptance, planning, most members' independence
         services.demo_report_version(uow, ref)  # a draft report (when the PDF writer is loaded)
         uow.commit()
     yield Progress(steps, steps, ref)

@@ -22,8 +22,10 @@ from auditdesk.storage.uow import SqlUnitOfWork
 
 GENESIS_HASH = "0" * 64
 HEAD_MISSING = "the record of the trail's last event is missing, so events removed from the end cannot be ruled out"
-# Actions a released engagement still accepts (moving it to archive, later sign-offs, the final report).
-ALLOWED_WHEN_LOCKED = frozenset({"engagement.phase", "report.version"})
+# Actions a released engagement still accepts: the phase (unlock and archive, each checked by its
+# service), the final report, and documents added during assembly (AT-C 105), which the assembly
+# service logs with who, when and why, and after the deadline dates and has a partner sign.
+ALLOWED_WHEN_LOCKED = frozenset({"engagement.phase", "report.version", "assembly.add"})
 
 
 def _now() -> str:

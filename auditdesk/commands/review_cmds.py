@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 from typing import Any
 
 from auditdesk import services
 from auditdesk.commands.registry import CommandFailed, Context, command
-from auditdesk.commands.typed import terminal_safe, typed_int
+from auditdesk.commands.typed import quoted, terminal_safe, typed_int
+from auditdesk.errors import ValidationError
+from auditdesk.services.checklist import COMPLETABLE, AssemblyAddition, ChecklistItem
 from auditdesk.services.review import NOTE_STATUSES, SIGNOFF_ROLES, Release, ReviewNote, SignOff
 
 
@@ -181,3 +184,154 @@ def verify(ctx: Context) -> None:
             f"Engagement {v.engagement} does not verify: {count} problem{'s' if count != 1 else ''} found.", document
         )
     ctx.emit(document, lambda: "\n".join([f"Engagement {v.engagement} verifies:", *(f"  ok: {c}" for c in v.checked)]))
+
+
+# ---- completion checklist, phase, assembly after release ---------------------------
+
+
+def _date(text: str | None, what: str) -> dt.date | None:
+    if text is None:
+        return None
+    try:
+        return dt.date.fromisoformat(text.strip())
+    except ValueError:
+        raise ValidationError(f"{what} '{quoted(text)}' is not a date; write it like 2026-07-15.") from None
+
+
+def _item_json(i: ChecklistItem) -> dict[str, Any]:
+    return {
+        "item": i.item,
+        "subject": i.subject,
+        "label": i.label,
+        "required": i.required,
+        "done": i.done,
+        "dated": i.dated.isoformat() if i.dated else None,
+        "by": i.by,
+        "signed_at": i.signed_at,
+        "detail": i.detail,
+        "missing": i.missing,
+    }
+
+
+def _item_text(i: ChecklistItem) -> str:
+    state = "done" if i.done else ("open" if i.required else "n/a")
+    tail = f"{i.dated} {i.by}" if i.done else i.missing
+    return f"[{state:<4}] {i.label:<58} {tail}"
+
+
+def _checklist_args(parser: argparse.ArgumentParser) -> None:
+    _eng(parser)
+    parser.add_argument("action", nargs="?", choices=("complete", "reopen"), help="complete or reopen an item")
+    parser.add_argument("item", nargs="?", metavar="ITEM", help=", ".join(COMPLETABLE))
+    parser.add_argument("--person", metavar="INITIALS", help="independence: the team member (default: yourself)")
+    parser.add_argument("--point", metavar="KEY", help="description review: the DC 200 point (e.g. services, cuecs)")
+    parser.add_argument("--dated", metavar="DATE", help="the date the item was completed (default: today)")
+    parser.add_argument("--note", default="", help="a note or the reference of the document")
+    parser.add_argument("--reason", help="why the item is reopened")
+
+
+@command("checklist", "the completion checklist: list it, complete an item or reopen one with a reason")(
+    _checklist_args
+)
+def checklist(ctx: Context) -> None:
+    a = ctx.args
+    if a.action is None:
+        items = services.list_checklist(ctx.store.reader(), a.engagement)
+        ctx.emit([_item_json(i) for i in items], lambda: "\n".join(_item_text(i) for i in items))
+        return
+    if not a.item:
+        raise ValidationError(f"Name the checklist item to {a.action}: one of {', '.join(COMPLETABLE)}.")
+    subject = a.person or a.point
+    uow = ctx.store.uow(ctx.actor)
+    if a.action == "complete":
+        done = services.complete_item(
+            uow, a.engagement, a.item, subject=subject, dated=_date(a.dated, "The date"), note=a.note
+        )
+        ctx.emit(_item_json(done), f"Completed: {done.label}, dated {done.dated}, signed by {done.by}.")
+        return
+    if not a.reason:
+        raise ValidationError("Give the reason for reopening the item with --reason.")
+    entry = services.reopen_item(uow, a.engagement, a.item, subject=subject, reason=a.reason)
+    ctx.emit(
+        {"item": entry.item, "subject": entry.subject, "reopened_by": entry.reopened_by, "reason": entry.reopen_reason},
+        f"Reopened {entry.item}{' ' + entry.subject if entry.subject else ''}.",
+    )
+
+
+def _phase_args(parser: argparse.ArgumentParser) -> None:
+    _eng(parser)
+    parser.add_argument("phase", metavar="PHASE", help="planning, fieldwork, review or reporting")
+
+
+@command("phase", "move the engagement to planning, fieldwork, review or reporting (release has its own command)")(
+    _phase_args
+)
+def phase(ctx: Context) -> None:
+    e = services.set_phase(ctx.store.uow(ctx.actor), ctx.args.engagement, ctx.args.phase.strip().lower())
+    ctx.emit({"engagement": e.ref, "phase": e.phase.value}, f"Engagement {e.ref} is in {e.phase.value}.")
+
+
+@command("archive", "archive a released engagement once its documentation completion deadline has passed")(_eng)
+def archive(ctx: Context) -> None:
+    done = services.archive(ctx.store.uow(ctx.actor), ctx.args.engagement)
+    ctx.emit({"engagement": ctx.args.engagement, "phase": done}, f"Engagement {ctx.args.engagement} is archived.")
+
+
+def _addition_json(x: AssemblyAddition) -> dict[str, Any]:
+    return {
+        "id": x.id,
+        "kind": x.kind,
+        "file_name": x.file_name,
+        "sha256": x.sha256,
+        "memo": x.memo,
+        "reason": x.reason,
+        "dated": x.dated.isoformat() if x.dated else None,
+        "after_archive": x.after_archive,
+        "added_by": x.added_by,
+        "added_at": x.added_at,
+        "signed": x.signed,
+    }
+
+
+def _add_assembly_args(parser: argparse.ArgumentParser) -> None:
+    _eng(parser)
+    parser.add_argument("--reason", required=True, help="why the document is added after release")
+    what = parser.add_mutually_exclusive_group(required=True)
+    what.add_argument("--file", metavar="FILE", help="a file to keep in the engagement's file")
+    what.add_argument("--memo", metavar="TEXT", help="a memo")
+    parser.add_argument("--dated", metavar="DATE", help="the date the addition documents (needed once archived)")
+
+
+@command("add-assembly", "add a file or memo to a released engagement, with the reason (logged; signed once archived)")(
+    _add_assembly_args
+)
+def add_assembly(ctx: Context) -> None:
+    from auditdesk.services.testing import read_evidence_file
+
+    a = ctx.args
+    file = read_evidence_file(a.file) if a.file else None
+    x = services.add_assembly_document(
+        ctx.store.uow(ctx.actor),
+        a.engagement,
+        reason=a.reason,
+        file=file,
+        memo=a.memo or "",
+        dated=_date(a.dated, "The date"),
+    )
+    ctx.emit(
+        _addition_json(x), f"Added {x.file_name or 'a memo'} to {x.engagement} ({'signed' if x.signed else 'logged'})."
+    )
+
+
+@command("assembly", "list the documents added to an engagement after its release")(_eng)
+def assembly(ctx: Context) -> None:
+    found = services.list_assembly(ctx.store.reader(), ctx.args.engagement)
+    ctx.emit(
+        [_addition_json(x) for x in found],
+        lambda: (
+            "\n".join(
+                f"{x.id:>4}  {x.added_at[:19]} {x.added_by:<6} {x.file_name or 'memo'}: {x.reason}" for x in found
+            )
+            or "Nothing was added after release."
+        ),
+    )

@@ -466,3 +466,32 @@ __all__ += [
     "unlock",
     "verify_engagement",
 ]
+
+# Completion checklist, phase gates, assembly after release and the archive.
+from auditdesk.services import checklist  # noqa: E402
+from auditdesk.services.checklist import (  # noqa: E402
+    AssemblyAddition,
+    ChecklistEntry,
+    ChecklistItem,
+    add_assembly_document,
+    archive,
+    complete_item,
+    list_assembly,
+    list_checklist,
+    reopen_item,
+    set_firm_policy,
+)
+
+__all__ += [
+    "AssemblyAddition",
+    "ChecklistEntry",
+    "ChecklistItem",
+    "add_assembly_document",
+    "archive",
+    "checklist",
+    "complete_item",
+    "list_assembly",
+    "list_checklist",
+    "reopen_item",
+    "set_firm_policy",
+]

@@ -282,13 +282,51 @@ _PHASE_ORDER = list(Phase)
 
 
 def set_phase(uow: SqlUnitOfWork, engagement: str | int, phase: Phase | str) -> Engagement:
-    """Move the engagement between phases; a released or archived one does not go back."""
+    """Move the engagement between planning, fieldwork, review and reporting.
+
+    Gates: release and archive have their own services (release checks everything
+    first); a released or archived engagement changes phase only through unlock;
+    moving into review or reporting needs testing complete (every live control
+    concluded, see ``checklist.testing_gaps``); staff and seniors move the phase
+    between planning and fieldwork only, a manager or partner on the team beyond.
+    """
+    from auditdesk.services import checklist
+
     with uow:
         row = engagement_row(uow, engagement)
         new = parse_enum(Phase, phase, "phase")
         old = Phase(row.phase)
-        if old.locked and _PHASE_ORDER.index(new) < _PHASE_ORDER.index(old):
-            raise ValidationError(f"Engagement {row.ref} is {old.value}; it cannot go back to {new.value}.")
+        if new is Phase.RELEASED:
+            raise ValidationError(
+                f"Engagement {row.ref} is released by a partner with 'auditdesk release {row.ref}', "
+                "which checks the opinion, sign-offs, review notes, checklist and signed report first."
+            )
+        if new is Phase.ARCHIVED:
+            raise ValidationError(
+                f"Engagement {row.ref} is archived with 'auditdesk archive {row.ref}' once its "
+                "documentation completion deadline has passed."
+            )
+        if old.locked:
+            raise ValidationError(
+                f"Engagement {row.ref} is {old.value}; it cannot go back to {new.value} "
+                f"(a partner reopens it with 'auditdesk unlock {row.ref} --reason TEXT')."
+            )
+        member = next((m for m in row.team if m.person.initials == uow.actor), None)
+        role = None if member is None else Role(member.role)
+        past_fieldwork = _PHASE_ORDER.index(Phase.FIELDWORK)
+        if max(_PHASE_ORDER.index(new), _PHASE_ORDER.index(old)) > past_fieldwork and role not in (
+            Role.MANAGER,
+            Role.PARTNER,
+        ):
+            who = f"{uow.actor} is {role.value}" if role is not None else f"{uow.actor} is not on the team"
+            raise ValidationError(f"Only a manager or partner on the team moves {row.ref} beyond fieldwork; {who}.")
+        if _PHASE_ORDER.index(new) > past_fieldwork and _PHASE_ORDER.index(new) > _PHASE_ORDER.index(old):
+            gaps = checklist.testing_gaps(uow, row)
+            if gaps:
+                shown = ", ".join(gaps[:5]) + (f" and {len(gaps) - 5} more" if len(gaps) > 5 else "")
+                raise ValidationError(
+                    f"Engagement {row.ref} moves to {new.value} when testing is complete; still open: {shown}."
+                )
         before = engagement_record(row)
         row.phase = new.value
         after = engagement_record(row)

@@ -14,10 +14,13 @@ samples, results, exceptions, walkthroughs, evidence hashes and conclusion),
 
 Release needs: the recorded opinion; current preparer and reviewer sign-offs
 on every tested control (one with a sample or a walkthrough) and a current
-partner sign-off on the opinion; no review note left open or responded. Only a
-partner on the team releases or unlocks. The report versions written after
-release are the final (non-draft) ones, so a signed final report follows the
-release rather than preceding it.
+partner sign-off on the opinion; no review note left open or responded; every
+required item of the completion checklist (services.checklist); and a signed
+report version of the file as it stands (its content digest is the current
+one: the report the partner releases). Only a partner on the team releases or
+unlocks; release is the only way into the released phase. An archived
+engagement (past its documentation completion deadline) is not unlocked: it
+accepts only dated, signed additions.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from auditdesk import trail
 from auditdesk.canonical import canonical_json, sha256_hex, to_plain
 from auditdesk.domain import Phase, Role
 from auditdesk.errors import NotFoundError, ValidationError
+from auditdesk.services import checklist
 from auditdesk.services._common import control_record, control_row, engagement_row, require_text
 from auditdesk.storage.schema import (
     ControlConclusionRow,
@@ -773,6 +777,9 @@ def release_blockers(uow: SqlUnitOfWork, engagement: str | int) -> tuple[str, ..
         open_notes = len(list_notes(uow, eng.id, open_only=True))
         if open_notes:
             blockers.append(f"{open_notes} review note{'s are' if open_notes != 1 else ' is'} not cleared")
+        blockers.extend(checklist.checklist_blockers(uow, eng))
+        if not checklist.has_signed_report(uow, eng):
+            blockers.append("no signed report of the file as it stands ('auditdesk report ENG -o FILE --sign')")
         return tuple(blockers)
 
 
@@ -788,10 +795,20 @@ def _require_partner(eng: EngagementRow, actor: str, what: str) -> None:
 
 
 def release(
-    uow: SqlUnitOfWork, engagement: str | int, *, today: dt.date | None = None, completion_days: int = COMPLETION_DAYS
+    uow: SqlUnitOfWork,
+    engagement: str | int,
+    *,
+    today: dt.date | None = None,
+    completion_days: int | None = None,
 ) -> Release:
-    """Release the engagement: it locks, and documentation completion is due ``completion_days`` later."""
+    """Release the engagement: it locks, and documentation completion is due ``completion_days`` later.
+
+    The report release date is ``today``; the window is the firm's policy (60 days, AT-C 105,
+    unless the firm chose a shorter one) when ``completion_days`` is not given.
+    """
     with uow:
+        if completion_days is None:
+            completion_days = checklist.completion_days_policy(uow)
         eng = engagement_row(uow, engagement)
         _require_partner(eng, uow.actor, "release it")
         if Phase(eng.phase).locked:
@@ -821,6 +838,13 @@ def unlock(uow: SqlUnitOfWork, engagement: str | int, *, reason: str) -> Release
         _require_partner(eng, uow.actor, "unlock it")
         if not Phase(eng.phase).locked:
             raise ValidationError(f"Engagement {eng.ref} is {eng.phase}, not released; there is nothing to unlock.")
+        if eng.phase == Phase.ARCHIVED.value or (
+            eng.completion_deadline is not None and dt.date.today() > eng.completion_deadline
+        ):
+            raise ValidationError(
+                f"Engagement {eng.ref} is archived (its documentation completion deadline has passed); "
+                "it is not reopened, add a dated, signed document with 'auditdesk add-assembly' instead."
+            )
         why = require_text(reason, "reason for unlocking")
         before = _release(eng)
         eng.phase = Phase.REPORTING.value

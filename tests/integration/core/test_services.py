@@ -9,6 +9,7 @@ import pytest
 from auditdesk import services
 from auditdesk.errors import DuplicateError, LockedError, NotFoundError, ValidationError
 from auditdesk.storage.uow import Store
+from tests.integration.locking import lock
 
 pytestmark = pytest.mark.both_backends
 
@@ -200,14 +201,18 @@ def test_failed_write_leaves_no_event(store: Store, engagement: str) -> None:
 
 def test_released_engagement_refuses_edits(store: Store, engagement: str) -> None:
     services.add_control(store.uow("PR"), engagement, services.ControlInput(ref="A", description="a"))
-    services.set_phase(store.uow("DW"), engagement, "released")
+    with pytest.raises(ValidationError, match="released by a partner with 'auditdesk release"):
+        services.set_phase(store.uow("DW"), engagement, "released")
+    lock(store, engagement)
     with pytest.raises(LockedError, match="locked"):
         services.add_control(store.uow("PR"), engagement, services.ControlInput(ref="B", description="b"))
     with pytest.raises(LockedError):
         services.set_section(store.uow("PR"), engagement, "services", "late edit")
     with pytest.raises(ValidationError, match="cannot go back"):
         services.set_phase(store.uow("DW"), engagement, "fieldwork")
-    assert services.set_phase(store.uow("DW"), engagement, "archived").phase.value == "archived"
+    with pytest.raises(ValidationError, match="'auditdesk archive"):
+        services.set_phase(store.uow("DW"), engagement, "archived")
+    assert services.get_engagement(store.reader(), engagement).phase.value == "released"
 
 
 def test_nested_services_share_one_transaction(store: Store, engagement: str) -> None:

@@ -17,6 +17,7 @@ from auditdesk.services.population_checks import warning_for
 from auditdesk.services.walkthroughs import itgc_reliance_warning
 from auditdesk.storage.uow import Store
 from tests.integration.conftest import file_source
+from tests.integration.locking import lock
 from workpapers.control_matrix import MatrixRow
 from workpapers.population_file import ColumnMapping
 
@@ -161,7 +162,7 @@ def test_walkthrough_evidence_is_hashed_and_stored_once(
 def test_released_engagement_refuses_walkthroughs(
     store: Store, engagement: str, controls: tuple[str, str, str]
 ) -> None:
-    services.set_phase(store.uow("DW"), engagement, "released")
+    lock(store, engagement)
     with pytest.raises(LockedError):
         services.record_walkthrough(store.uow("PR"), engagement, "CM-1", procedure=INSPECTED, conclusion="designed")
 

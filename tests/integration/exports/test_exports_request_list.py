@@ -22,6 +22,7 @@ from auditdesk.services import requests as request_services
 from auditdesk.services.requests import RequestStatus
 from tests.integration.conftest import run_cli
 from tests.integration.exports.conftest import HOSTILE, HostileEngagement, formula_cells, sheet_xml
+from tests.integration.locking import lock
 from workpapers import excel_requests
 from workpapers.excel_requests import (
     REQUEST_COLUMNS,
@@ -291,8 +292,7 @@ def test_the_import_is_refused_whole_on_a_released_engagement(hostile: HostileEn
     returned = _returned(path, lambda book: book["Requests"].__setitem__("I8", "answer"))
     review = compare_request_list(read_returned_request_list(returned), _stored(hostile))
     before = _stored(hostile)
-    for phase in ("review", "released"):
-        services.set_phase(hostile.store.uow("DW"), hostile.ref, phase)
+    lock(hostile.store, hostile.ref)
     with pytest.raises(LockedError):
         request_services.apply_request_updates(hostile.store.uow("PR"), hostile.ref, review.updates)
     assert _stored(hostile) == before

@@ -15,6 +15,7 @@ from auditdesk.services import requests as request_services
 from auditdesk.services.requests import ClientFields, RequestStatus, RequestUpdate
 from auditdesk.storage.uow import Store
 from tests.integration.conftest import file_source
+from tests.integration.locking import lock
 from workpapers.population_file import ColumnMapping
 
 TODAY = dt.date(2026, 2, 1)
@@ -183,8 +184,7 @@ def test_a_stale_update_is_refused_and_everything_is_one_transaction(
 
 
 def test_a_released_engagement_refuses_new_requests(store: Store, engagement: str, sampled: int) -> None:
-    for phase in ("review", "released"):
-        services.set_phase(store.uow("DW"), engagement, phase)
+    lock(store, engagement)
     with pytest.raises(LockedError):
         request_services.create_sample_requests(store.uow("PR"), engagement, sampled)
     with pytest.raises(LockedError):

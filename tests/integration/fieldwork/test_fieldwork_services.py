@@ -14,6 +14,7 @@ from auditdesk import services
 from auditdesk.errors import DuplicateError, LockedError, NotFoundError, StoreError, ValidationError
 from auditdesk.storage.uow import Store
 from tests.integration.conftest import file_source, run_cli
+from tests.integration.locking import lock
 from workpapers.population_file import ColumnMapping
 
 
@@ -248,7 +249,7 @@ def test_roll_forward_carries_design_not_evidence(store: Store, engagement: str,
 
 
 def test_locked_engagement_refuses_fieldwork(store: Store, engagement: str, control: str, tmp_path: Path) -> None:
-    services.set_phase(store.uow("DW"), engagement, "released")
+    lock(store, engagement)
     with pytest.raises(LockedError):
         _import(store, engagement, _csv(tmp_path / "t.csv", 10))
 

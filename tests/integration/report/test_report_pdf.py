@@ -11,6 +11,7 @@ from pypdf import PdfReader
 from auditdesk import services
 from auditdesk.errors import ValidationError
 from auditdesk.storage.uow import Store
+from tests.integration.locking import lock
 from tests.integration.report.conftest import (
     BASIS,
     ENG,
@@ -226,7 +227,7 @@ def test_properties_and_last_page_carry_the_digest_and_trail_head(rstore: Store)
 
 def test_released_engagement_is_no_longer_a_draft(rstore: Store) -> None:
     _record(rstore, "unmodified")
-    services.set_phase(rstore.uow("DW"), ENG, "released")
+    lock(rstore, ENG)
     data = services.report_data(rstore.reader(), ENG, by="DW")
     pdf = render_report(data)
     assert not any("DRAFT" in page for page in pages_text(pdf))
@@ -258,7 +259,7 @@ def test_versions_are_numbered_kept_and_refused_when_the_file_changed(rstore: St
 def test_digest_follows_content_not_phase(rstore: Store) -> None:
     before = services.engagement_digest(rstore.reader(), ENG)
     assert services.engagement_digest(rstore.reader(), ENG) == before
-    services.set_phase(rstore.uow("PR"), ENG, "review")
+    services.set_phase(rstore.uow("PR"), ENG, "fieldwork")
     assert services.engagement_digest(rstore.reader(), ENG) == before
     sample = services.list_samples(rstore.reader(), ENG, "ALL-1")[0]
     services.record_result(rstore.uow("PR"), ENG, sample.id, sample.keys[0], "A", "pass", note="Re-checked.")

@@ -12,7 +12,7 @@ import pytest
 
 from auditdesk import services
 from auditdesk.catalog import criteria_in_scope
-from auditdesk.domain import Category
+from auditdesk.domain import DESCRIPTION_SECTIONS, Category
 from auditdesk.storage.uow import Store
 from tests.integration.conftest import file_source
 from workpapers.population_file import ColumnMapping
@@ -109,3 +109,43 @@ def sign_all(store: Store) -> None:
     services.sign_off(store.uow("PR"), ENG, "control:ALL-1", role="preparer")
     services.sign_off(store.uow("ML"), ENG, "control:ALL-1", role="reviewer")
     services.sign_off(store.uow("DW"), ENG, "opinion", role="partner")
+
+
+REPORT_DATE = dt.date(2026, 2, 1)  # the representations' date in the template
+
+
+def complete_checklist(store: Store, *, skip: str | None = None) -> None:
+    """Every checklist item the release needs, but ``skip`` (an item, or item:subject)."""
+    steps: list[tuple[str, str, str | None, dt.date]] = [
+        ("ML", "acceptance", None, dt.date(2024, 11, 15)),
+        *((who, "independence", who, dt.date(2024, 12, 1)) for who in ("DW", "ML", "PR", "TA")),
+        ("ML", "planning_memo", None, dt.date(2024, 12, 10)),
+        *(("ML", "description_review", key, REPORT_DATE) for key, _ in DESCRIPTION_SECTIONS),
+        ("DW", "subsequent_events", None, REPORT_DATE),
+    ]
+    for who, item, subject, dated in steps:
+        if skip in (item, f"{item}:{subject}"):
+            continue
+        services.complete_item(store.uow(who), ENG, item, subject=subject, dated=dated, note="In the file.")
+
+
+def sign_report(store: Store) -> None:
+    """A signed report version of the file as it stands (a stand-in PDF: no signing identity needed)."""
+    from auditdesk.services import report
+    from auditdesk.services.digest import engagement_digest
+
+    reader = store.reader()
+    with reader:
+        digest = engagement_digest(reader, ENG)
+        head = report.trail_head_hash(reader)
+    provenance = report.Provenance("soc2", "unmodified", True, digest, head)
+    report.record_report_version(
+        store.uow("DW"), ENG, b"%PDF-1.7 signed", provenance, signed=True, signer="Dana Whitfield", file_name="r.pdf"
+    )
+
+
+def ready_to_release(store: Store) -> None:
+    """Sign-offs, the whole checklist and a signed report: release only waits for the partner."""
+    sign_all(store)
+    complete_checklist(store)
+    sign_report(store)

@@ -15,7 +15,7 @@ from auditdesk import services, trail
 from auditdesk.domain import TrailEvent
 from auditdesk.errors import LockedError, ValidationError
 from auditdesk.storage.uow import Store
-from tests.integration.review.conftest import ENG, sign_all
+from tests.integration.review.conftest import ENG, complete_checklist, ready_to_release, sign_all
 
 
 def _sql(store: Store, statement: str) -> None:
@@ -151,7 +151,7 @@ def test_staff_seniors_and_managers_cannot_release(rstore: Store, who: str) -> N
 
 
 def test_release_waits_for_every_note_to_be_cleared(rstore: Store) -> None:
-    sign_all(rstore)
+    ready_to_release(rstore)
     note = services.add_note(rstore.uow("ML"), ENG, "control:ALL-1", "Tie the sample to the tickets.")
     with pytest.raises(ValidationError, match="1 review note is not cleared"):
         services.release(rstore.uow("DW"), ENG)
@@ -183,7 +183,7 @@ def test_note_filters_and_trail(rstore: Store) -> None:
 
 
 def _released(store: Store) -> None:
-    sign_all(store)
+    ready_to_release(store)
     services.release(store.uow("DW"), ENG)
 
 
@@ -258,6 +258,7 @@ def test_cli_release_flow_and_verify_exit_code(rstore: Store, tmp_path: Path) ->
     from tests.integration.conftest import run_cli
 
     db = rstore.location.label
+    complete_checklist(rstore)
     rstore.close()
     for who, role, item in (
         ("PR", "preparer", "control:ALL-1"),
@@ -289,11 +290,18 @@ def test_cli_release_flow_and_verify_exit_code(rstore: Store, tmp_path: Path) ->
     ok = run_cli("--db", db, "--json", "verify", ENG)
     assert ok.returncode == 0, ok.stdout
     assert json.loads(ok.stdout)["ok"] is True
+    unsigned = run_cli("--db", db, "--as", "DW", "release", ENG)
+    assert unsigned.returncode != 0
+    assert "no signed report" in unsigned.stderr
+    secret = {"AUDITDESK_SIGNING_PASSPHRASE": "correct horse battery staple"}
+    assert run_cli("--db", db, "--as", "DW", "signing-identity", "create", env=secret).returncode == 0
+    before_release = run_cli(
+        "--db", db, "--as", "DW", "--json", "report", ENG, "-o", str(tmp_path / "release.pdf"), "--sign", env=secret
+    )
+    assert before_release.returncode == 0, before_release.stderr
     released = run_cli("--db", db, "--as", "DW", "--json", "release", ENG)
     assert released.returncode == 0, released.stderr
     assert json.loads(released.stdout)["phase"] == "released"
-    secret = {"AUDITDESK_SIGNING_PASSPHRASE": "correct horse battery staple"}
-    assert run_cli("--db", db, "--as", "DW", "signing-identity", "create", env=secret).returncode == 0
     signed = run_cli(
         "--db", db, "--as", "DW", "--json", "report", ENG, "-o", str(tmp_path / "final.pdf"), "--sign", env=secret
     )
@@ -350,24 +358,24 @@ def test_verify_names_a_signed_report_whose_signature_fails(rstore: Store, tmp_p
         con.execute(
             "insert into report_version (uid, engagement_id, version, kind, opinion, draft, signed, signer, pdf_sha256,"
             " content_digest, trail_head, file_name, created_at, created_by)"
-            " values ('u1', 1, 1, 'soc2', 'unmodified', 0, 1, 'Dana Whitfield', ?, '', ?, 'r.pdf', '', 'DW')",
+            " values ('u2', 1, 2, 'soc2', 'unmodified', 0, 1, 'Dana Whitfield', ?, '', ?, 'r.pdf', '', 'DW')",
             (sha256_hex(pdf), "0" * 64),
         )
     seen: list[bytes] = []
 
     def check(content: bytes) -> str | None:
         seen.append(content)
-        return "the signature does not cover the whole file"
+        return "the signature does not cover the whole file" if content == pdf else None
 
     failures = services.verify_engagement(rstore.reader(), ENG, check_pdf=check).failures
-    assert seen == [pdf]
+    assert pdf in seen
     assert failures == (
-        "The signature of report version 1 does not validate: the signature does not cover the whole file",
+        "The signature of report version 2 does not validate: the signature does not cover the whole file",
     )
     with sqlite3.connect(rstore.location.label) as con:
         con.execute("update evidence_blob set content = ? where sha256 = ?", (b"%PDF-1.7 changed", sha256_hex(pdf)))
     failures = services.verify_engagement(rstore.reader(), ENG, check_pdf=check).failures
-    assert failures == ("The PDF of report version 1 does not match its SHA-256",)
+    assert failures == ("The PDF of report version 2 does not match its SHA-256",)
 
 
 def test_sample_and_description_signoffs_go_stale_with_what_changed(rstore: Store) -> None:
