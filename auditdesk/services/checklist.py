@@ -747,11 +747,15 @@ def add_assembly_document(
                 )
             if eng.phase != Phase.ARCHIVED.value:
                 _archive_row(uow, eng, "documentation completion deadline passed")
+        digest = None
+        if file is not None:
+            digest = keep_blob(uow, file[1])
+            uow.session.flush()  # the blob row first: the addition refers to it
         row = AssemblyAdditionRow(
             engagement_id=eng.id,
             kind="file" if file is not None else "memo",
             file_name=file[0] if file is not None else "",
-            sha256=keep_blob(uow, file[1]) if file is not None else None,
+            sha256=digest,
             memo=memo.strip(),
             reason=why,
             dated=dated,

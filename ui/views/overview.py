@@ -5,13 +5,29 @@ from __future__ import annotations
 import datetime as dt
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
 
+from auditdesk import services
 from auditdesk.domain import EngagementType
 from auditdesk.services.dashboard import EngagementOverview, engagement_overview
 from ui import theme
 from ui.context import AppContext, Topic
 from ui.dates import engagement_when
+from ui.models.columns import Column
+from ui.models.table import RecordTableModel
 from ui.models.walkthroughs import DESIGN_WORDS
 from ui.views.base import WorkspaceView
 from ui.widgets.cards import StatCard
@@ -23,6 +39,24 @@ PLANNED = "Planned"
 COVERED = "Covered"
 UNCOVERED = "Not covered"
 OPINION_TONES = {"unmodified": "good", "qualified": "warning", "adverse": "bad", "disclaimer": "bad"}
+
+
+def _state(item: services.ChecklistItem) -> str:
+    return "Done" if item.done else ("Open" if item.required else "Not required")
+
+
+def _state_color(item: services.ChecklistItem) -> QColor | None:
+    c = theme.colors()
+    return c.good if item.done else (c.warning if item.required else c.neutral)
+
+
+CHECKLIST_COLUMNS: tuple[Column[services.ChecklistItem], ...] = (
+    Column("Completion checklist", lambda i: i.label, width=330, tooltip=lambda i: i.detail or i.missing),
+    Column("State", _state, width=90, foreground=_state_color),
+    Column("Dated", lambda i: i.dated.isoformat() if i.dated else "", width=90),
+    Column("By", lambda i: i.by, width=50),
+    Column("Note or what is missing", lambda i: i.detail if i.done else i.missing, width=300),
+)
 
 
 def _card_frame(widget: QWidget) -> QFrame:
@@ -78,6 +112,32 @@ class OverviewView(WorkspaceView):
         charts.addWidget(_card_frame(self.status_chart), 1)
         charts.addWidget(_card_frame(self.coverage_chart), 1)
 
+        # The completion checklist: each line dated and signed, completed here by the right person.
+        self.checklist_model: RecordTableModel[services.ChecklistItem] = RecordTableModel(
+            CHECKLIST_COLUMNS, key=lambda i: i.key
+        )
+        self.checklist_table = QTableView()
+        self.checklist_table.setModel(self.checklist_model)
+        self.checklist_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.checklist_table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.checklist_table.verticalHeader().setVisible(False)
+        self.checklist_table.horizontalHeader().setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
+        for n, column in enumerate(CHECKLIST_COLUMNS[:4]):
+            self.checklist_table.setColumnWidth(n, column.width)
+        self.checklist_table.setMinimumHeight(220)
+        self.checklist_summary = QLabel()
+        self.complete_button = QPushButton("Complete selected…")
+        self.complete_button.setToolTip("Sign the selected line as yourself, with its date and a note")
+        self.complete_button.clicked.connect(self._complete_selected)
+        checklist_bar = QHBoxLayout()
+        checklist_bar.addWidget(self.checklist_summary, 1)
+        checklist_bar.addWidget(self.complete_button)
+        checklist_box = QWidget()
+        checklist_layout = QVBoxLayout(checklist_box)
+        checklist_layout.setContentsMargins(0, 0, 0, 0)
+        checklist_layout.addLayout(checklist_bar)
+        checklist_layout.addWidget(self.checklist_table)
+
         self.uncovered_label = QLabel()
         self.uncovered_label.setWordWrap(True)
         self.uncovered_label.setObjectName("warningLabel")
@@ -90,6 +150,7 @@ class OverviewView(WorkspaceView):
         inner.addLayout(cards)
         inner.addLayout(charts)
         inner.addWidget(_card_frame(self.timeline))
+        inner.addWidget(_card_frame(checklist_box))
         inner.addWidget(self.uncovered_label)
         inner.addStretch(1)
         scroll = QScrollArea()
@@ -174,6 +235,48 @@ class OverviewView(WorkspaceView):
             "Criteria without a control: " + ", ".join(o.uncovered) if o.uncovered else ""
         )
         self.uncovered_label.setVisible(bool(o.uncovered))
+        self._show_checklist(e.ref, e.locked)
+
+    def _show_checklist(self, ref: str, locked: bool) -> None:
+        items = services.list_checklist(self.ctx.store.reader(), ref)
+        self.checklist_model.set_records(items)
+        required = [i for i in items if i.required]
+        done = sum(i.done for i in required)
+        self.checklist_summary.setText(f"Completion checklist: {done} of {len(required)} required lines done")
+        self.complete_button.setEnabled(not locked and done < len(required))
+
+    def _complete_selected(self) -> None:
+        from ui.dialogs.checklist_item import ChecklistItemDialog
+        from ui.feedback import show_error
+
+        rows = self.checklist_table.selectionModel().selectedRows()
+        if not rows:
+            show_error(self, "Select the checklist line to complete.")
+            return
+        item = self.checklist_model.record(rows[0].row())
+        if item.done or item.item == "representations":
+            show_error(
+                self,
+                f"{item.label} is already complete."
+                if item.done
+                else "Management's written representations are recorded with "
+                "'auditdesk representations ENG --dated DATE'.",
+            )
+            return
+        dialog = ChecklistItemDialog(item, self)
+        if dialog.exec() != ChecklistItemDialog.DialogCode.Accepted:
+            return
+        self.complete_item(item, dialog.dated, dialog.note)
+
+    def complete_item(self, item: services.ChecklistItem, dated: dt.date, note: str) -> bool:
+        """Complete one line as the acting person; a refusal is shown as a message."""
+        from ui.actions.checklist import complete_checklist_item
+        from ui.feedback import attempt
+
+        if attempt(self, complete_checklist_item, ctx=self.ctx, item=item, dated=dated, note=note) is None:
+            return False
+        self.load()
+        return True
 
     def _show_design(self, o: EngagementOverview) -> None:
         """Walkthroughs: N of M controls, and how they were concluded (the design part of every engagement)."""
