@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import sqlite3
 from pathlib import Path
 
 import openpyxl
@@ -13,7 +12,7 @@ import pytest
 from auditdesk import services
 from auditdesk.errors import DuplicateError, LockedError, NotFoundError, StoreError, ValidationError
 from auditdesk.storage.uow import Store
-from tests.integration.conftest import file_source, run_cli
+from tests.integration.conftest import file_source, raw_sql, run_cli
 from tests.integration.locking import lock
 from workpapers.population_file import ColumnMapping
 
@@ -92,30 +91,28 @@ def test_generated_population_and_nonstatistical_size(store: Store, engagement: 
     assert isinstance(sample.receipt["seed"], int)
 
 
-def test_reperformance_detects_tampered_items(
-    store: Store, store_path: Path, engagement: str, control: str, tmp_path: Path
-) -> None:
+@pytest.mark.both_backends
+def test_reperformance_detects_tampered_items(store: Store, engagement: str, control: str, tmp_path: Path) -> None:
     pop = _import(store, engagement, _csv(tmp_path / "t.csv", 500))
     sample = services.select_sample(
         store.uow("PR"), engagement, control, population_id=pop.id, method="systematic", size=25, seed=99
     )
     assert services.reperform_sample(store.uow("HB"), engagement, sample.id).identical
-    with sqlite3.connect(store_path) as conn:
-        conn.execute("UPDATE sample_item SET key = 'T00000' WHERE sample_id = ? AND seq = 3", (sample.id,))
+    raw_sql(store, "UPDATE sample_item SET key = 'T00000' WHERE sample_id = :s AND seq = 3", s=sample.id)
     again = services.reperform_sample(store.uow("HB"), engagement, sample.id)
     assert again.identical is False
     assert "changed after selection" in again.reason
 
 
+@pytest.mark.both_backends
 def test_reperformance_detects_a_changed_population(
-    store: Store, store_path: Path, engagement: str, control: str, tmp_path: Path
+    store: Store, engagement: str, control: str, tmp_path: Path
 ) -> None:
     pop = _import(store, engagement, _csv(tmp_path / "t.csv", 500))
     sample = services.select_sample(
         store.uow("PR"), engagement, control, population_id=pop.id, method="random", size=10, seed=5
     )
-    with sqlite3.connect(store_path) as conn:
-        conn.execute("DELETE FROM population_item WHERE population_id = ? AND seq = 499", (pop.id,))
+    raw_sql(store, "DELETE FROM population_item WHERE population_id = :p AND seq = 499", p=pop.id)
     result = services.reperform_sample(store.uow("HB"), engagement, sample.id)
     assert result.identical is False
     assert "not the one" in result.reason
@@ -211,8 +208,9 @@ def test_control_conclusion_override_needs_rationale(store: Store, engagement: s
     assert services.clear_control_conclusion(store.uow("PR"), engagement, control).final.value == "pending"
 
 
+@pytest.mark.both_backends
 def test_evidence_is_content_addressed_and_rechecked(
-    store: Store, store_path: Path, engagement: str, control: str, tmp_path: Path
+    store: Store, engagement: str, control: str, tmp_path: Path
 ) -> None:
     doc = tmp_path / "approval.pdf"
     doc.write_bytes(b"%PDF-1.4 approval of CHG-1\n")
@@ -221,12 +219,10 @@ def test_evidence_is_content_addressed_and_rechecked(
     copy.write_bytes(doc.read_bytes())
     second = services.attach_evidence(store.uow("TA"), engagement, control, copy)
     assert first.sha256 == second.sha256
-    with sqlite3.connect(store_path) as conn:
-        assert conn.execute("SELECT count(*) FROM evidence_blob").fetchone()[0] == 1
+    assert raw_sql(store, "SELECT count(*) FROM evidence_blob") == [(1,)]
     out = services.export_evidence(store.reader(), engagement, first.id, tmp_path / "out")
     assert out.read_bytes() == doc.read_bytes()
-    with sqlite3.connect(store_path) as conn:
-        conn.execute("UPDATE evidence_blob SET content = ?", (b"forged",))
+    raw_sql(store, "UPDATE evidence_blob SET content = :c", c=b"forged")
     with pytest.raises(StoreError, match="no longer matches"):
         services.export_evidence(store.reader(), engagement, first.id, tmp_path / "out2")
 
