@@ -217,6 +217,22 @@ def remember_password(store: str, password: str) -> None:
             backend.set_password(KEYRING_SERVICE, store, password)
 
 
+def remember_store_password(target: str, password: str) -> str:
+    """Keep the password typed for the server store ``target``; returns the URL without a password.
+
+    The password goes to the OS keyring (or this session's memory), never to the settings file.
+    """
+    url = _server_url(target)
+    if url is None or not url.username:
+        raise ValidationError(
+            "A password goes with a database server URL that names its user, "
+            "e.g. postgresql+psycopg://ann@db.firm.example/auditdesk; a store file needs none."
+        )
+    store = split_password(target)[0] if url.password is not None else url.render_as_string(hide_password=False)
+    remember_password(store, password)
+    return store
+
+
 def _saved_password(store: str) -> str | None:
     import keyring.errors
 

@@ -55,6 +55,10 @@ class SettingsDialog(QDialog):
         store_row = QHBoxLayout()
         store_row.addWidget(self.store_edit, 1)
         store_row.addWidget(browse)
+        # A firm server (postgresql+psycopg://user@host/database): its password goes to the system keyring only.
+        self.password_edit = QLineEdit()
+        self.password_edit.setEchoMode(QLineEdit.EchoMode.Password)
+        self.password_edit.setPlaceholderText("For a database server only; kept in the system keyring")
         self.theme_combo = QComboBox()
         for value, label in THEME_LABELS:
             self.theme_combo.addItem(label, value)
@@ -64,8 +68,13 @@ class SettingsDialog(QDialog):
         form.addRow("Initials", self.initials_edit)
         form.addRow("Role", self.role_combo)
         form.addRow("Default store", store_row)
+        form.addRow("Server password", self.password_edit)
         form.addRow("Theme", self.theme_combo)
-        note = QLabel("The default store is used at the next start; --db and AUDITDESK_DB take precedence.")
+        note = QLabel(
+            "The default store is a file or a database server URL such as "
+            "postgresql+psycopg://ann@db.firm.example/auditdesk; it is used at the next start, "
+            "and --db and AUDITDESK_DB take precedence."
+        )
         note.setObjectName("hintLabel")
         note.setWordWrap(True)
         self.error = QLabel()
@@ -96,12 +105,15 @@ class SettingsDialog(QDialog):
         if initials and not initials.isalnum():
             self._fail("Initials must be letters or digits, e.g. PR.")
             return
+        store = self.store_edit.text().strip()
         try:
+            if self.password_edit.text():
+                store = config.remember_store_password(store, self.password_edit.text())
             settings: Settings = settings_actions.save_settings(
                 # Qt hands enum item data back as plain str.
                 profile=Profile(name=self.name_edit.text().strip(), initials=initials,
                                 role=Role(self.role_combo.currentData())),
-                default_store=self.store_edit.text(),
+                default_store=store,
                 theme=self.theme_combo.currentData(),
             )
         except (AuditDeskError, OSError) as exc:
