@@ -20,6 +20,8 @@ def _eng_arg(parser: argparse.ArgumentParser) -> None:
 
 @command("demo", "create the demo engagement (a SaaS provider's SOC 2 Type 2)")(_no_args)
 def demo(ctx: Context) -> None:
+    import workpapers.report_pdf  # noqa: F401 - registers the report writer, so the demo gets its draft report
+
     actor = ctx.args.actor.upper() if ctx.args.actor else None
     ref = build_demo(ctx.store, actor)
     ctx.emit({"engagement": ref, "store": ctx.store.label}, f"Created demo engagement {ref} in {ctx.store.label}")

@@ -7,22 +7,19 @@ import argparse
 import datetime as dt
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from auditdesk import services
 from auditdesk.commands.registry import Context, command
 from auditdesk.errors import ValidationError
 from auditdesk.services import requests as request_services
 from auditdesk.services.requests import KEEP, ClientRequest, RefusedRow, RequestStatus
-from workpapers.excel_requests import (
-    ListCover,
-    compare_request_list,
-    export_request_list,
-    read_returned_request_list,
-)
-from workpapers.excel_workpapers import WORKPAPER_KINDS, export_workpapers
 
-EXPORT_KINDS = ("requests", *WORKPAPER_KINDS)
+if TYPE_CHECKING:
+    from workpapers.excel_requests import ListCover
+
+# The Excel writers load openpyxl; they are imported when an export runs, so other commands start faster.
+EXPORT_KINDS = ("requests", "matrix", "tests", "exceptions", "samples", "workbook")
 STATUSES = tuple(s.value for s in RequestStatus)
 
 
@@ -212,6 +209,8 @@ def _export_args(parser: argparse.ArgumentParser) -> None:
 
 
 def _cover(ctx: Context, engagement: str) -> ListCover:
+    from workpapers.excel_requests import ListCover
+
     reader = ctx.store.reader()
     with reader:
         e = services.get_engagement(reader, engagement)
@@ -229,6 +228,9 @@ def _cover(ctx: Context, engagement: str) -> ListCover:
 
 @command("export", "write an Excel workpaper or the client request list")(_export_args)
 def export(ctx: Context) -> None:
+    from workpapers.excel_requests import export_request_list
+    from workpapers.excel_workpapers import export_workpapers
+
     a = ctx.args
     target = Path(a.output)
     created = 0
@@ -287,6 +289,8 @@ def _refused_json(r: RefusedRow) -> dict[str, Any]:
     _import_args
 )
 def import_requests(ctx: Context) -> None:
+    from workpapers.excel_requests import compare_request_list, read_returned_request_list
+
     a = ctx.args
     returned = read_returned_request_list(Path(a.file))
     uow = ctx.store.uow(ctx.actor)

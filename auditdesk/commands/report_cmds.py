@@ -16,8 +16,6 @@ from auditdesk.commands.registry import CommandFailed, Context, command
 from auditdesk.errors import FileFormatError, ValidationError
 from auditdesk.progress import Progress
 from auditdesk.services import report, signing
-from workpapers import pdf_signing
-from workpapers.report_pdf import render_report
 
 T = TypeVar("T")
 
@@ -72,15 +70,22 @@ def _output_path(text: str) -> Path:
 def _report_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("engagement", metavar="ENG", help="engagement reference or id")
     parser.add_argument("-o", "--output", required=True, metavar="FILE", help="the PDF to write")
-    parser.add_argument("--type", dest="kind", choices=report.REPORT_KINDS, default="soc2",
-                        help="soc2 (the full report, default) or soc3 (general-use summary)")
+    parser.add_argument(
+        "--type",
+        dest="kind",
+        choices=report.REPORT_KINDS,
+        default="soc2",
+        help="soc2 (the full report, default) or soc3 (general-use summary)",
+    )
     parser.add_argument("--sign", action="store_true", help="sign the PDF with the firm's key (a partner only)")
 
 
-@command("report", "write the SOC 2 (or SOC 3) report as PDF, optionally signed, and record the version")(
-    _report_args
-)
+@command("report", "write the SOC 2 (or SOC 3) report as PDF, optionally signed, and record the version")(_report_args)
 def report_command(ctx: Context) -> None:
+    # reportlab and pyHanko load only for the commands that use them.
+    from workpapers import pdf_signing
+    from workpapers.report_pdf import render_report
+
     a = ctx.args
     path = _output_path(a.output)
     sign = None
@@ -167,6 +172,8 @@ def _read(path_text: str, what: str) -> bytes:
     _verify_args
 )
 def verify_pdf(ctx: Context) -> None:
+    from workpapers import pdf_signing
+
     a = ctx.args
     pdf = _read(a.file, "file")
     trust = _read(a.trust, "certificate") if a.trust else None
