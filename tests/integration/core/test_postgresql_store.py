@@ -10,10 +10,13 @@ import json
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, inspect
+from sqlalchemy import create_engine, insert, inspect
 
 from auditdesk import config, services
 from auditdesk.errors import StoreError, StoreVersionError
+from auditdesk.storage import identities
+from auditdesk.storage.schema import EngagementRow, PersonRow
+from auditdesk.storage.uow import Store
 from tests.conftest import MemoryKeyring
 from tests.integration.conftest import run_cli
 from tests.pg import PgCluster
@@ -111,3 +114,18 @@ def test_connection_failures_are_one_sentence_without_the_password(firm_db: str,
     assert "\n" not in message
     assert "wrong-pw" not in message
     assert PASSWORD not in message
+
+
+@pytest.mark.both_backends
+def test_rows_copied_with_their_ids_do_not_block_new_rows(store: Store) -> None:
+    with store.engine.begin() as conn:
+        conn.execute(
+            insert(PersonRow),
+            [{"id": n, "uid": f"u{n}", "name": f"P{n}", "initials": f"P{n}", "role": "staff"} for n in (1, 2, 7)],
+        )
+    uow = store.uow("AB")
+    with uow:
+        identities.advance_past(uow.session, [PersonRow.__table__, EngagementRow.__table__])
+        uow.commit()
+    added = services.add_person(store.uow("AB"), name="Ann Brown", initials="AB", role="staff")
+    assert added.id == 8
