@@ -75,6 +75,7 @@ from auditdesk.canonical import canonical_json, sha256_hex
 from auditdesk.errors import AuditDeskError, StoreError, ValidationError
 from auditdesk.services._common import engagement_row
 from auditdesk.services.digest import engagement_digest
+from auditdesk.storage import identities
 from auditdesk.storage.schema import (
     Base,
     EngagementRow,
@@ -820,6 +821,8 @@ def import_engagement(uow: SqlUnitOfWork, path: str | os.PathLike[str]) -> Impor
                     shas = _blob_shas(reader, eng, history.segments)
                     blobs = _copy_blobs(reader, uow, shas, _blob_names(reader, eng.id, history.segments))
                     rows = _copy_rows(reader, uow, eng.id, people)
+                    # PostgreSQL: new records number on after the copied ones.
+                    identities.advance_past(s, [table for table, _query in engagement_tables()])
                     s.flush()
                 except sa_exc.IntegrityError as exc:
                     raise ValidationError(

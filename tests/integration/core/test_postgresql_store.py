@@ -129,3 +129,20 @@ def test_rows_copied_with_their_ids_do_not_block_new_rows(store: Store) -> None:
         uow.commit()
     added = services.add_person(store.uow("AB"), name="Ann Brown", initials="AB", role="staff")
     assert added.id == 8
+
+
+def test_an_engagement_imported_into_postgresql_takes_new_records(
+    store: Store, engagement: str, pg_cluster: PgCluster, tmp_path: Path
+) -> None:
+    from auditdesk.services import portable
+
+    services.add_control(store.uow("PR"), engagement, services.ControlInput(ref="C1", description="d"))
+    portable.export_engagement(store.reader(), engagement, tmp_path / "acme.auditdesk")
+    server = services.open_store(pg_cluster.url(pg_cluster.new_database()))
+    try:
+        portable.import_engagement(server.uow("PR"), tmp_path / "acme.auditdesk")
+        services.add_control(server.uow("PR"), engagement, services.ControlInput(ref="C2", description="new"))
+        assert [c.ref for c in services.list_controls(server.reader(), engagement)] == ["C1", "C2"]
+        assert services.verify_trail(server.reader()).ok
+    finally:
+        server.close()
