@@ -244,19 +244,27 @@ class TestPlanCommand(ServiceCommand):
 # ---- system description ---------------------------------------------------
 
 class SectionEditCommand(ServiceCommand):
-    def __init__(self, ctx: AppContext, key: str, title: str, before: str, after: str) -> None:
+    """A section's text; with ``expected_version`` no run overwrites someone else's save (see EditControlCommand)."""
+
+    def __init__(self, ctx: AppContext, key: str, title: str, before: str, after: str,
+                 *, expected_version: str | None = None) -> None:
         super().__init__(ctx, f"Edit '{title}'")
         self.key = key
         self.before = before
         self.after = after
+        self.version = expected_version
+
+    def _set(self, body: str) -> None:
+        section = description_actions.set_section(ctx=self.ctx, key=self.key, body=body,
+                                                  expected_version=self.version)
+        self.version = _version(self.version, section)
+        self.ctx.notify(Topic.DESCRIPTION)
 
     def apply(self) -> None:
-        description_actions.set_section(ctx=self.ctx, key=self.key, body=self.after)
-        self.ctx.notify(Topic.DESCRIPTION)
+        self._set(self.after)
 
     def revert(self) -> None:
-        description_actions.set_section(ctx=self.ctx, key=self.key, body=self.before)
-        self.ctx.notify(Topic.DESCRIPTION)
+        self._set(self.before)
 
 
 class SaveCuecCommand(ServiceCommand):
@@ -374,11 +382,15 @@ class RecordResultsCommand(ServiceCommand):
         before: dict[tuple[str, str], services.Result | None],
         text: str,
         shown: ResultsShown | None = None,
+        *,
+        expected_versions: list[str | None] | None = None,
     ) -> None:
         super().__init__(ctx, text)
         self.sample_id = sample_id
         self.inputs = inputs
         self.before = before
+        #: per input, the version of the cell its first run replaces (None: not compared)
+        self.expected_versions = expected_versions
         self.saved: tuple[services.Result, ...] = ()
         #: tells the grid which cells an undo or redo changed (it shows them and announces the change)
         self.shown = shown
@@ -388,7 +400,9 @@ class RecordResultsCommand(ServiceCommand):
         return tuple((i.item_key, i.attribute) for i in self.inputs)
 
     def apply(self) -> None:
-        self.saved = testing_actions.record_results(ctx=self.ctx, sample_id=self.sample_id, results=self.inputs)
+        versions, self.expected_versions = self.expected_versions, None  # undo and redo replace this save's own
+        self.saved = testing_actions.record_results(ctx=self.ctx, sample_id=self.sample_id, results=self.inputs,
+                                                    expected_versions=versions)
         if self._done_once:  # a redo: the grid did not type it this time
             self._announce()
 

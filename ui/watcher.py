@@ -3,9 +3,11 @@
 Every few seconds (``AUDITDESK_REFRESH_SECONDS``, default 5; 0 turns it off) the
 watcher reads the id of the trail's last event, one primary-key read. Only when
 it moved does it ask which people other than the local user wrote events on the
-open engagement since. Screens without unsaved edits are then reloaded (the
-visible one now, the others when next shown); a screen holding unsaved edits
-keeps them and shows a banner naming who changed the engagement. The local
+open engagement since. Screens that say they hold no unsaved edits
+(``has_unsaved_edits()`` False) are then reloaded (the visible one now, the
+others when next shown); a screen holding unsaved edits, or one that cannot say
+(no ``has_unsaved_edits``), keeps what it shows under a banner naming who
+changed the engagement, with Reload. The local
 user's own saves never cause a reload: those screens already show them. The
 poll is skipped while a modal dialog is open.
 """
@@ -80,8 +82,9 @@ class ChangedBanner(QWidget):
 
 
 def _dirty(view: WorkspaceView) -> bool:
+    """Whether a reload could lose something: a screen that cannot say it is clean is never reloaded."""
     check = getattr(view, "has_unsaved_edits", None)
-    return bool(check()) if callable(check) else False
+    return bool(check()) if callable(check) else True
 
 
 class EngagementWatcher(QObject):

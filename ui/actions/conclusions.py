@@ -11,22 +11,31 @@ from ui.context import AppContext
 
 
 def set_control_conclusion(
-    *, ctx: AppContext, ref: str, conclusion: ControlConclusion, rationale: str
+    *, ctx: AppContext, ref: str, conclusion: ControlConclusion, rationale: str, expected_version: str | None = None
 ) -> services.ControlStatus:
     return services.set_control_conclusion(
-        ctx.store.uow(ctx.actor), ctx.engagement_ref, ref, conclusion, rationale=rationale
+        ctx.store.uow(ctx.actor), ctx.engagement_ref, ref, conclusion, rationale=rationale,
+        expected_version=expected_version,
     )
 
 
-def clear_control_conclusion(*, ctx: AppContext, ref: str) -> services.ControlStatus:
-    return services.clear_control_conclusion(ctx.store.uow(ctx.actor), ctx.engagement_ref, ref)
+def clear_control_conclusion(*, ctx: AppContext, ref: str, expected_version: str | None = None) -> services.ControlStatus:
+    return services.clear_control_conclusion(
+        ctx.store.uow(ctx.actor), ctx.engagement_ref, ref, expected_version=expected_version
+    )
 
 
 def set_criterion_conclusion(
-    *, ctx: AppContext, criterion_id: str, conclusion: CriterionConclusion | None, rationale: str = ""
+    *,
+    ctx: AppContext,
+    criterion_id: str,
+    conclusion: CriterionConclusion | None,
+    rationale: str = "",
+    expected_version: str | None = None,
 ) -> services.CriterionStatus:
     return services.set_criterion_conclusion(
-        ctx.store.uow(ctx.actor), ctx.engagement_ref, criterion_id, conclusion, rationale=rationale
+        ctx.store.uow(ctx.actor), ctx.engagement_ref, criterion_id, conclusion, rationale=rationale,
+        expected_version=expected_version,
     )
 
 

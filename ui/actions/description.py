@@ -9,8 +9,10 @@ from auditdesk.domain import Cuec, DescriptionSection, SubserviceMethod, Subserv
 from ui.context import AppContext
 
 
-def set_section(*, ctx: AppContext, key: str, body: str) -> DescriptionSection:
-    return services.set_section(ctx.store.uow(ctx.actor), ctx.engagement_ref, key, body)
+def set_section(*, ctx: AppContext, key: str, body: str, expected_version: str | None = None) -> DescriptionSection:
+    return services.set_section(
+        ctx.store.uow(ctx.actor), ctx.engagement_ref, key, body, expected_version=expected_version
+    )
 
 
 def save_cuec(

@@ -65,10 +65,15 @@ def update_requests(
     status: RequestStatus | None = None,
     assignee: str | None = None,
     due_date: dt.date | None | Keep = KEEP,
+    expected_versions: Sequence[str | None] | None = None,
 ) -> tuple[ClientRequest, ...]:
-    """Change status, assignee or due date of the requests (``due_date=None`` clears it)."""
+    """Change status, assignee or due date of the requests (``due_date=None`` clears it).
+
+    ``expected_versions``: one per request, the version the screen loaded.
+    """
     return request_services.update_requests(
-        ctx.store.uow(ctx.actor), ctx.engagement_ref, refs, status=status, assignee=assignee, due_date=due_date
+        ctx.store.uow(ctx.actor), ctx.engagement_ref, refs, status=status, assignee=assignee, due_date=due_date,
+        expected_versions=expected_versions,
     )
 
 

@@ -11,10 +11,19 @@ from ui.context import AppContext
 
 
 def record_results(
-    *, ctx: AppContext, sample_id: int, results: Sequence[services.ResultInput]
+    *,
+    ctx: AppContext,
+    sample_id: int,
+    results: Sequence[services.ResultInput],
+    expected_versions: Sequence[str | None] | None = None,
 ) -> tuple[services.Result, ...]:
-    """Save grid cells in one transaction; deviations open exceptions, reverting clears them."""
-    return services.record_results(ctx.store.uow(ctx.actor), ctx.engagement_ref, sample_id, list(results))
+    """Save grid cells in one transaction; deviations open exceptions, reverting clears them.
+
+    ``expected_versions``: one per result, the version of the cell as the grid loaded it.
+    """
+    return services.record_results(
+        ctx.store.uow(ctx.actor), ctx.engagement_ref, sample_id, list(results), expected_versions=expected_versions
+    )
 
 
 def restore_results(
@@ -51,6 +60,7 @@ def update_exception(
     compensating_control: str,
     compensating_note: str,
     evaluation: str = "",
+    expected_version: str | None = None,
 ) -> services.ExceptionRecord:
     return services.update_exception(
         ctx.store.uow(ctx.actor),
@@ -62,6 +72,7 @@ def update_exception(
         compensating_control=compensating_control,
         compensating_note=compensating_note,
         evaluation=evaluation,
+        expected_version=expected_version,
     )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
@@ -34,6 +34,7 @@ from ui.undo import ServiceCommand
 # Identity and bookkeeping fields the user never edits: not compared.
 _HIDDEN = frozenset({"id", "engagement_id", "uid"})
 _CHANGED = QColor(255, 236, 179)
+T = TypeVar("T")
 
 
 class Choice(StrEnum):
@@ -154,6 +155,39 @@ def ask(error: ConflictError, mine: object, parent: QWidget | None) -> Choice:
     return dialog.choice
 
 
+def call_versioned(
+    ctx: AppContext,
+    save: Callable[[ConflictError | None], T],
+    *,
+    mine: object,
+    on_theirs: Callable[[object], None],
+    parent: QWidget | None = None,
+) -> T | None:
+    """Run a save that names the versions it was loaded from; resolve a conflict with the user.
+
+    ``save(conflict)`` saves: ``conflict`` is None at first, then the ConflictError
+    whose stored record the user chose to save over (keep mine): name
+    ``conflict.version`` for that record next time. Take theirs calls
+    ``on_theirs`` with the stored record; cancel changes nothing. Returns what
+    ``save`` returned, or None when nothing was saved.
+    """
+    conflict: ConflictError | None = None
+    while True:
+        try:
+            return save(conflict)
+        except ConflictError as exc:
+            choice = ask(exc, mine, parent or ctx.dialog_parent)
+            if choice is Choice.MINE:
+                conflict = exc
+                continue
+            if choice is Choice.THEIRS:
+                on_theirs(exc.theirs)
+            return None
+        except AuditDeskError as exc:
+            feedback.show_error(parent or ctx.dialog_parent, str(exc))
+            return None
+
+
 def push_versioned(
     ctx: AppContext,
     make: Callable[[str | None, object], ServiceCommand],
@@ -169,21 +203,14 @@ def push_versioned(
     ``make(version, base)`` builds the command: ``base`` is None at first, then the
     stored record when the user keeps their version over it. Returns True when saved.
     """
-    base: object = None
-    while True:
-        command = make(version, base)
-        try:
-            command.apply()
-        except ConflictError as exc:
-            choice = ask(exc, mine, parent or ctx.dialog_parent)
-            if choice is Choice.MINE:
-                version, base = exc.version, exc.theirs
-                continue
-            if choice is Choice.THEIRS:
-                on_theirs(exc.theirs)
-            return False
-        except AuditDeskError as exc:
-            feedback.show_error(parent or ctx.dialog_parent, str(exc))
-            return False
-        command.stack = ctx.undo.push(command, screen)
-        return True
+
+    def run(conflict: ConflictError | None) -> ServiceCommand:
+        command = make(version, None) if conflict is None else make(conflict.version, conflict.theirs)
+        command.apply()
+        return command
+
+    command = call_versioned(ctx, run, mine=mine, on_theirs=on_theirs, parent=parent)
+    if command is None:
+        return False
+    command.stack = ctx.undo.push(command, screen)
+    return True

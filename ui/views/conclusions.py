@@ -36,9 +36,12 @@ from auditdesk.conclusions import (
     ProposedOpinion,
 )
 from auditdesk.domain import Role
+from auditdesk.errors import AuditDeskError, ConflictError
+from auditdesk.services import versioning
 from ui import feedback
 from ui.actions import conclusions as conclusion_actions
 from ui.context import AppContext, Topic
+from ui.dialogs.conflict import call_versioned
 from ui.dates import engagement_when
 from ui.models.columns import RECORD_ROLE
 from ui.models.conclusions import (
@@ -55,6 +58,7 @@ from ui.models.conclusions import (
 from ui.models.table import RecordTableModel
 from ui.models.walkthroughs import design_color
 from ui.qt_compat import emit
+from ui.versioned import Baseline
 from ui.views.fieldwork import TYPE1_NOTICE, FieldworkView, card, hint, scrolled
 from ui.widgets.detail_panel import Detail
 from ui.widgets.tables import RecordFilterProxy, make_table
@@ -107,6 +111,26 @@ class ConclusionsView(FieldworkView):
         self.tabs.addTab(self._build_opinion_tab(), "Opinion")
         self.tabs.currentChanged.connect(lambda _i: emit(self.detail_changed, self.current_detail()))
         self.layout_.addWidget(self.tabs, 1)
+        # What each decision editor showed when loaded, and the version of the recorded decision it showed.
+        self.control_baseline = Baseline(lambda: (self.control_combo.currentData(),
+                                                  self.control_rationale.toPlainText()))
+        self.criterion_baseline = Baseline(lambda: (self.criterion_combo.currentData(),
+                                                    self.criterion_rationale.toPlainText()))
+        self.opinion_baseline = Baseline(lambda: (self.opinion_combo.currentData(), self.basis_edit.toPlainText(),
+                                                  self.override_edit.text()))
+        self.control_version: str | None = None
+        self.criterion_version: str | None = None
+
+    def _version(self, entity: str, key: str) -> str | None:
+        """The version of the recorded decision shown (None when it cannot be read: the save is not compared)."""
+        try:
+            return versioning.record_version(self.ctx.store.reader(), self.ctx.engagement_ref, entity, key)
+        except AuditDeskError:
+            return None
+
+    def has_unsaved_edits(self) -> bool:
+        """A conclusion, rationale or opinion chosen or typed and not saved."""
+        return self.control_baseline.dirty or self.criterion_baseline.dirty or self.opinion_baseline.dirty
 
     # ---- controls --------------------------------------------------------------
 
@@ -201,6 +225,8 @@ class ConclusionsView(FieldworkView):
             for label in (self.control_computed, self.control_explanation, self.control_result, self.control_design):
                 label.setText("")
             self.control_rationale.setPlainText("")
+            self.control_version = None
+            self.control_baseline.reset()
             emit(self.detail_changed, self.current_detail())
             return
         self.control_title.setText(f"{status.ref}: {status.final.label}")
@@ -215,6 +241,8 @@ class ConclusionsView(FieldworkView):
         self.control_combo.setCurrentIndex(self.control_combo.findData(status.final) if overridden else 0)
         self.control_rationale.setPlainText(status.rationale)
         self.control_result.setText(status.result_text)
+        self.control_version = self._version("control_conclusion", status.ref)
+        self.control_baseline.reset()
         emit(self.detail_changed, self.current_detail())
 
     def save_control(self) -> services.ControlStatus | None:
@@ -223,15 +251,40 @@ class ConclusionsView(FieldworkView):
             return None
         chosen = self.control_combo.currentData()
         rationale = self.control_rationale.toPlainText().strip()
-        if chosen is None:
-            saved = feedback.attempt(self, conclusion_actions.clear_control_conclusion, ctx=self.ctx, ref=status.ref)
-        else:
-            saved = feedback.attempt(self, conclusion_actions.set_control_conclusion, ctx=self.ctx, ref=status.ref,
-                                     conclusion=ControlConclusion(chosen), rationale=rationale)
+
+        def save(conflict: ConflictError | None) -> services.ControlStatus:
+            version = self.control_version if conflict is None else conflict.version
+            if chosen is None:
+                return conclusion_actions.clear_control_conclusion(ctx=self.ctx, ref=status.ref,
+                                                                   expected_version=version)
+            return conclusion_actions.set_control_conclusion(ctx=self.ctx, ref=status.ref,
+                                                             conclusion=ControlConclusion(chosen),
+                                                             rationale=rationale, expected_version=version)
+
+        mine = None if chosen is None else {"conclusion": ControlConclusion(chosen).value, "rationale": rationale}
+        saved = call_versioned(self.ctx, save, mine=mine, on_theirs=lambda _theirs: self._take_theirs(criterion=False),
+                               parent=self)
         if saved is not None:
             self.announce(Topic.CONCLUSIONS)
             self.load()
         return saved
+
+    def _take_theirs(self, *, criterion: bool) -> None:
+        """Show the decision as stored now; the other decision editor keeps its draft."""
+        combo, rationale = ((self.control_combo, self.control_rationale) if criterion
+                            else (self.criterion_combo, self.criterion_rationale))
+        dirty = self.control_baseline.dirty if criterion else self.criterion_baseline.dirty
+        kept = (combo.currentIndex(), rationale.toPlainText(), self.control_version, self.criterion_version)
+        self.load()
+        if not dirty:
+            return
+        combo.setCurrentIndex(kept[0])
+        rationale.setPlainText(kept[1])
+        # The draft still names the version it was written on.
+        if criterion:
+            self.control_version = kept[2]
+        else:
+            self.criterion_version = kept[3]
 
     # ---- criteria ----------------------------------------------------------------
 
@@ -284,6 +337,8 @@ class ConclusionsView(FieldworkView):
             self.criterion_title.setText("No criterion selected")
             self.criterion_computed.setText("")
             self.criterion_explanation.setText("")
+            self.criterion_version = None
+            self.criterion_baseline.reset()
             return
         self.criterion_title.setText(f"{status.id}: {CRITERION_LABELS[status.final]}"
                                      + (f" · controls {', '.join(status.controls)}" if status.controls else ""))
@@ -292,6 +347,8 @@ class ConclusionsView(FieldworkView):
         self.criterion_explanation.setText(status.explanation)
         self.criterion_combo.setCurrentIndex(self.criterion_combo.findData(status.final) if status.rationale else 0)
         self.criterion_rationale.setPlainText(status.rationale)
+        self.criterion_version = self._version("criterion_conclusion", status.id)
+        self.criterion_baseline.reset()
         emit(self.detail_changed, self.current_detail())
 
     def save_criterion(self) -> services.CriterionStatus | None:
@@ -299,10 +356,18 @@ class ConclusionsView(FieldworkView):
         if status is None:
             return None
         chosen = self.criterion_combo.currentData()
-        saved = feedback.attempt(self, conclusion_actions.set_criterion_conclusion, ctx=self.ctx,
-                                 criterion_id=status.id,
-                                 conclusion=None if chosen is None else CriterionConclusion(chosen),
-                                 rationale=self.criterion_rationale.toPlainText().strip())
+        conclusion = None if chosen is None else CriterionConclusion(chosen)
+        rationale = self.criterion_rationale.toPlainText().strip()
+
+        def save(conflict: ConflictError | None) -> services.CriterionStatus:
+            version = self.criterion_version if conflict is None else conflict.version
+            return conclusion_actions.set_criterion_conclusion(ctx=self.ctx, criterion_id=status.id,
+                                                               conclusion=conclusion, rationale=rationale,
+                                                               expected_version=version)
+
+        mine = None if conclusion is None else {"conclusion": conclusion.value, "rationale": rationale}
+        saved = call_versioned(self.ctx, save, mine=mine, on_theirs=lambda _theirs: self._take_theirs(criterion=True),
+                               parent=self)
         if saved is not None:
             self.announce(Topic.CONCLUSIONS)
             self.load()
@@ -460,6 +525,8 @@ class ConclusionsView(FieldworkView):
         self.partner_hint.setToolTip("\n".join(why_not))
         self.matter_model.set_records(conclusions.matters)
         self.matter_delete.setEnabled(bool(conclusions.matters))
+        if not self.basis_edit.hasFocus():  # a basis being typed was kept above: it is still a draft
+            self.opinion_baseline.reset()
 
     def record_opinion(self) -> services.RecordedOpinion | None:
         recorded = feedback.attempt(self, conclusion_actions.record_opinion, ctx=self.ctx,

@@ -21,7 +21,9 @@ from PySide6.QtWidgets import (
 
 from auditdesk import services
 from auditdesk.domain import Cuec, DescriptionSection, SubserviceMethod, SubserviceOrg
+from auditdesk.services.versioning import version_of
 from ui.context import AppContext, Topic
+from ui.dialogs.conflict import push_versioned
 from ui.models.columns import RECORD_ROLE
 from ui.models.description import (
     CsocDraft,
@@ -39,6 +41,7 @@ from ui.undo import (
     SectionEditCommand,
     push_done,
 )
+from ui.versioned import Baseline
 from ui.views.base import WorkspaceView
 from ui.widgets.tables import make_table
 
@@ -95,17 +98,25 @@ class SectionsEditor(QWidget):
         layout.setContentsMargins(0, 8, 0, 0)
         layout.addWidget(splitter)
         self.current: DescriptionSection | None = None
+        #: the version of the section as the editor loaded it: a save names it (services.versioning)
+        self.version: str | None = None
         self._loading = False
 
     def load(self, sections: tuple[DescriptionSection, ...]) -> None:
         key = self.current.key if self.current else sections[0].key
         draft = self.editor.toPlainText() if self.dirty else None
+        loaded = (self.current, self.version)
         self._loading = True
         self.model.set_records(sections)
         _select_row(self.table, self.model.row_of(key))
         self._loading = False
         if draft is not None and self.current is not None and draft != self.current.body:
-            self.editor.setPlainText(draft)  # an unsaved draft survives a refresh
+            # An unsaved draft survives a refresh, still naming the version it was written on,
+            # so saving it over someone else's newer text asks first.
+            if loaded[0] is not None and loaded[0].key == self.current.key:
+                self.current, self.version = loaded
+            self.editor.setPlainText(draft)
+            self._update_buttons()
 
     @property
     def dirty(self) -> bool:
@@ -117,7 +128,11 @@ class SectionsEditor(QWidget):
         if self.dirty and not self._loading:
             self.save()  # moving to another section keeps what was typed (undoable)
         section: DescriptionSection = current.data(RECORD_ROLE)
+        self._show(section)
+
+    def _show(self, section: DescriptionSection) -> None:
         self.current = section
+        self.version = version_of(section)
         self.title.setText(section.title)
         self.editor.setPlainText(section.body)
         self._update_buttons()
@@ -135,9 +150,20 @@ class SectionsEditor(QWidget):
         if section is None or not self.dirty:
             return
         body = self.editor.toPlainText()
-        command = SectionEditCommand(self.ctx, section.key, section.title, section.body, body)
-        if push_done(self.ctx, command):
-            self.current = DescriptionSection(section.key, section.title, body)
+
+        def make(version: str | None, base: object) -> SectionEditCommand:
+            before = base.body if isinstance(base, DescriptionSection) else section.body
+            return SectionEditCommand(self.ctx, section.key, section.title, before, body, expected_version=version)
+
+        def take_theirs(theirs: object) -> None:
+            if isinstance(theirs, DescriptionSection):
+                self.model.upsert(theirs)
+                self._show(theirs)
+
+        if push_versioned(self.ctx, make, self.version, mine=DescriptionSection(section.key, section.title, body),
+                          on_theirs=take_theirs, parent=self):
+            saved = DescriptionSection(section.key, section.title, body)
+            self.current, self.version = saved, version_of(saved)
             self._update_buttons()
 
 
@@ -172,6 +198,8 @@ class CuecEditor(QWidget):
         layout.addLayout(form)
         layout.addLayout(_row_buttons(new_button, self.delete_button, self.save_button))
         self.current: Cuec | None = None
+        self.baseline = Baseline(
+            lambda: (self.ref_edit.text(), self.text_edit.toPlainText(), self.criteria_edit.text()))
 
     def load(self, cuecs: tuple[Cuec, ...]) -> None:
         keep = self.current.id if self.current else None
@@ -191,6 +219,11 @@ class CuecEditor(QWidget):
         self.text_edit.setPlainText(cuec.description if cuec else "")
         self.criteria_edit.setText(", ".join(cuec.criteria) if cuec else "")
         self.delete_button.setEnabled(cuec is not None)
+        self.baseline.reset()
+
+    @property
+    def dirty(self) -> bool:
+        return self.baseline.dirty
 
     def new(self) -> None:
         self.table.clearSelection()
@@ -203,6 +236,7 @@ class CuecEditor(QWidget):
                                   split_criteria(self.criteria_edit.text()))
         if push_done(self.ctx, command):
             self.current = command.saved
+            self.baseline.reset()
 
     def delete(self) -> None:
         if self.current is not None and push_done(self.ctx, DeleteCuecCommand(self.ctx, self.current)):
@@ -264,6 +298,8 @@ class SubserviceEditor(QWidget):
         layout.addWidget(self.csoc_table, 2)
         layout.addLayout(_row_buttons(new_button, self.delete_button, self.save_button))
         self.current: SubserviceOrg | None = None
+        self.baseline = Baseline(lambda: (self.name_edit.text(), self.services_edit.text(),
+                                          self.method_combo.currentData(), self.csocs.as_input()))
         self._fill(None)
 
     def load(self, orgs: tuple[SubserviceOrg, ...]) -> None:
@@ -287,6 +323,11 @@ class SubserviceEditor(QWidget):
         self.method_help.setText(_METHOD_HELP[method])
         self.csocs.set_records([CsocDraft(c.description, ", ".join(c.criteria)) for c in org.csocs] if org else [])
         self.delete_button.setEnabled(org is not None)
+        self.baseline.reset()
+
+    @property
+    def dirty(self) -> bool:
+        return self.baseline.dirty
 
     def _add_csoc(self) -> None:
         self.csocs.append(CsocDraft("Describe the control the subservice organization performs", ""))
@@ -320,6 +361,7 @@ class SubserviceEditor(QWidget):
         command = SaveSubserviceCommand(self.ctx, self.current, self.draft())
         if push_done(self.ctx, command):
             self.current = command.saved
+            self.baseline.reset()
 
     def delete(self) -> None:
         if self.current is not None and push_done(self.ctx, DeleteSubserviceCommand(self.ctx, self.current)):
@@ -360,3 +402,7 @@ class DescriptionView(WorkspaceView):
 
     def focus_filter(self) -> bool:
         return False
+
+    def has_unsaved_edits(self) -> bool:
+        """A section, CUEC or subservice organization typed and not saved."""
+        return self.sections.dirty or self.cuecs.dirty or self.subservice.dirty

@@ -24,12 +24,16 @@ from PySide6.QtWidgets import (
 )
 
 from auditdesk import services
+from auditdesk.errors import ConflictError
+from auditdesk.services.versioning import version_of
 from ui import feedback
 from ui.actions import testing as testing_actions
 from ui.context import AppContext, Topic
+from ui.dialogs.conflict import call_versioned
 from ui.models.columns import RECORD_ROLE
 from ui.models.exceptions import MANAGEMENT_RESPONSE, ExceptionTableModel, documented, source_text
 from ui.qt_compat import emit
+from ui.versioned import Baseline
 from ui.views.fieldwork import FieldworkView, card, hint, scrolled
 from ui.widgets.detail_panel import Detail
 from ui.widgets.tables import RecordFilterProxy, make_table
@@ -76,6 +80,8 @@ class ExceptionEditor(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.exception: services.ExceptionRecord | None = None
+        #: the version of the exception as loaded: a save names it (services.versioning)
+        self.version: str | None = None
         self.title = QLabel("No exception selected")
         self.title.setObjectName("sectionHeading")
         self.source = hint()
@@ -110,10 +116,17 @@ class ExceptionEditor(QWidget):
         layout.addLayout(form)
         layout.addLayout(buttons)
         layout.addStretch(1)
+        self.baseline = Baseline(self.values)
         self.set_exception(None, [])
+
+    @property
+    def dirty(self) -> bool:
+        """Documentation typed and not saved."""
+        return self.exception is not None and self.baseline.dirty
 
     def set_exception(self, exception: services.ExceptionRecord | None, refs: list[str]) -> None:
         self.exception = exception
+        self.version = None if exception is None else version_of(exception)
         self.compensating_combo.clear()
         self.compensating_combo.addItem(NO_COMPENSATION, "")
         for ref in refs:
@@ -129,6 +142,7 @@ class ExceptionEditor(QWidget):
             for edit in (self.description_edit, self.root_cause_edit, self.response_edit,
                          self.compensating_note_edit, self.evaluation_edit):
                 edit.setPlainText("")
+            self.baseline.reset()
             return
         self.title.setText(f"Exception {exception.id} · {exception.control_ref}"
                            + ("" if exception.status == "open" else f" ({exception.status})"))
@@ -140,6 +154,7 @@ class ExceptionEditor(QWidget):
                                                     0))
         self.compensating_note_edit.setPlainText(exception.compensating_note)
         self.evaluation_edit.setPlainText(exception.evaluation)
+        self.baseline.reset()
 
     def values(self) -> dict[str, str]:
         return {
@@ -253,8 +268,23 @@ class ExceptionsView(FieldworkView):
         exception = self.editor.exception
         if exception is None:
             return None
-        saved = feedback.attempt(self, testing_actions.update_exception, ctx=self.ctx, exception_id=exception.id,
-                                 **self.editor.values())
+        values = self.editor.values()
+
+        def save(conflict: ConflictError | None) -> services.ExceptionRecord:
+            version = self.editor.version if conflict is None else conflict.version
+            return testing_actions.update_exception(ctx=self.ctx, exception_id=exception.id,
+                                                    expected_version=version, **values)
+
+        def take_theirs(theirs: object) -> None:
+            if isinstance(theirs, services.ExceptionRecord):
+                self.model.upsert(theirs)
+                self._update_header()
+                self.editor.set_exception(theirs, self.refs)
+                emit(self.detail_changed, self.current_detail())
+            else:  # removed meanwhile
+                self.load()
+
+        saved = call_versioned(self.ctx, save, mine=values, on_theirs=take_theirs, parent=self)
         if saved is not None:
             self.model.upsert(saved)
             self._update_header()  # "still to document" follows what was just saved
@@ -262,6 +292,9 @@ class ExceptionsView(FieldworkView):
             self.announce(Topic.EXCEPTIONS, Topic.CONCLUSIONS)
             emit(self.detail_changed, self.current_detail())
         return saved
+
+    def has_unsaved_edits(self) -> bool:
+        return self.editor.dirty
 
     def add_exception(self) -> None:
         if not self.refs:

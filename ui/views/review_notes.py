@@ -17,8 +17,11 @@ from PySide6.QtWidgets import (
 )
 
 from auditdesk import services
+from auditdesk.errors import ConflictError
 from auditdesk.services.review import ReviewNote
+from auditdesk.services.versioning import version_of
 from ui.context import AppContext, Topic
+from ui.dialogs.conflict import call_versioned
 from ui.feedback import attempt
 from ui.qt_compat import emit
 from ui.views.base import WorkspaceView
@@ -131,6 +134,17 @@ class ReviewNotesView(WorkspaceView):
     def _item_chosen(self, *_args: object) -> None:
         self.load()
 
+    def has_unsaved_edits(self) -> bool:
+        """A response or a new note typed and not saved."""
+        return bool(self.response_edit.text().strip() or self.new_text.text().strip())
+
+    def select_note(self, note_id: int) -> bool:
+        for row, note in enumerate(self.notes):
+            if note.id == note_id:
+                self.table.selectRow(row)
+                return True
+        return False
+
     def selected_note(self) -> ReviewNote | None:
         rows = self.table.selectionModel().selectedRows()
         if not rows:
@@ -180,14 +194,20 @@ class ReviewNotesView(WorkspaceView):
         note, engagement = self.selected_note(), self.ctx.engagement
         if note is None or engagement is None:
             return
-        answered = attempt(
-            self,
-            services.respond_note,
-            self.ctx.store.uow(self.ctx.actor),
-            engagement.ref,
-            note.id,
-            self.response_edit.text(),
-        )
+        response = self.response_edit.text()
+
+        def save(conflict: ConflictError | None) -> ReviewNote:
+            # The note as the table shows it is the version the response was written to.
+            version = version_of(note) if conflict is None else conflict.version
+            return services.respond_note(self.ctx.store.uow(self.ctx.actor), engagement.ref, note.id, response,
+                                         expected_version=version)
+
+        def take_theirs(_theirs: object) -> None:
+            self.response_edit.clear()
+            self._done()
+            self.select_note(note.id)
+
+        answered = call_versioned(self.ctx, save, mine={"response": response}, on_theirs=take_theirs, parent=self)
         if answered is not None:
             self.response_edit.clear()
             self._done()
