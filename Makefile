@@ -10,6 +10,8 @@ APT_PACKAGES := libgl1 libegl1 libxkbcommon0 libfontconfig1 libdbus-1-3 libglib2
 # Qt's xcb platform (a real X11 desktop) needs these too; only `make run` asks for them.
 DESKTOP_PACKAGES := libxcb-cursor0 libxkbcommon-x11-0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 \
 	libxcb-xinerama0 libxcb-randr0 libxcb-render-util0 libxcb-image0
+# Test processes for the integration and UI tiers (pytest-xdist); CI machines have two cores.
+TEST_WORKERS ?= 2
 HEADLESS := $(if $(DISPLAY)$(WAYLAND_DISPLAY),,yes)
 
 .PHONY: run test lint bench screenshots sysdeps setup clean
@@ -25,8 +27,8 @@ test: setup
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 	$(BIN)/pytest tests/unit -p no:pytest-qt --cov --cov-report=
-	QT_QPA_PLATFORM=offscreen $(BIN)/pytest tests/integration tests/ui --cov --cov-append \
-	  --cov-report=term-missing --cov-fail-under=100
+	AUDITDESK_REQUIRE_PG=1 QT_QPA_PLATFORM=offscreen $(BIN)/pytest tests/integration tests/ui -n $(TEST_WORKERS) \
+	  --cov --cov-append --cov-report=term-missing --cov-fail-under=100
 	@echo "make test: all checks passed"
 
 lint: setup
