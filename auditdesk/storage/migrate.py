@@ -9,7 +9,7 @@ from sqlalchemy import Engine
 from auditdesk.errors import StoreError
 
 # Every revision this build can read, oldest first; HEAD is what it writes.
-REVISIONS: tuple[str, ...] = ("0001", "0002", "0003", "0004", "0005", "0006")
+REVISIONS: tuple[str, ...] = ("0001", "0002", "0003", "0004", "0005", "0006", "0007")
 HEAD = REVISIONS[-1]
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 

@@ -62,6 +62,8 @@ class PersonRow(Base):
     name: Mapped[str] = mapped_column(String(200))
     initials: Mapped[str] = mapped_column(String(10), unique=True)
     role: Mapped[str] = mapped_column(String(30))
+    # The person's own login on a database server (PostgreSQL role name), when they have one.
+    db_login: Mapped[str | None] = mapped_column(String(63), unique=True)
 
 
 class EngagementRow(Base):
@@ -672,3 +674,33 @@ class AssemblyAdditionRow(Base):
     added_at: Mapped[str] = mapped_column(String(40))
     key_fingerprint: Mapped[str] = mapped_column(String(64), default="", server_default="")
     signature: Mapped[str] = mapped_column(String(100), default="", server_default="")
+
+
+# ---- check-out for offline work -------------------------------------------------------
+
+
+class CheckoutRow(Base):
+    """An engagement checked out to one person's engagement file for offline work.
+
+    While ``status`` is open the store refuses writes to the engagement. The file holds a
+    copy of the row with status ``offline``. ``id_blocks`` (canonical JSON, table -> [first,
+    last]) are the record numbers reserved for records the file creates.
+    """
+
+    __tablename__ = "checkout"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    uid: Mapped[str] = mapped_column(String(32), unique=True, default=new_uid)
+    engagement_id: Mapped[int] = mapped_column(ForeignKey("engagement.id", ondelete="CASCADE"), index=True)
+    holder: Mapped[str] = mapped_column(String(10))  # initials of who checked it out
+    checked_out_at: Mapped[str] = mapped_column(String(40))
+    file_name: Mapped[str] = mapped_column(String(400), default="")
+    file_sha256: Mapped[str] = mapped_column(String(64), default="")
+    file_chain: Mapped[str] = mapped_column(String(64), default="")  # hash of the file's first trail event
+    trail_event_id: Mapped[int] = mapped_column(Integer)  # the engagement.checkout event on this store
+    trail_head: Mapped[str] = mapped_column(String(64))
+    id_blocks: Mapped[str] = mapped_column(Text, default="{}")
+    status: Mapped[str] = mapped_column(String(20))  # open | offline | checked_in | force_unlocked
+    closed_at: Mapped[str] = mapped_column(String(40), default="")
+    closed_by: Mapped[str] = mapped_column(String(10), default="")
+    reason: Mapped[str] = mapped_column(Text, default="")
+    closed_event_id: Mapped[int | None] = mapped_column(Integer)
