@@ -23,7 +23,11 @@ def demo(ctx: Context) -> None:
     import workpapers.report_pdf  # noqa: F401 - registers the report writer, so the demo gets its draft report
 
     actor = ctx.args.actor.upper() if ctx.args.actor else None
-    ref = build_demo(ctx.store, actor)
+    store = ctx.store
+    if store.enforce_logins and store.login_person is not None:
+        actor = store.login_person
+    with store.setup():  # the demo's people act in it, also on a server store
+        ref = build_demo(store, actor)
     ctx.emit({"engagement": ref, "store": ctx.store.label}, f"Created demo engagement {ref} in {ctx.store.label}")
 
 
@@ -125,13 +129,41 @@ def trail_cmd(ctx: Context) -> None:
 
 
 def _db_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("action", choices=["upgrade", "version"], help="upgrade: apply migrations")
+    parser.add_argument(
+        "action",
+        choices=["upgrade", "version", "grants", "grant-roles"],
+        help="upgrade: apply migrations; grants: print the PostgreSQL grants script; "
+        "grant-roles: apply it (as the owner)",
+    )
 
 
 @command("db", "store schema: show the version or apply migrations")(_db_args)
 def db(ctx: Context) -> None:
     from auditdesk.storage import migrate
 
+    if ctx.args.action in ("grants", "grant-roles"):
+        _db_grants(ctx)
+        return
     store = services.open_store(ctx.store_target, upgrade=ctx.args.action == "upgrade")
     store.close()
     ctx.emit({"schema": migrate.HEAD, "store": store.label}, f"{store.label} is at schema {migrate.HEAD}.")
+
+
+def _db_grants(ctx: Context) -> None:
+    from auditdesk.services import server_roles
+
+    if ctx.args.action == "grants":
+        script = server_roles.grants_script(ctx.store.reader())
+        ctx.emit({"sql": script, "store": ctx.store.label}, script)
+        return
+    members = server_roles.grant_roles(ctx.store)
+    ctx.emit(
+        {
+            "store": ctx.store.label,
+            "members": [{"login": m.login, "initials": m.initials, "group": m.group} for m in members],
+        },
+        lambda: (
+            f"Granted the AuditDesk group roles on {ctx.store.label}"
+            + "".join(f"\n  {m.login:<20} {m.initials:<6} {m.group}" for m in members)
+        ),
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 
 from auditdesk import services
@@ -36,11 +37,10 @@ def _add_member_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("initials", metavar="INITIALS")
     parser.add_argument("--name", default="", help="full name (needed for someone new to the firm's staff list)")
     parser.add_argument("--role", required=True, choices=ROLES)
+    parser.add_argument("--login", help="the person's own login on the database server (PostgreSQL stores)")
 
 
-@command("add-member", "add a person to the engagement team (and to the firm's staff list when new)")(
-    _add_member_args
-)
+@command("add-member", "add a person to the engagement team (and to the firm's staff list when new)")(_add_member_args)
 def add_member(ctx: Context) -> None:
     a = ctx.args
     uow = ctx.store.uow(ctx.actor)
@@ -49,13 +49,45 @@ def add_member(ctx: Context) -> None:
         known = {p.initials for p in services.list_people(uow)}
         if initials not in known:
             if not a.name.strip():
-                raise ValidationError(
-                    f"{initials} is not on the firm's staff list yet; give their name with --name."
-                )
+                raise ValidationError(f"{initials} is not on the firm's staff list yet; give their name with --name.")
             services.add_person(uow, name=a.name, initials=initials, role=a.role)
         e = services.set_team_member(uow, a.engagement, initials, a.role)
+        if a.login:
+            from auditdesk.services.server_roles import set_db_login
+
+            set_db_login(uow, initials, a.login)
         uow.commit()
     ctx.emit(_team_json(e), lambda: _team_text(e))
+
+
+def _person_login_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("initials", metavar="INITIALS")
+    parser.add_argument("login", metavar="LOGIN", help="their role name on the database server")
+    parser.add_argument("--name", default="", help="full name (adds someone new to the firm's staff list)")
+    parser.add_argument("--role", choices=ROLES, help="firm role of someone new (with --name)")
+
+
+@command("person-login", "map a person of the firm to their own login on the database server")(_person_login_args)
+def person_login(ctx: Context) -> None:
+    from auditdesk.services.server_roles import set_db_login
+
+    a = ctx.args
+    store = ctx.store
+    initials = a.initials.strip().upper()
+    # A setup login (mapped to no person, such as the owner) sets up the directory.
+    setup = store.setup() if store.enforce_logins and store.login_person is None else contextlib.nullcontext()
+    with setup:
+        uow = store.uow(ctx.actor)
+        with uow:
+            if initials not in {p.initials for p in services.list_people(uow)}:
+                if not a.name.strip() or not a.role:
+                    raise ValidationError(
+                        f"{initials} is not on the firm's staff list yet; give their name and role (--name, --role)."
+                    )
+                services.add_person(uow, name=a.name, initials=initials, role=a.role)
+            login = set_db_login(uow, initials, a.login)
+            uow.commit()
+    ctx.emit({"initials": initials, "login": login}, f"{initials} logs in to the server as {login}.")
 
 
 def _not_relevant_args(parser: argparse.ArgumentParser) -> None:
@@ -64,9 +96,7 @@ def _not_relevant_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--reason", required=True, help="why the criterion is not relevant to the system")
 
 
-@command("not-relevant", "mark an in-scope criterion not relevant to the system, with the reason")(
-    _not_relevant_args
-)
+@command("not-relevant", "mark an in-scope criterion not relevant to the system, with the reason")(_not_relevant_args)
 def not_relevant(ctx: Context) -> None:
     a = ctx.args
     c = services.mark_not_relevant(ctx.store.uow(ctx.actor), a.engagement, a.criterion, reason=a.reason)

@@ -46,16 +46,27 @@ class Context:
         if self._store is None:
             from auditdesk import services
 
-            self._store = services.open_store(self.store_target)
+            # On a PostgreSQL store the acting person is the server login (auditdesk.storage.server_roles).
+            self._store = services.open_store(self.store_target, enforce_logins=True)
             if self._store.notice:  # e.g. read-only: the command goes on, the user is told once
                 self.err.write(self._store.notice + "\n")
         return self._store
 
     @property
     def actor(self) -> str:
+        import os
+
         from auditdesk import config
 
-        return config.resolve_actor(self.args.actor)
+        fallback = config.resolve_actor(self.args.actor)
+        target = self.args.db or os.environ.get("AUDITDESK_DB") or config.default_store_target()
+        if self._store is None and "://" in target and not target.lower().startswith("sqlite"):
+            self.store  # noqa: B018 - a server store decides who acts: its login's person
+        if self._store is None:
+            return fallback
+        from auditdesk.services.server_roles import server_actor
+
+        return server_actor(self._store, self.args.actor or os.environ.get("AUDITDESK_USER"), fallback)
 
     def emit(self, document: Any, text: str | Callable[[], str]) -> None:
         """Print the JSON document with --json, else the human text.

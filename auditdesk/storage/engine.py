@@ -318,6 +318,12 @@ def describe_database_error(exc: BaseException, label: str | None = None) -> Sto
         return StoreError(
             f"{store} cannot be written here (it or its folder is read-only), so the change was refused."
         )
+    if "permission denied" in lowered:
+        # A server store's grants back the app's rules (auditdesk.storage.server_roles).
+        return StoreError(
+            f"The database server refused the change for your login ({detail}), so nothing was saved; "
+            "your firm role does not allow it, ask a manager or partner."
+        )
     if isinstance(orig, sqlite3.IntegrityError | sa_exc.IntegrityError):
         return StoreError(f"{store} refused the change ({detail}), so nothing was saved.")
     if "malformed" in lowered or "not a database" in lowered or "corrupt" in lowered:

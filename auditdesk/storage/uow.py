@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from types import TracebackType
 from typing import Any
 
@@ -46,6 +47,13 @@ class Store:
         if engine.dialect.name == "postgresql":
             reader_options["isolation_level"] = "REPEATABLE READ"
         self._reader_engine = engine.execution_options(**reader_options)
+        # Server logins (see auditdesk.storage.server_roles): set by services.open_store
+        # with enforce_logins. login_person is None for a setup login (the owner).
+        self.enforce_logins = False
+        self.server_login: str | None = None
+        self.login_person: str | None = None
+        self.login_name = ""
+        self._setup = 0
 
     @classmethod
     def open(cls, target: str | os.PathLike[str], *, upgrade: bool = True) -> Store:
@@ -71,8 +79,43 @@ class Store:
         return f"The store {self.label} is open read-only because {self._read_only}; you can read it, not change it."
 
     def uow(self, actor: str) -> SqlUnitOfWork:
-        """A writing unit of work acting as ``actor`` (initials)."""
-        return SqlUnitOfWork(self.engine, actor, label=self.label, before_write=self._before_write)
+        """A writing unit of work acting as ``actor`` (initials).
+
+        With server logins enforced, a mapped login acts only as its person and a
+        setup login's unit of work refuses to commit (outside ``setup()``).
+        """
+        refusal = None
+        if self.enforce_logins and not self._setup:
+            if self.login_person is None:
+                refusal = self.setup_only_sentence()
+            elif actor != self.login_person:
+                raise StoreError(self.other_actor_sentence(actor))
+        return SqlUnitOfWork(
+            self.engine, actor, label=self.label, before_write=self._before_write, refuse_commit=refusal
+        )
+
+    @contextlib.contextmanager
+    def setup(self) -> Iterator[None]:
+        """Setup work (the demo, mapping logins): units of work act as given while it lasts."""
+        self._setup += 1
+        try:
+            yield
+        finally:
+            self._setup -= 1
+
+    def other_actor_sentence(self, actor: str) -> str:
+        who = f"{self.login_name}, {self.login_person}" if self.login_name else str(self.login_person)
+        return (
+            f"You are logged in to the server as {self.server_login} ({who}); "
+            f"--as {actor} is not accepted on a server store."
+        )
+
+    def setup_only_sentence(self) -> str:
+        return (
+            f"The server login {self.server_login} is not mapped to a person of the firm, so it may only upgrade "
+            "the store, build the demo, map logins and read; log in as yourself, or have a partner or manager "
+            f"run 'auditdesk person-login INITIALS {self.server_login}'."
+        )
 
     def reader(self) -> SqlUnitOfWork:
         """A unit of work for reads; it never takes the write lock."""
@@ -104,8 +147,10 @@ class SqlUnitOfWork:
         read_only: bool = False,
         label: str | None = None,
         before_write: Callable[[], None] | None = None,
+        refuse_commit: str | None = None,
     ) -> None:
         self._engine = engine
+        self._refuse_commit = refuse_commit
         self.actor = actor
         self.read_only = read_only
         self._label = label
@@ -156,6 +201,8 @@ class SqlUnitOfWork:
     def commit(self) -> None:
         if self.read_only:
             raise RuntimeError("a read-only unit of work cannot commit")
+        if self._refuse_commit is not None:
+            raise StoreError(self._refuse_commit)
         if self._depth > 1:
             self.session.flush()  # the outermost block decides
             return
