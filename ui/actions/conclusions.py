@@ -19,7 +19,9 @@ def set_control_conclusion(
     )
 
 
-def clear_control_conclusion(*, ctx: AppContext, ref: str, expected_version: str | None = None) -> services.ControlStatus:
+def clear_control_conclusion(
+    *, ctx: AppContext, ref: str, expected_version: str | None = None
+) -> services.ControlStatus:
     return services.clear_control_conclusion(
         ctx.store.uow(ctx.actor), ctx.engagement_ref, ref, expected_version=expected_version
     )

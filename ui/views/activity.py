@@ -254,3 +254,7 @@ class ActivityView(WorkspaceView):
             rows=(("When", when(entry)), ("Person", entry.actor), ("Action", action_words(entry.action)),
                   ("Record", f"{entity_words(entry.entity)} {entry.entity_id}"), ("What", entry.subject)),
         )
+
+    def has_unsaved_edits(self) -> bool:
+        """Nothing here is edited (the filters are kept by a reload)."""
+        return False

@@ -41,8 +41,8 @@ from auditdesk.services import versioning
 from ui import feedback
 from ui.actions import conclusions as conclusion_actions
 from ui.context import AppContext, Topic
-from ui.dialogs.conflict import call_versioned
 from ui.dates import engagement_when
+from ui.dialogs.conflict import call_versioned
 from ui.models.columns import RECORD_ROLE
 from ui.models.conclusions import (
     CRITERION_LABELS,
@@ -120,13 +120,25 @@ class ConclusionsView(FieldworkView):
                                                   self.override_edit.text()))
         self.control_version: str | None = None
         self.criterion_version: str | None = None
+        #: the versions of the recorded decisions, read with the statuses the screen shows
+        self._versions: dict[tuple[str, str], str] = {}
+
+    def _read_versions(self, conclusions: services.EngagementConclusions) -> None:
+        reader, ref = self.ctx.store.reader, self.ctx.engagement_ref
+        self._versions = {}
+        try:
+            for status in conclusions.controls:
+                key = ("control_conclusion", status.ref)
+                self._versions[key] = versioning.record_version(reader(), ref, *key)
+            for criterion in conclusions.criteria:
+                key = ("criterion_conclusion", criterion.id)
+                self._versions[key] = versioning.record_version(reader(), ref, *key)
+        except AuditDeskError:
+            pass  # a decision whose version is unknown is saved without comparing
 
     def _version(self, entity: str, key: str) -> str | None:
-        """The version of the recorded decision shown (None when it cannot be read: the save is not compared)."""
-        try:
-            return versioning.record_version(self.ctx.store.reader(), self.ctx.engagement_ref, entity, key)
-        except AuditDeskError:
-            return None
+        """The version of the recorded decision shown, as loaded."""
+        return self._versions.get((entity, key))
 
     def has_unsaved_edits(self) -> bool:
         """A conclusion, rationale or opinion chosen or typed and not saved."""
@@ -574,6 +586,7 @@ class ConclusionsView(FieldworkView):
         criterion = self.selected_criterion()
         conclusions = services.engagement_conclusions(self.ctx.store.reader(), engagement.ref)
         self.conclusions = conclusions
+        self._read_versions(conclusions)
         self.control_model.set_records(conclusions.controls)
         self.criterion_model.set_records(conclusions.criteria)
         _select_first(self.control_table, self.control_proxy, self.control_model,  # type: ignore[arg-type]

@@ -88,3 +88,7 @@ class CoverageView(WorkspaceView):
         record = index.data(RECORD_ROLE)
         if isinstance(record, CriterionCoverage) and record.controls:
             emit(self.control_requested, record.controls[0])
+
+    def has_unsaved_edits(self) -> bool:
+        """Nothing here is edited: a reload loses nothing."""
+        return False

@@ -45,6 +45,7 @@ from ui.models.samples import (
     method_text,
 )
 from ui.qt_compat import emit
+from ui.versioned import Baseline
 from ui.views.fieldwork import TYPE1_NOTICE, FieldworkView, card, hint, scrolled
 from ui.widgets.detail_panel import Detail
 from ui.widgets.plain_table import make_plain_table
@@ -283,6 +284,9 @@ class PopulationsView(FieldworkView):
         row.addWidget(self.check_error, 1)
         row.addWidget(self.check_save)
         form_layout.addLayout(row)
+        self.check_baseline = Baseline(lambda: (
+            self.check_source.text(), self.check_query.text(), self.check_parameters.text(), self.check_count.text(),
+            self.check_total.text(), self.check_period.isChecked(), self.check_note.toPlainText()))
         section = QWidget()
         layout = QVBoxLayout(section)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -574,6 +578,11 @@ class PopulationsView(FieldworkView):
         self.check_period.setChecked(check.period_checked if check else False)
         self.check_note.setPlainText(check.note if check else "")
         self.check_save.setEnabled(not (self.ctx.engagement is not None and self.ctx.engagement.locked))
+        self.check_baseline.reset()
+
+    def has_unsaved_edits(self) -> bool:
+        """A completeness and accuracy test typed and not recorded."""
+        return self.check_form.isVisibleTo(self) and self.check_baseline.dirty
 
     def save_check(self) -> services.PopulationCheck | None:
         """Record the C&A form for the selected population (it replaces the previous record)."""

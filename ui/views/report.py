@@ -233,3 +233,7 @@ class ReportView(FieldworkView):
         if saved is not None:
             self.status.setText(f"Saved version {version.version} to {saved}.")
         return saved
+
+    def has_unsaved_edits(self) -> bool:
+        """Nothing here is edited: reports are generated and signed from what is stored."""
+        return False

@@ -32,16 +32,19 @@ from PySide6.QtWidgets import (
 )
 
 from auditdesk import services
+from auditdesk.errors import ConflictError
 from auditdesk.services.requests import KEEP, ClientRequest, Keep, RequestCounts, RequestStatus
+from auditdesk.services.versioning import version_of
 from ui import feedback
 from ui.actions import requests as request_actions
 from ui.context import AppContext, Topic
+from ui.dialogs.conflict import call_versioned
 from ui.dialogs.import_requests import ExcelExchange
 from ui.models.columns import RECORD_ROLE
 from ui.models.requests import RequestTableModel, status_text
 from ui.models.samples import sample_title
 from ui.qt_compat import emit
-from ui.undo import ServiceCommand, push_done
+from ui.undo import ServiceCommand
 from ui.views.fieldwork import FieldworkView, card, hint
 from ui.widgets.detail_panel import Detail
 from ui.widgets.tables import RecordFilterProxy, make_table
@@ -156,19 +159,23 @@ class RequestEditCommand(ServiceCommand):
     """Status, assignee or due date of the selected requests; undo puts each back as it was."""
 
     def __init__(self, ctx: AppContext, before: tuple[ClientRequest, ...], *, status: RequestStatus | None,
-                 assignee: str | None, due_date: dt.date | None | Keep) -> None:
+                 assignee: str | None, due_date: dt.date | None | Keep,
+                 expected_versions: list[str | None] | None = None) -> None:
         what = f"request {before[0].ref}" if len(before) == 1 else f"{len(before)} requests"
         super().__init__(ctx, f"Change {what}")
         self.before = before
         self.status = status
         self.assignee = assignee
         self.due_date = due_date
+        #: per request, the version its first run replaces (None: not compared)
+        self.expected_versions = expected_versions
         self.after: tuple[ClientRequest, ...] = ()
 
     def apply(self) -> None:
+        versions, self.expected_versions = self.expected_versions, None  # redo replaces this edit's own result
         self.after = request_actions.update_requests(
             ctx=self.ctx, refs=[r.ref for r in self.before], status=self.status, assignee=self.assignee,
-            due_date=self.due_date,
+            due_date=self.due_date, expected_versions=versions,
         )
         self.ctx.notify(Topic.REQUESTS)
 
@@ -233,6 +240,12 @@ class RequestEditor(QWidget):
             self.title.setText(f"{selected[0].ref}: {selected[0].description}")
         else:
             self.title.setText(f"{len(selected)} requests selected: a change applies to all of them.")
+
+    @property
+    def dirty(self) -> bool:
+        """A change chosen and not applied yet."""
+        status, assignee, due = self.values()
+        return status is not None or assignee is not None or not isinstance(due, Keep)
 
     def values(self) -> tuple[RequestStatus | None, str | None, dt.date | None | Keep]:
         raw = self.status_combo.currentData()
@@ -432,11 +445,33 @@ class RequestsView(FieldworkView):
         status, assignee, due = self.editor.values()
         if status is None and assignee is None and isinstance(due, Keep):
             return False
-        command = RequestEditCommand(self.ctx, before, status=status, assignee=assignee, due_date=due)
-        if not push_done(self.ctx, command, SCREEN):
+        # Each request names the version the list shows; one changed by someone else since asks first.
+        versions = {r.ref: version_of(r) for r in before}
+        loaded = {r.ref: r for r in before}
+
+        def save(conflict: ConflictError | None) -> RequestEditCommand:
+            if conflict is not None and isinstance(conflict.theirs, ClientRequest):
+                versions[conflict.theirs.ref] = conflict.version
+                loaded[conflict.theirs.ref] = conflict.theirs  # undo puts back what it replaced
+            command = RequestEditCommand(self.ctx, tuple(loaded[r.ref] for r in before), status=status,
+                                         assignee=assignee, due_date=due,
+                                         expected_versions=[versions[r.ref] for r in before])
+            command.apply()
+            return command
+
+        mine = {k: v for k, v in (("status", status), ("assignee", assignee)) if v is not None}
+        if not isinstance(due, Keep):
+            mine["due_date"] = due
+        command = call_versioned(self.ctx, save, mine=mine if len(before) == 1 else None,
+                                 on_theirs=lambda _theirs: self._refresh([r.ref for r in before]), parent=self)
+        if command is None:
             return False
+        command.stack = self.ctx.undo.push(command, SCREEN)
         self._refresh([r.ref for r in command.after])
         return True
+
+    def has_unsaved_edits(self) -> bool:
+        return self.editor.dirty
 
     def _refresh(self, refs: list[str]) -> None:
         self.announce(Topic.REQUESTS)

@@ -140,6 +140,12 @@ class TeamView(WorkspaceView):
             self.member_role.setCurrentIndex(self.member_role.findData(member.role))
         emit(self.detail_changed, self.current_detail())
 
+    def has_unsaved_edits(self) -> bool:
+        """A person typed for the firm's staff, or a team member's new role chosen, and not saved."""
+        member = self._selected_member()
+        role_changed = member is not None and self.member_role.currentData() != member.role
+        return bool(self.name_edit.text().strip() or self.initials_edit.text().strip() or role_changed)
+
     def current_detail(self) -> Detail | None:
         member = self._selected_member()
         if member is None:

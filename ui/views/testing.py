@@ -13,6 +13,7 @@ from pathlib import Path
 from PySide6.QtCore import QModelIndex, Qt, QTimer, QUrl
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -30,17 +31,19 @@ from PySide6.QtWidgets import (
 from auditdesk import services
 from auditdesk.conclusions import ControlConclusion
 from auditdesk.domain import Attribute
-from auditdesk.errors import AuditDeskError
+from auditdesk.errors import AuditDeskError, ConflictError
+from auditdesk.services.versioning import version_of
 from ui import feedback
 from ui.actions import testing as testing_actions
 from ui.context import AppContext, Topic
+from ui.dialogs.conflict import call_versioned
 from ui.models.columns import CENTER, RECORD_ROLE, Column
 from ui.models.conclusions import control_color
 from ui.models.results import AttributeCount, EvidenceTableModel, ResultsGridModel
 from ui.models.samples import sample_title
 from ui.models.table import RecordTableModel
 from ui.qt_compat import emit
-from ui.undo import RecordResultsCommand, push_done
+from ui.undo import RecordResultsCommand
 from ui.views.fieldwork import TYPE1_NOTICE, FieldworkView, card, hint, scrolled
 from ui.widgets.detail_panel import Detail
 from ui.widgets.results_grid import KEY_HELP, ResultsGridView
@@ -408,10 +411,27 @@ class TestingView(FieldworkView):
             return None
         before = {(r.item_key, r.attribute): r.outcome for r in self.grid_model.results()}
         earlier = {(i.item_key, i.attribute): self.grid_model.result(i.item_key, i.attribute) for i in inputs}
-        command = RecordResultsCommand(self.ctx, sample.id, inputs, earlier, text or _cells_text("results", inputs),
-                                       shown=self.show_undone)
-        if not push_done(self.ctx, command, SCREEN):
+        # Each cell names the version the grid shows; a cell someone else recorded since asks first.
+        versions = {(key, letter.strip().upper()): version_of(result) for (key, letter), result in earlier.items()}
+
+        def save(conflict: ConflictError | None) -> RecordResultsCommand:
+            if conflict is not None and isinstance(conflict.mine, services.ResultInput):
+                versions[(conflict.mine.item_key, conflict.mine.attribute.strip().upper())] = conflict.version
+                if isinstance(conflict.theirs, services.Result):  # undo puts back what it replaced
+                    earlier[(conflict.theirs.item_key, conflict.theirs.attribute)] = conflict.theirs
+            command = RecordResultsCommand(
+                self.ctx, sample.id, inputs, earlier, text or _cells_text("results", inputs), shown=self.show_undone,
+                expected_versions=[versions.get((i.item_key, i.attribute.strip().upper())) for i in inputs])
+            command.apply()
+            return command
+
+        def take_theirs(_theirs: object) -> None:
+            self.show_undone(sample.id, tuple((i.item_key, i.attribute) for i in inputs))
+
+        command = call_versioned(self.ctx, save, mine=None, on_theirs=take_theirs, parent=self)
+        if command is None:
             return None
+        command.stack = self.ctx.undo.push(command, SCREEN)
         saved = command.saved
         self.grid_model.apply(saved)
         self._after_save()
@@ -491,6 +511,10 @@ class TestingView(FieldworkView):
         inputs = [services.ResultInput(key, letter, existing.outcome, existing.tickmark, text)]
         if self._save(inputs, _cells_text("comment", inputs)) is not None:
             self.show_message(f"Comment saved on {key}, attribute {letter}.")
+
+    def has_unsaved_edits(self) -> bool:
+        """Results are saved key by key; only a comment being typed in the grid is not saved yet."""
+        return self.grid.state() == QAbstractItemView.State.EditingState
 
     def _cell_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         emit(self.detail_changed, self.current_detail())

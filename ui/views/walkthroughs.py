@@ -315,6 +315,13 @@ class WalkthroughsView(FieldworkView):
         else:
             self.drafts[ref] = draft
 
+    def has_unsaved_edits(self) -> bool:
+        """A walkthrough written in the form (for any control) and not recorded yet."""
+        if self.drafts:
+            return True
+        row = self.model.row_of(self._shown_ref) if self._shown_ref is not None else -1
+        return row >= 0 and self.draft() != self._fresh_draft(self.model.record(row))
+
     def _fresh_draft(self, row: ControlDesign) -> Draft:
         return Draft(procedure=row.status.procedure, performed_on=self._today())
 
