@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from auditdesk.canonical import canonical_json, content_hash
 from auditdesk.domain import Phase, TrailCheck, TrailEvent
 from auditdesk.errors import LockedError, StoreError
-from auditdesk.storage.schema import EngagementRow, TrailEventRow, TrailHeadRow
+from auditdesk.storage.schema import CheckoutRow, EngagementRow, TrailEventRow, TrailHeadRow
 from auditdesk.storage.uow import SqlUnitOfWork
 
 GENESIS_HASH = "0" * 64
@@ -26,6 +26,8 @@ HEAD_MISSING = "the record of the trail's last event is missing, so events remov
 # service), the final report, and documents added during assembly (AT-C 105), which the assembly
 # service logs with who, when and why, and after the deadline dates and has a partner sign.
 ALLOWED_WHEN_LOCKED = frozenset({"engagement.phase", "report.version", "assembly.add"})
+# Actions an engagement checked out for offline work still accepts here (auditdesk.services.checkout).
+ALLOWED_WHEN_CHECKED_OUT = frozenset({"engagement.export", "engagement.checkin", "engagement.force_unlock"})
 
 
 def _now() -> str:
@@ -75,6 +77,27 @@ def ensure_writable(uow: SqlUnitOfWork, engagement_id: int, action: str) -> None
         raise LockedError(
             f"This engagement is {phase} and locked; changes are refused. "
             "Additions after release need the partner's documented amendment."
+        )
+    if action not in ALLOWED_WHEN_CHECKED_OUT:
+        _ensure_not_checked_out(uow, engagement_id)
+
+
+def _ensure_not_checked_out(uow: SqlUnitOfWork, engagement_id: int) -> None:
+    """Refuse the write when the engagement is checked out to someone's file for offline work."""
+    held = uow.cache.setdefault("checkout", {})
+    if engagement_id not in held:
+        held[engagement_id] = uow.session.execute(
+            select(EngagementRow.ref, CheckoutRow.holder, CheckoutRow.checked_out_at)
+            .join(EngagementRow, EngagementRow.id == CheckoutRow.engagement_id)
+            .where(CheckoutRow.engagement_id == engagement_id, CheckoutRow.status == "open")
+            .limit(1)
+        ).first()
+    found = held[engagement_id]
+    if found is not None:
+        ref, holder, since = found
+        raise LockedError(
+            f"Engagement {ref} is checked out to {holder} (since {since[:16].replace('T', ' ')} UTC) for offline "
+            "work; it is read-only here until checked in or force-unlocked by a partner."
         )
 
 

@@ -100,8 +100,20 @@ _BATCH = 5000
 _MAX_DEPTH = 50
 # Tables copied by rules of their own, or never (the firm's PDF signing key stays home).
 _GLOBAL_TABLES = frozenset(
-    {"firm", "person", "person_key", "evidence_blob", "trail_event", "trail_head", "signing_identity", "tickmark"}
+    {
+        "firm",
+        "person",
+        "person_key",
+        "evidence_blob",
+        "trail_event",
+        "trail_head",
+        "signing_identity",
+        "tickmark",
+        "checkout",
+    }
 )
+# Events naming a trail segment they brought in: an import, and a check-in of an offline file.
+SEGMENT_ACTIONS = frozenset({IMPORT_ACTION, "engagement.checkin"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -392,7 +404,7 @@ def _load_segment(uow: SqlUnitOfWork, sha: str) -> tuple[Any, str | None]:
 
 
 def _anchor(event: HistoryEvent | TrailEventRow) -> dict[str, Any] | None:
-    if event.action != IMPORT_ACTION:
+    if event.action not in SEGMENT_ACTIONS:
         return None
     try:
         after = json.loads(event.after_json)
