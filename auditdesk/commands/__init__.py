@@ -5,6 +5,7 @@
 def load_commands() -> None:
     """Import every subcommand module, which registers its commands in ``registry.COMMANDS``."""
     from auditdesk.commands import (  # noqa: F401
+        checkout_cmds,
         core,
         exports,
         fieldwork,

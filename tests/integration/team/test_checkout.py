@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import sqlite3
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from tests.integration.review.conftest import ENG, ready_template  # noqa: F401 
 
 
 @pytest.fixture(scope="session")
-def engagement_file(ready_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def engagement_file(ready_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:  # noqa: F811
     """R-25 (tested, concluded, no sign-offs yet) as a portable file, to bring into either backend."""
     path = tmp_path_factory.mktemp("checkout") / "r25.sqlite"
     source = services.open_store(ready_template)
@@ -43,8 +44,9 @@ def _sha(path: Path) -> str:
 
 def _sample_id(store: Store) -> int:
     with store.reader() as r:
-        from auditdesk.storage.schema import SampleRow
         from sqlalchemy import select
+
+        from auditdesk.storage.schema import SampleRow
 
         return int(r.session.scalar(select(SampleRow.id)) or 0)
 
@@ -98,9 +100,11 @@ def test_round_trip_keeps_offline_work_and_verify_green(
 ) -> None:
     path = tmp_path / "offline.sqlite"
     result = co.checkout(server.uow("PR"), ENG, path)
-    assert result.holder == "PR" and path.is_file()
+    assert result.holder == "PR"
+    assert path.is_file()
     status = co.checkout_status(server.reader(), ENG)
-    assert status is not None and status.holder == "PR"
+    assert status is not None
+    assert status.holder == "PR"
     # Read-only here for everyone while it is out, with who has it.
     sid = _sample_id(server)
     with pytest.raises(LockedError, match=r"checked out to PR \(since .*\) for offline work"):
@@ -121,7 +125,8 @@ def test_round_trip_keeps_offline_work_and_verify_green(
     before_sha = _sha(path)
 
     done = co.checkin(server.uow("PR"), path)
-    assert done.offline_events >= 4 and done.inserted >= 3
+    assert done.offline_events >= 4
+    assert done.inserted >= 3
     assert _sha(path) == before_sha  # the file is only read
     assert _digest(server) == file_digest
     assert co.checkout_status(server.reader(), ENG) is None
@@ -171,8 +176,11 @@ def test_check_in_after_a_force_unlock_and_a_change_here_is_refused_losing_nothi
     with pytest.raises(co.CheckinConflict) as caught:
         co.checkin(server.uow("PR"), path)
     message = str(caught.value)
-    assert "force-unlocked by DW" in message and "exception.open" in message and "nothing was checked in" in message
-    assert caught.value.store_changes and len(caught.value.file_changes) >= 4
+    assert "force-unlocked by DW" in message
+    assert "exception.open" in message
+    assert "nothing was checked in" in message
+    assert caught.value.store_changes
+    assert len(caught.value.file_changes) >= 4
     assert _digest(server) == store_digest
     with server.reader() as r:
         assert services.store.trail.count(r) == events
@@ -232,3 +240,21 @@ def test_new_records_outside_the_reserved_block_are_refused(server: Store, tmp_p
         co.checkin(server.uow("PR"), path)
     assert _digest(server) == digest
     assert co.checkout_status(server.reader(), ENG) is not None
+
+
+def test_cli_checkout_list_and_checkin(server: Store, tmp_path: Path) -> None:
+    db = server.label
+    server.close()
+    path = tmp_path / "field.sqlite"
+    out = run_cli("--db", db, "--as", "PR", "--json", "checkout", ENG, "-o", str(path))
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["holder"] == "PR"
+    listed = run_cli("--db", db, "--json", "checkouts")
+    assert [x["engagement"] for x in json.loads(listed.stdout)] == [ENG]
+    refused = run_cli("--db", db, "--as", "ML", "checkin", str(path))
+    assert refused.returncode != 0
+    assert refused.stderr.strip().endswith("(a partner can force-unlock it instead).")
+    back = run_cli("--db", db, "--as", "PR", "--json", "checkin", str(path))
+    assert back.returncode == 0, back.stderr
+    assert json.loads(back.stdout)["engagement"] == ENG
+    assert json.loads(run_cli("--db", db, "--json", "checkouts").stdout) == []
