@@ -20,7 +20,7 @@ from auditdesk import trail
 from auditdesk.canonical import sha256_hex
 from auditdesk.catalog import criteria_by_id, criteria_in_scope
 from auditdesk.conclusions import CriterionConclusion, parts_of
-from auditdesk.domain import Category, EngagementType, ProcedureType
+from auditdesk.domain import Category, EngagementType, Phase, ProcedureType
 from auditdesk.errors import NotFoundError, ValidationError
 from auditdesk.progress import Progress
 from auditdesk.services._common import categories_of, engagement_record, engagement_row
@@ -31,7 +31,7 @@ from auditdesk.services.digest import engagement_digest
 from auditdesk.services.engagements import get_firm
 from auditdesk.services.testing import keep_blob, list_exceptions
 from auditdesk.services.walkthroughs import design_status
-from auditdesk.storage.schema import EvidenceBlobRow, PersonRow, ReportVersionRow, TrailHeadRow
+from auditdesk.storage.schema import EngagementRow, EvidenceBlobRow, PersonRow, ReportVersionRow, TrailHeadRow
 from auditdesk.storage.uow import SqlUnitOfWork, Store
 
 REPORT_KINDS = ("soc2", "soc3")
@@ -105,7 +105,7 @@ class ReportData:
     firm_name: str
     firm_city: str
     report_date: dt.date | None
-    draft: bool  # DRAFT on every page until the engagement is released
+    draft: bool  # DRAFT on every page until the opinion is recorded and the engagement is in reporting
     opinion: ReportOpinion | None  # None until the partner records one
     sections: tuple[tuple[str, str, str], ...]  # DC 200 (key, title, body)
     cuecs: tuple[tuple[str, str], ...]  # (ref, description)
@@ -173,6 +173,26 @@ def _tests(procedures: tuple[tuple[ProcedureType, str], ...]) -> tuple[str, ...]
 
 def _category_order(categories: tuple[Category, ...]) -> list[Category]:
     return [c for c in Category if c in categories or c is Category.SECURITY]
+
+
+def _is_draft(phase: Phase, opinion_recorded: bool) -> bool:
+    """A report is final once the partner has recorded the opinion and the engagement is in reporting or later.
+
+    Release needs a signed final report of the file as it stands (AT-C 205: the practitioner's report is
+    dated no earlier than the evidence supporting the opinion), so the final one is made before release.
+    """
+    return not (opinion_recorded and phase in (Phase.REPORTING, Phase.RELEASED, Phase.ARCHIVED))
+
+
+def _signoffs_note(uow: SqlUnitOfWork, row: EngagementRow) -> str:
+    """The cover's sentence when required review sign-offs are missing or stale ("" when all are current)."""
+    from auditdesk.services.review import signoff_gaps
+
+    gaps = signoff_gaps(uow, row)
+    if not gaps:
+        return ""
+    shown = "; ".join(gaps[:4])
+    return shown + (f"; and {len(gaps) - 4} more." if len(gaps) > 4 else ".")
 
 
 def report_data(uow: SqlUnitOfWork, engagement: str | int, *, kind: str = "soc2", by: str = "") -> ReportData:
@@ -278,7 +298,8 @@ def report_data(uow: SqlUnitOfWork, engagement: str | int, *, kind: str = "soc2"
             firm_name=firm.name if firm else "",
             firm_city=firm.city if firm else "",
             report_date=report_date,
-            draft=not eng.phase.locked,
+            draft=_is_draft(eng.phase, recorded is not None),
+            signoffs_note=_signoffs_note(uow, row),
             opinion=opinion,
             sections=tuple((s.key, s.title, s.body) for s in list_sections(uow, row.id)),
             cuecs=tuple((c.ref, c.description) for c in list_cuecs(uow, row.id)),

@@ -754,6 +754,26 @@ def _tested_controls(uow: SqlUnitOfWork, eng: EngagementRow) -> list[ControlRow]
     )
 
 
+def signoff_gaps(uow: SqlUnitOfWork, eng: EngagementRow) -> tuple[str, ...]:
+    """Required sign-offs that are missing or stale, one phrase each (the release and the report cover use them).
+
+    Required: preparer and reviewer on every tested control, and the partner on the opinion.
+    """
+    current: dict[tuple[str, str], bool] = {}
+    for s in list_signoffs(uow, eng.id):
+        current[(s.item, s.role)] = current.get((s.item, s.role), False) or s.current
+    required = [(f"control:{c.ref}", role) for c in _tested_controls(uow, eng) for role in ("preparer", "reviewer")]
+    required.append(("opinion", "partner"))
+    gaps: list[str] = []
+    for item, role in required:
+        state = current.get((item, role))
+        if state is None:
+            gaps.append(f"{item} has no {role} sign-off")
+        elif not state:
+            gaps.append(f"the {role} sign-off of {item} is stale")
+    return tuple(gaps)
+
+
 def release_blockers(uow: SqlUnitOfWork, engagement: str | int) -> tuple[str, ...]:
     """What still stands between the engagement and its release, one sentence each."""
     from auditdesk.services.conclusions import engagement_conclusions
@@ -763,17 +783,7 @@ def release_blockers(uow: SqlUnitOfWork, engagement: str | int) -> tuple[str, ..
         blockers: list[str] = []
         if engagement_conclusions(uow, eng.id).recorded is None:
             blockers.append("the partner has not recorded the opinion")
-        current: dict[tuple[str, str], bool] = {}
-        for s in list_signoffs(uow, eng.id):
-            current[(s.item, s.role)] = current.get((s.item, s.role), False) or s.current
-        required = [(f"control:{c.ref}", role) for c in _tested_controls(uow, eng) for role in ("preparer", "reviewer")]
-        required.append(("opinion", "partner"))
-        for item, role in required:
-            state = current.get((item, role))
-            if state is None:
-                blockers.append(f"{item} has no {role} sign-off")
-            elif not state:
-                blockers.append(f"the {role} sign-off of {item} is stale")
+        blockers.extend(signoff_gaps(uow, eng))
         open_notes = len(list_notes(uow, eng.id, open_only=True))
         if open_notes:
             blockers.append(f"{open_notes} review note{'s are' if open_notes != 1 else ' is'} not cleared")

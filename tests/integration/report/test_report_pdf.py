@@ -264,3 +264,43 @@ def test_digest_follows_content_not_phase(rstore: Store) -> None:
     sample = services.list_samples(rstore.reader(), ENG, "ALL-1")[0]
     services.record_result(rstore.uow("PR"), ENG, sample.id, sample.keys[0], "A", "pass", note="Re-checked.")
     assert services.engagement_digest(rstore.reader(), ENG) != before
+
+
+def _move_to(store: Store, phase: str) -> None:
+    from auditdesk.services._common import engagement_row
+
+    uow = store.uow("DW")
+    with uow:
+        engagement_row(uow, ENG).phase = phase
+        uow.commit()
+
+
+def test_the_report_is_final_in_reporting_once_the_opinion_is_recorded(rstore: Store) -> None:
+    _record(rstore, "unmodified")
+    assert services.report_data(rstore.reader(), ENG).draft  # fieldwork: still a draft
+    _move_to(rstore, "reporting")
+    data = services.report_data(rstore.reader(), ENG, by="DW")
+    assert data.draft is False
+    pdf = render_report(data)
+    assert not any("DRAFT" in page for page in pages_text(pdf))
+    version = services.record_report_version(rstore.uow("DW"), ENG, pdf, services.Provenance.of(data))
+    assert version.draft is False
+
+
+def test_the_cover_names_missing_and_stale_sign_offs(rstore: Store) -> None:
+    data = services.report_data(rstore.reader(), ENG)
+    assert "has no preparer sign-off" in data.signoffs_note
+    assert "Review sign-offs are not complete" in flat(pages_text(render_report(data))[0])
+    _record(rstore, "unmodified")
+    for control in services.list_controls(rstore.reader(), ENG):
+        services.sign_off(rstore.uow("PR"), ENG, f"control:{control.ref}", role="preparer")
+        services.sign_off(rstore.uow("DW"), ENG, f"control:{control.ref}", role="reviewer")
+    services.sign_off(rstore.uow("DW"), ENG, "opinion", role="partner")
+    signed = services.report_data(rstore.reader(), ENG)
+    assert signed.signoffs_note == ""
+    assert "Review sign-offs are not complete" not in flat(pages_text(render_report(signed))[0])
+    ref = next(c.ref for c in services.list_controls(rstore.reader(), ENG) if not c.retired)
+    services.add_exception(rstore.uow("PR"), ENG, ref, description="Found after the review.")
+    stale = services.report_data(rstore.reader(), ENG)
+    assert f"sign-off of control:{ref} is stale" in stale.signoffs_note
+    assert "is stale" in flat(pages_text(render_report(stale))[0])

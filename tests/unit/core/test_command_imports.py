@@ -10,7 +10,7 @@ def test_export_kinds_are_the_request_list_and_every_workpaper() -> None:
     from auditdesk.commands.exports import EXPORT_KINDS
     from workpapers.excel_workpapers import WORKPAPER_KINDS
 
-    assert EXPORT_KINDS == ("requests", *WORKPAPER_KINDS)
+    assert ("requests", *WORKPAPER_KINDS) == EXPORT_KINDS
 
 
 def test_loading_every_command_leaves_openpyxl_pyhanko_and_reportlab_unloaded() -> None:
