@@ -25,7 +25,10 @@ HEAD_MISSING = "the record of the trail's last event is missing, so events remov
 # Actions a released engagement still accepts: the phase (unlock and archive, each checked by its
 # service), the final report, and documents added during assembly (AT-C 105), which the assembly
 # service logs with who, when and why, and after the deadline dates and has a partner sign.
-ALLOWED_WHEN_LOCKED = frozenset({"engagement.phase", "report.version", "assembly.add"})
+# Exporting it to a portable file, and importing that file elsewhere, record the copy and change nothing in it.
+ALLOWED_WHEN_LOCKED = frozenset(
+    {"engagement.phase", "report.version", "assembly.add", "engagement.export", "engagement.import"}
+)
 # Actions an engagement checked out for offline work still accepts here (auditdesk.services.checkout).
 ALLOWED_WHEN_CHECKED_OUT = frozenset({"engagement.export", "engagement.checkin", "engagement.force_unlock"})
 

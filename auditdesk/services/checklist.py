@@ -660,6 +660,30 @@ def addition_payload(eng_uid: str, row: AssemblyAdditionRow) -> bytes:
     ).encode("utf-8")
 
 
+def addition_signature_problem(uow: SqlUnitOfWork, eng: EngagementRow, row: AssemblyAdditionRow) -> str | None:
+    """Why a signed (after archive) addition's signature does not hold, or None when it does."""
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    from auditdesk.storage.schema import PersonKeyRow
+
+    if not row.signature and not row.after_archive:
+        return None  # added before the archive: kept with who, when and why, not signed
+    if not row.signature:
+        return "it was added after the archive but carries no signature"
+    key = uow.session.get(PersonKeyRow, row.key_fingerprint or "")
+    owner = None if key is None else uow.session.get(PersonRow, key.person_id)
+    if key is None or owner is None or owner.initials != row.added_by:
+        return f"its signing key is not {row.added_by}'s"
+    try:
+        Ed25519PublicKey.from_public_bytes(base64.b64decode(key.public_key)).verify(
+            base64.b64decode(row.signature), addition_payload(eng.uid, row)
+        )
+    except (InvalidSignature, ValueError):
+        return "its signature does not match its content"
+    return None
+
+
 def _past_deadline(eng: EngagementRow, today: dt.date) -> bool:
     return eng.completion_deadline is not None and today > eng.completion_deadline
 

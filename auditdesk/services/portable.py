@@ -77,6 +77,7 @@ from auditdesk.services._common import engagement_row
 from auditdesk.services.digest import engagement_digest
 from auditdesk.storage import identities
 from auditdesk.storage.schema import (
+    AssemblyAdditionRow,
     Base,
     EngagementRow,
     EvidenceBlobRow,
@@ -498,6 +499,11 @@ def _blob_shas(uow: SqlUnitOfWork, eng: EngagementRow, segments: list[str]) -> l
     s = uow.session
     shas = set(s.scalars(select(EvidenceRow.sha256).where(EvidenceRow.engagement_id == eng.id)))
     shas |= set(s.scalars(select(ReportVersionRow.pdf_sha256).where(ReportVersionRow.engagement_id == eng.id)))
+    shas |= {
+        x
+        for x in s.scalars(select(AssemblyAdditionRow.sha256).where(AssemblyAdditionRow.engagement_id == eng.id))
+        if x is not None
+    }
     shas |= set(segments)
     return sorted(x for x in shas if s.get(EvidenceBlobRow, x) is not None)
 
@@ -614,6 +620,9 @@ def _blob_names(uow: SqlUnitOfWork, eng_id: int, segments: list[str]) -> dict[st
         names[rv.pdf_sha256] = f"The PDF of report version {rv.version}"
     for ev in uow.session.scalars(select(EvidenceRow).where(EvidenceRow.engagement_id == eng_id)):
         names[ev.sha256] = f"Evidence file {ev.file_name}"
+    for ad in uow.session.scalars(select(AssemblyAdditionRow).where(AssemblyAdditionRow.engagement_id == eng_id)):
+        if ad.sha256 is not None:
+            names.setdefault(ad.sha256, f"The file {ad.file_name} added during assembly")
     return names
 
 

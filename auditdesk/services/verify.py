@@ -20,9 +20,12 @@ from sqlalchemy import select
 from auditdesk import trail
 from auditdesk.canonical import sha256_hex, to_plain
 from auditdesk.services._common import engagement_row
+from auditdesk.services.checklist import addition_signature_problem, entry_signature_problem
 from auditdesk.services.portable import LOCAL, History, engagement_history
 from auditdesk.services.review import list_signoffs, signature_problem, signoff_record
 from auditdesk.storage.schema import (
+    AssemblyAdditionRow,
+    ChecklistEntryRow,
     ControlConclusionRow,
     ControlRow,
     CriterionConclusionRow,
@@ -55,6 +58,31 @@ _EXCEPTION_FIELDS = (
 )
 _CONCLUSION_FIELDS = ("conclusion", "rationale")
 _OPINION_FIELDS = ("opinion", "basis", "override_reason", "decided_by")
+_ENTRY_FIELDS = (
+    "item",
+    "subject",
+    "completed_on",
+    "note",
+    "signed_by",
+    "signed_at",
+    "key_fingerprint",
+    "signature",
+    "reopened_at",
+    "reopened_by",
+    "reopen_reason",
+)
+_ADDITION_FIELDS = (
+    "kind",
+    "file_name",
+    "sha256",
+    "memo",
+    "reason",
+    "dated",
+    "after_archive",
+    "added_by",
+    "added_at",
+    "signature",
+)
 _REMOVED = object()
 
 
@@ -71,7 +99,16 @@ def _states(history: History, eng_id: int) -> dict[tuple[str, str], Any]:
 
     The history holds the events of the stores the engagement came from (portable files) before its own.
     """
-    tracked = {"test_result", "exception", "control", "criterion", "opinion", "sign_off"}
+    tracked = {
+        "test_result",
+        "exception",
+        "control",
+        "criterion",
+        "opinion",
+        "sign_off",
+        "checklist_entry",
+        "assembly_addition",
+    }
     states: dict[tuple[str, str], Any] = {}
     rows = (
         (e.action, e.entity, e.entity_id, e.after_json)
@@ -162,6 +199,12 @@ def _rows_against_trail(uow: SqlUnitOfWork, eng: EngagementRow, history: History
     for so in s.scalars(select(SignOffRow).where(SignOffRow.engagement_id == eng.id)):
         record = signoff_record(so)
         check("sign_off", so.id, f"Sign-off {so.id} ({so.item}, {so.role} by {so.person})", record, tuple(record))
+    for ce in s.scalars(select(ChecklistEntryRow).where(ChecklistEntryRow.engagement_id == eng.id)):
+        record = {f: getattr(ce, f) for f in _ENTRY_FIELDS}
+        check("checklist_entry", ce.id, entry_label(ce), record, _ENTRY_FIELDS)
+    for ad in s.scalars(select(AssemblyAdditionRow).where(AssemblyAdditionRow.engagement_id == eng.id)):
+        record = {f: getattr(ad, f) for f in _ADDITION_FIELDS} | {"sha256": ad.sha256 or ""}
+        check("assembly_addition", ad.id, addition_label(ad), record, _ADDITION_FIELDS)
     # Records the trail holds that are gone from the store (a deleted exception, result, sign-off).
     names = {
         "test_result": "Result",
@@ -170,6 +213,8 @@ def _rows_against_trail(uow: SqlUnitOfWork, eng: EngagementRow, history: History
         "criterion": "The conclusion on criterion",
         "opinion": "The recorded opinion of",
         "sign_off": "Sign-off",
+        "checklist_entry": "Checklist entry",
+        "assembly_addition": "Assembly addition",
     }
     for (entity, entity_id), state in states.items():
         if (entity, entity_id) in seen or not isinstance(state, dict):
@@ -177,6 +222,16 @@ def _rows_against_trail(uow: SqlUnitOfWork, eng: EngagementRow, history: History
         label = controls.get(int(entity_id), entity_id) if entity == "control" and entity_id.isdigit() else entity_id
         label = eng.ref if entity == "opinion" else label
         _compare(failures, f"{names[entity]} {label}", None, state, ())
+
+
+def entry_label(row: ChecklistEntryRow) -> str:
+    subject = f" ({row.subject})" if row.subject else ""
+    return f"Checklist entry {row.item}{subject} dated {row.completed_on.isoformat()}"
+
+
+def addition_label(row: AssemblyAdditionRow) -> str:
+    dated = f" dated {row.dated.isoformat()}" if row.dated is not None else ""
+    return f"Assembly addition {row.id} ({row.kind} by {row.added_by}{dated})"
 
 
 def verify_engagement(
@@ -298,9 +353,37 @@ def verify_engagement(
                 problem = check_pdf(bytes(blob.content))
                 if problem:
                     failures.append(f"The signature of report version {rv.version} does not validate: {problem}")
-        # 6. Current rows against their last recorded state.
+        # 6. The completion checklist and the additions after release: each signature.
+        entries = list(
+            s.scalars(
+                select(ChecklistEntryRow)
+                .where(ChecklistEntryRow.engagement_id == eng.id)
+                .order_by(ChecklistEntryRow.id)
+            )
+        )
+        checked.append(f"checklist entries: {len(entries)}")
+        for ce in entries:
+            problem = entry_signature_problem(uow, eng, ce)
+            if problem is not None:
+                failures.append(f"{entry_label(ce)}: {problem}")
+        additions = list(
+            s.scalars(
+                select(AssemblyAdditionRow)
+                .where(AssemblyAdditionRow.engagement_id == eng.id)
+                .order_by(AssemblyAdditionRow.id)
+            )
+        )
+        checked.append(f"assembly additions: {len(additions)}, {sum(1 for a in additions if a.signature)} signed")
+        for ad in additions:
+            problem = addition_signature_problem(uow, eng, ad)
+            if problem is not None:
+                failures.append(f"{addition_label(ad)}: {problem}")
+        # 7. Current rows against their last recorded state.
         _rows_against_trail(uow, eng, history, failures)
-        checked.append("results, exceptions, conclusions, opinion and sign-offs against the audit trail")
+        checked.append(
+            "results, exceptions, conclusions, opinion, sign-offs, checklist entries and assembly additions "
+            "against the audit trail"
+        )
         ref = eng.ref
     return Verification(ref, not failures, tuple(failures), tuple(checked))
 
