@@ -15,3 +15,8 @@ def complete_checklist_item(
     return services.complete_item(
         ctx.store.uow(ctx.actor), ctx.engagement_ref, item.item, subject=item.subject or None, dated=dated, note=note
     )
+
+
+def record_representations(*, ctx: AppContext, dated: dt.date) -> services.Representations:
+    """Record management's written representations, dated as of the report date, as the acting person."""
+    return services.record_representations(ctx.store.uow(ctx.actor), ctx.engagement_ref, dated=dated)

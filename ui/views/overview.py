@@ -254,14 +254,11 @@ class OverviewView(WorkspaceView):
             show_error(self, "Select the checklist line to complete.")
             return
         item = self.checklist_model.record(rows[0].row())
-        if item.done or item.item == "representations":
-            show_error(
-                self,
-                f"{item.label} is already complete."
-                if item.done
-                else "Management's written representations are recorded with "
-                "'auditdesk representations ENG --dated DATE'.",
-            )
+        if item.done:
+            show_error(self, f"{item.label} is already complete.")
+            return
+        if item.item == "representations":
+            self._ask_representations()
             return
         dialog = ChecklistItemDialog(item, self)
         if dialog.exec() != ChecklistItemDialog.DialogCode.Accepted:
@@ -274,6 +271,29 @@ class OverviewView(WorkspaceView):
         from ui.feedback import attempt
 
         if attempt(self, complete_checklist_item, ctx=self.ctx, item=item, dated=dated, note=note) is None:
+            return False
+        self.load()
+        return True
+
+    def _ask_representations(self) -> None:
+        from ui.dialogs.representations import RepresentationsDialog
+
+        # The representations carry the report date, where the subsequent events procedures end.
+        events = next(
+            (i for i in self.checklist_model.records() if i.item == "subsequent_events" and i.done),
+            None,
+        )
+        dialog = RepresentationsDialog(None if events is None else events.dated, self)
+        if dialog.exec() != RepresentationsDialog.DialogCode.Accepted:
+            return
+        self.record_representations(dialog.dated)
+
+    def record_representations(self, dated: dt.date) -> bool:
+        """Record management's written representations as the acting person; a refusal is shown as a message."""
+        from ui.actions.checklist import record_representations
+        from ui.feedback import attempt
+
+        if attempt(self, record_representations, ctx=self.ctx, dated=dated) is None:
             return False
         self.load()
         return True
