@@ -3,7 +3,9 @@
 SQLite takes a new row's id from the table itself. PostgreSQL hands ids out
 from a sequence that an INSERT naming its ids does not move, so the next new
 row would take the number of a copied one and be refused. ``advance_past``
-moves each sequence past the largest id in its table (no-op on SQLite).
+moves each sequence past the largest id in its table (no-op on SQLite), and
+never back: a sequence already further on (ids reserved for an engagement
+checked out for offline work) stays where it is.
 """
 
 from __future__ import annotations
@@ -30,8 +32,12 @@ def advance_past(session: Session, tables: Iterable[Table]) -> None:
         if sequence is None:
             continue
         largest = conn.execute(select(func.max(column))).scalar()
+        handed_out = conn.execute(
+            text("SELECT pg_sequence_last_value(CAST(:sequence AS regclass))"), {"sequence": sequence}
+        ).scalar()
+        last = max((v for v in (largest, handed_out) if v is not None), default=None)
         # setval(seq, n, true): the next id is n + 1; setval(seq, 1, false): the next is 1.
         conn.execute(
             text("SELECT setval(:sequence, :value, :called)"),
-            {"sequence": sequence, "value": largest or 1, "called": largest is not None},
+            {"sequence": sequence, "value": last or 1, "called": last is not None},
         )

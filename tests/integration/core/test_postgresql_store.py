@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, insert, inspect
+from sqlalchemy import create_engine, insert, inspect, text
 
 from auditdesk import config, services
 from auditdesk.errors import StoreError, StoreVersionError
@@ -129,6 +129,20 @@ def test_rows_copied_with_their_ids_do_not_block_new_rows(store: Store) -> None:
         uow.commit()
     added = services.add_person(store.uow("AB"), name="Ann Brown", initials="AB", role="staff")
     assert added.id == 8
+
+
+def test_advancing_never_moves_a_sequence_back_into_reserved_ids(pg_cluster: PgCluster) -> None:
+    store = services.open_store(pg_cluster.url(pg_cluster.new_database()))
+    services.add_person(store.uow("AB"), name="Ann Brown", initials="AB", role="staff")
+    with store.engine.begin() as conn:  # ids up to 500 are reserved, as a check-out does
+        conn.execute(text("SELECT setval(pg_get_serial_sequence('person', 'id'), 500, true)"))
+    uow = store.uow("AB")
+    with uow:
+        identities.advance_past(uow.session, [PersonRow.__table__])
+        uow.commit()
+    added = services.add_person(store.uow("AB"), name="Bo Chen", initials="BC", role="staff")
+    store.close()
+    assert added.id == 501
 
 
 def test_an_engagement_imported_into_postgresql_takes_new_records(
