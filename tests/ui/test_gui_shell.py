@@ -107,10 +107,28 @@ def test_window_state_and_last_engagement_are_remembered(demo_ctx: AppContext, q
     assert again.current_view_name == "coverage"
 
 
-def test_phase_move_locks_the_engagement_and_edits_are_refused(
+def test_release_from_the_phase_menu_runs_the_release_checks(
     demo_window: MainWindow, messages
 ) -> None:  # type: ignore[no-untyped-def]
     demo_window.move_to_phase(Phase.RELEASED)
+    assert "Only a partner" in messages.last  # the window acts as PR, a senior
+    demo_window.ctx._explicit_actor = "DW"  # the demo's partner
+    demo_window.move_to_phase(Phase.RELEASED)
+    assert "cannot be released yet" in messages.last
+    assert "checklist" in messages.last or "sign-off" in messages.last
+    assert "auditdesk" not in messages.last  # the window never sends the user to the command line
+    assert not demo_window.ctx.engagement.locked  # type: ignore[union-attr]
+    assert not demo_window.phase_actions[Phase.RELEASED].isChecked()
+
+
+def test_phase_move_locks_the_engagement_and_edits_are_refused(
+    demo_window: MainWindow, messages
+) -> None:  # type: ignore[no-untyped-def]
+    from tests.integration.locking import lock
+
+    lock(demo_window.ctx.store, "DEMO")
+    demo_window.ctx.reload_engagement()
+    demo_window.move_to_phase(Phase.RELEASED)  # already released: refused, stays locked
     assert demo_window.ctx.engagement.locked  # type: ignore[union-attr]
     assert "locked" in demo_window.phase_label.text()
     controls = demo_window.show_view("controls")

@@ -40,7 +40,12 @@ def create_engagement(
     )
 
 
-def set_phase(*, ctx: AppContext, phase: Phase) -> Engagement:
+def set_phase(*, ctx: AppContext, phase: Phase) -> object:
+    """Move the phase; released and archived go through their own services (release checks everything first)."""
+    if phase is Phase.RELEASED:
+        return services.release(ctx.store.uow(ctx.actor), ctx.engagement_ref)
+    if phase is Phase.ARCHIVED:
+        return services.archive(ctx.store.uow(ctx.actor), ctx.engagement_ref)
     return services.set_phase(ctx.store.uow(ctx.actor), ctx.engagement_ref, phase)
 
 
