@@ -63,13 +63,26 @@ def check_fonts(app: QApplication) -> str:
     return family
 
 
-def open_store_interactively(target: str, *, parent: QWidget | None = None) -> services.Store | None:
-    """Open the store; on a refusal explain it and offer to pick another (None: the user gave up)."""
+def open_store_interactively(
+    target: str, *, parent: QWidget | None = None, explicit_actor: str | None = None
+) -> services.Store | None:
+    """Open the store; on a refusal explain it and offer to pick another (None: the user gave up).
+
+    As on the command line, on a PostgreSQL store the acting person is the server login's
+    person: a store whose login is not the person --as (or AUDITDESK_USER) names is refused.
+    """
     from auditdesk import services
+    from auditdesk.services.server_roles import server_actor
 
     while True:
         try:
-            return services.open_store(target)
+            store = services.open_store(target, enforce_logins=True)
+            try:
+                server_actor(store, explicit_actor or os.environ.get("AUDITDESK_USER"), "")
+            except BaseException:
+                store.close()
+                raise
+            return store
         except AuditDeskError as exc:
             box = QMessageBox(QMessageBox.Icon.Warning, "AuditDesk", str(exc), QMessageBox.StandardButton.NoButton,
                               parent)
@@ -163,14 +176,14 @@ def screenshot_store(options: GuiOptions) -> services.Store:
 
     given = options.db or os.environ.get("AUDITDESK_DB")
     if given:
-        return services.open_store(given)
+        return services.open_store(given, enforce_logins=True)
     target = config.default_store_target()
     if _is_empty_store(target):
         import workpapers.report_pdf  # noqa: F401 - the report writer, so a new demo store gets its draft report
         from auditdesk import demo
 
         return demo.open_demo_store(options.actor)
-    return services.open_store(target)
+    return services.open_store(target, enforce_logins=True)
 
 
 def render_screenshot(
@@ -250,7 +263,9 @@ class GuiLauncher:
         from ui.context import AppContext
         from ui.main_window import MainWindow
 
-        store = open_store_interactively(self.options.db or config.default_store_target(settings))
+        store = open_store_interactively(
+            self.options.db or config.default_store_target(settings), explicit_actor=self.options.actor
+        )
         if store is None:
             return False
         window = MainWindow(AppContext(store, explicit_actor=self.options.actor))

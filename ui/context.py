@@ -6,6 +6,7 @@ here, and each view decides whether it needs to reload (Anki's OpChanges idea).
 
 from __future__ import annotations
 
+import os
 from enum import StrEnum
 
 from PySide6.QtCore import QObject, Signal
@@ -14,6 +15,8 @@ from PySide6.QtWidgets import QWidget
 
 from auditdesk import config, services
 from auditdesk.domain import Control, Engagement
+from auditdesk.errors import ValidationError
+from auditdesk.services.server_roles import server_actor
 from ui.qt_compat import emit
 from ui.undo_history import UndoHistory
 
@@ -62,8 +65,21 @@ class AppContext(QObject):
 
     @property
     def actor(self) -> str:
-        """Initials of the acting person: --as, AUDITDESK_USER, the profile, the login."""
-        return config.resolve_actor(self._explicit_actor)
+        """Initials of the acting person: --as, AUDITDESK_USER, the profile, the login.
+
+        On a PostgreSQL store opened with logins enforced it is the server login's person,
+        as on the command line (``server_actor``); the store refuses anyone else's writes.
+        """
+        try:
+            return self.actor_on(self.store)
+        except ValidationError:
+            # --as named someone else: opening the store said so; the login's person acts.
+            return self.store.login_person or config.resolve_actor(self._explicit_actor)
+
+    def actor_on(self, store: services.Store) -> str:
+        """Who acts on ``store``; ValidationError when --as or AUDITDESK_USER names someone the login is not."""
+        typed = self._explicit_actor or os.environ.get("AUDITDESK_USER")
+        return server_actor(store, typed, config.resolve_actor(self._explicit_actor))
 
     @property
     def engagement(self) -> Engagement | None:

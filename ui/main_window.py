@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from auditdesk import config, services
 from auditdesk.domain import Engagement, Phase, TrailCheck
+from auditdesk.errors import AuditDeskError
 from auditdesk.services.activity import ActivityQuery, list_activity
 from ui import feedback
 from ui.actions import engagements as engagement_actions
@@ -158,6 +159,11 @@ class MainWindow(QMainWindow):
         self.phase_label.setObjectName("phaseBadge")
         bar.addPermanentWidget(self.user_label)
         bar.addPermanentWidget(self.store_label, 1)
+        # Shown while the open engagement is checked out to a file for offline work.
+        self.checkout_label = QLabel()
+        self.checkout_label.setObjectName("lockBadge")
+        self.checkout_label.hide()
+        bar.addPermanentWidget(self.checkout_label)
         bar.addPermanentWidget(self.phase_label)
 
     def _build_menus(self) -> None:
@@ -182,6 +188,15 @@ class MainWindow(QMainWindow):
         self.import_engagement_action.setStatusTip("Bring an engagement file into this store; it is checked first")
         file_menu.addAction(self.export_engagement_action)
         file_menu.addAction(self.import_engagement_action)
+        self.checkout_action = self._action("Check &out for offline work…", self.checkout_engagement)
+        self.checkout_action.setStatusTip(
+            "Write the open engagement to a file to work on offline; it is read-only here until checked in"
+        )
+        self.checkout_action.setEnabled(False)
+        self.checkin_action = self._action("Check &in…", self.checkin_engagement)
+        self.checkin_action.setStatusTip("Bring a checked-out engagement's file back into this store")
+        file_menu.addAction(self.checkout_action)
+        file_menu.addAction(self.checkin_action)
         file_menu.addSeparator()
         file_menu.addAction(self.settings_action)
         file_menu.addSeparator()
@@ -321,6 +336,7 @@ class MainWindow(QMainWindow):
             action.setVisible(offered)
             action.setEnabled(offered)
         self.import_controls_action.setEnabled(e is not None and not e.locked)
+        self.checkout_action.setEnabled(e is not None and not e.locked)
         self._update_status()
         self._refresh_activity()
 
@@ -421,6 +437,7 @@ class MainWindow(QMainWindow):
         self.store_label.setText(f"Store: {self.ctx.store.label}")
         self.store_label.setToolTip(self.ctx.store.label)
         e = self.ctx.engagement
+        self._update_checkout_label()
         if e is None:
             self.phase_label.hide()
             return
@@ -430,6 +447,19 @@ class MainWindow(QMainWindow):
         # The object name picks the badge colours; re-polish to apply the change.
         self.phase_label.style().unpolish(self.phase_label)
         self.phase_label.style().polish(self.phase_label)
+
+    def _update_checkout_label(self) -> None:
+        from ui.actions.checkout import checkout_line, held_by
+
+        e = self.ctx.engagement
+        line = ""
+        if e is not None:
+            try:
+                line = checkout_line(held_by(self.ctx.store, e.ref))
+            except AuditDeskError:
+                line = ""  # e.g. the engagement was removed meanwhile: nothing to say about a check-out
+        self.checkout_label.setText(line)
+        self.checkout_label.setVisible(bool(line))
 
     def show_banner(self, text: str) -> None:
         self.banner.show_message(text)
@@ -520,8 +550,12 @@ class MainWindow(QMainWindow):
             self.switch_store(path)
 
     def switch_store(self, target: str) -> bool:
-        store = feedback.attempt(self, services.open_store, target)
+        # On a PostgreSQL store the acting person is the server login's person, as on the command line.
+        store = feedback.attempt(self, services.open_store, target, enforce_logins=True)
         if store is None:
+            return False
+        if feedback.attempt(self, self.ctx.actor_on, store) is None:
+            store.close()  # --as named someone other than the login's person
             return False
         self.use_store(store)
         return True
@@ -597,6 +631,55 @@ class MainWindow(QMainWindow):
             on_success=lambda result: feedback.show_info(self, export_text(result), title="Export engagement"),
             cancellable=False,
         )
+
+    def checkout_engagement(self) -> None:
+        """File > Check out for offline work: the open engagement to a file, read-only here until checked in."""
+        from auditdesk.services.checkout import CheckoutResult
+        from ui.actions.checkout import ask_checkout_path, checkout_job, checkout_text
+        from ui.workers import run_with_progress
+
+        if self.ctx.engagement is None:
+            return
+        ref = self.ctx.engagement.ref
+        path = ask_checkout_path(self, ref)
+        if path is None:
+            return
+        store, actor = self.ctx.store, self.ctx.actor
+
+        def done(result: CheckoutResult) -> None:
+            self._update_status()
+            feedback.show_info(self, checkout_text(result), title="Check out")
+
+        self.checkout_task = run_with_progress(
+            self, f"Checking out {ref}", lambda: checkout_job(store=store, actor=actor, ref=ref, path=path),
+            on_success=done, cancellable=False,
+        )
+
+    def checkin_engagement(self, path: object = None) -> None:
+        """File > Check in: a checked-out engagement's file back into this store, all or nothing."""
+        from pathlib import Path
+
+        from auditdesk.services.checkout import CheckinResult
+        from ui.actions.checkout import ask_checkin_path, checkin_job, checkin_text
+        from ui.workers import run_with_progress
+
+        chosen = Path(path) if isinstance(path, str | Path) else ask_checkin_path(self)
+        if chosen is None:
+            return
+        store, actor = self.ctx.store, self.ctx.actor
+
+        def done(result: CheckinResult) -> None:
+            self.reload_all()
+            self.open_engagement(result.engagement)
+            self._update_status()
+            feedback.show_info(self, checkin_text(result), title="Check in")
+
+        self.checkout_task = run_with_progress(
+            self, "Checking in an engagement", lambda: checkin_job(store=store, actor=actor, path=chosen),
+            on_success=done, cancellable=False,
+        )
+        # A refused check-in changes nothing; the line shows the store's state as it is now.
+        self.checkout_task.failed.connect(lambda _error: self._update_status())
 
     def import_engagement(self, path: object = None) -> None:
         """File > Import engagement: a portable file into this store, checked first, on the worker."""
