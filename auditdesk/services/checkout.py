@@ -520,9 +520,11 @@ def checkin(uow: SqlUnitOfWork, path: str | os.PathLike[str]) -> CheckinResult:
                     f"{chain.reason}), so nothing was checked in."
                 )
             checked = verify_engagement(reader, file_eng.id)
-            if not checked.ok:
+            if not checked.intact:
+                # A stale sign-off is review work still to do, not damage: it travels as it is.
+                damage = [f for f in checked.failures if f not in checked.stale]
                 raise ValidationError(
-                    f"{name} does not verify ({checked.failures[0]}), so nothing was checked in; "
+                    f"{name} does not verify ({damage[0]}), so nothing was checked in; "
                     "run 'auditdesk verify' on the file to see every problem."
                 )
             file_actions = [a for a in reader.session.scalars(select(TrailEventRow.action).where(TrailEventRow.id > 2))]

@@ -92,6 +92,13 @@ class Verification:
     ok: bool
     failures: tuple[str, ...]
     checked: tuple[str, ...]  # what was checked, one line each
+    #: the failures that are review states rather than damage: sign-offs made stale by later work
+    stale: tuple[str, ...] = ()
+
+    @property
+    def intact(self) -> bool:
+        """Nothing was changed behind the app's back (stale sign-offs aside: they are work still to review)."""
+        return not (set(self.failures) - set(self.stale))
 
 
 def _states(history: History, eng_id: int) -> dict[tuple[str, str], Any]:
@@ -246,6 +253,7 @@ def verify_engagement(
 
     failures: list[str] = []
     checked: list[str] = []
+    stale: list[str] = []
     with uow:
         eng = engagement_row(uow, engagement)
         s = uow.session
@@ -305,7 +313,8 @@ def verify_engagement(
                 failures.append(f"{label} does not verify: {problem}")
             state = signoffs.get(so.id)
             if state is not None and not state.current:
-                failures.append(f"{label} is stale: {'; '.join(state.changes)}")
+                stale.append(f"{label} is stale: {'; '.join(state.changes)}")
+                failures.append(stale[-1])
             key = s.get(PersonKeyRow, so.key_fingerprint)
             if key is not None:
                 on_trail = next(
@@ -385,7 +394,7 @@ def verify_engagement(
             "against the audit trail"
         )
         ref = eng.ref
-    return Verification(ref, not failures, tuple(failures), tuple(checked))
+    return Verification(ref, not failures, tuple(failures), tuple(checked), tuple(stale))
 
 
 __all__ = ["Verification", "verify_engagement"]

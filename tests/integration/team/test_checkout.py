@@ -197,6 +197,28 @@ def test_force_unlock_without_changes_here_still_takes_the_check_in(server: Stor
     assert services.verify_engagement(server.reader(), ENG).ok
 
 
+def test_a_stale_sign_off_travels_out_and_back_but_damage_is_refused(server: Store, tmp_path: Path) -> None:
+    services.sign_off(server.uow("PR"), ENG, "control:ALL-1", role="preparer")
+    services.add_exception(server.uow("PR"), ENG, "ALL-1", description="Found after the sign-off.")
+    before = services.verify_engagement(server.reader(), ENG)
+    assert before.stale
+    assert before.intact
+    assert not before.ok  # verify still reports it: the review is not done
+    path = tmp_path / "offline.sqlite"
+    co.checkout(server.uow("PR"), ENG, path)
+    assert co.checkin(server.uow("PR"), path).engagement == ENG
+    after = services.verify_engagement(server.reader(), ENG)
+    assert after.intact
+    assert after.stale == before.stale
+    # Damage in the file (a result changed behind the app's back) is still refused.
+    second = tmp_path / "second.sqlite"
+    co.checkout(server.uow("PR"), ENG, second)
+    with sqlite3.connect(second) as con:
+        con.execute("update test_result set outcome = 'deviation' where outcome = 'pass'")
+    with pytest.raises(ValidationError, match="does not verify .*changed outside AuditDesk"):
+        co.checkin(server.uow("PR"), second)
+
+
 def test_only_the_holder_checks_in_and_released_or_twice_is_refused(server: Store, tmp_path: Path) -> None:
     path = tmp_path / "offline.sqlite"
     co.checkout(server.uow("PR"), ENG, path)
