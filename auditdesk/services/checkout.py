@@ -302,6 +302,7 @@ def checkout(
 ) -> CheckoutResult:
     """Write the engagement to ``path`` for offline work and make it read-only here until checked in."""
     from auditdesk.services.store import open_store
+    from auditdesk.services.verify import verify_engagement
 
     target = Path(path).expanduser().resolve()
     if target.is_dir():
@@ -326,6 +327,14 @@ def checkout(
                 raise LockedError(f"Engagement {ref} is {eng.phase}; a released engagement is not checked out.")
             if _team_role(eng, uow.actor) is None:
                 raise ValidationError(f"Only a member of the team of {ref} checks it out; {uow.actor} is not on it.")
+            # Damage found now would only stop the check-in later, leaving the engagement read-only here.
+            found = verify_engagement(uow, eng.id)
+            if not found.intact:
+                damage = next(f for f in found.failures if f not in found.stale)
+                raise ValidationError(
+                    f"Engagement {ref} does not verify ({damage}), so it was not checked out; "
+                    f"run 'auditdesk verify {ref}' and settle every problem first."
+                )
             store = open_store(temp)
             try:
                 _events, rows, blobs = export_into(uow, eng.id, store, uow.actor)

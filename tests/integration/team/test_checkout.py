@@ -219,6 +219,17 @@ def test_a_stale_sign_off_travels_out_and_back_but_damage_is_refused(server: Sto
         co.checkin(server.uow("PR"), second)
 
 
+def test_an_engagement_damaged_here_is_not_checked_out(server: Store, tmp_path: Path) -> None:
+    from tests.integration.conftest import raw_sql
+
+    raw_sql(server, "update test_result set outcome = 'deviation' where outcome = 'pass'")
+    path = tmp_path / "offline.sqlite"
+    with pytest.raises(ValidationError, match="does not verify .*so it was not checked out"):
+        co.checkout(server.uow("PR"), ENG, path)
+    assert not path.exists()
+    assert co.checkout_status(server.reader(), ENG) is None
+
+
 def test_only_the_holder_checks_in_and_released_or_twice_is_refused(server: Store, tmp_path: Path) -> None:
     path = tmp_path / "offline.sqlite"
     co.checkout(server.uow("PR"), ENG, path)
