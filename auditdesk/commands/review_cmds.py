@@ -175,13 +175,21 @@ def verify(ctx: Context) -> None:
         return pdf_signing.verify_pdf(pdf).problem or None
 
     v = services.verify_engagement(ctx.store.reader(), ctx.args.engagement, check_pdf=check_pdf)
-    document = {"ok": v.ok, "failures": list(v.failures), "checked": list(v.checked)}
+    document = {
+        "ok": v.ok,
+        "failures": list(v.failures),
+        "checked": list(v.checked),
+        "intact": v.intact,  # false when something was changed behind the app's back
+        "stale": list(v.stale),  # failures that are sign-offs made stale by later work
+    }
     if not v.ok:
         if not ctx.json:
             ctx.out.write(terminal_safe("\n".join(f"FAILED: {f}" for f in v.failures)) + "\n")
         count = len(v.failures)
+        kind = "" if v.intact else " (changes made outside AuditDesk among them)"
         raise CommandFailed(
-            f"Engagement {v.engagement} does not verify: {count} problem{'s' if count != 1 else ''} found.", document
+            f"Engagement {v.engagement} does not verify: {count} problem{'s' if count != 1 else ''} found{kind}.",
+            document,
         )
     ctx.emit(document, lambda: "\n".join([f"Engagement {v.engagement} verifies:", *(f"  ok: {c}" for c in v.checked)]))
 

@@ -319,7 +319,9 @@ def test_cli_release_flow_and_verify_exit_code(rstore: Store, tmp_path: Path) ->
     document = json.loads(bad.stdout)
     assert document["ok"] is False
     assert any(f.startswith("Result 1 ") for f in document["failures"])
+    assert document["intact"] is False
     assert "does not verify" in bad.stderr
+    assert "changes made outside AuditDesk" in bad.stderr
     unlocked = run_cli("--db", db, "--as", "DW", "unlock", ENG, "--reason", "Reissue with a corrected date.")
     assert unlocked.returncode == 0, unlocked.stderr
 
