@@ -545,6 +545,11 @@ def _recorded(row: OpinionRow | None) -> RecordedOpinion | None:
     )
 
 
+def stored_opinion(uow: SqlUnitOfWork, eng_id: int) -> RecordedOpinion | None:
+    """The recorded opinion as the services return it (None: none yet), inside the caller's ``with uow``."""
+    return _recorded(uow.session.get(OpinionRow, eng_id))
+
+
 def _conclusions(uow: SqlUnitOfWork, eng: EngagementRow) -> EngagementConclusions:
     controls, by_id, _ = _control_statuses(uow, eng)
     criteria = _criterion_statuses(uow, eng, by_id)
@@ -1102,6 +1107,7 @@ def record_opinion(
     override_reason: str = "",
     parts: dict[str, str] | None = None,
     today: dt.date | None = None,
+    expected_version: str | None = None,
 ) -> RecordedOpinion:
     """The engagement partner records the opinion, once its preconditions hold.
 
@@ -1110,8 +1116,12 @@ def record_opinion(
     are evaluated; management's written representations are on file. A modified
     opinion carries a substantive basis paragraph naming the criteria or matters;
     an opinion other than the proposal carries the partner's reason.
+    ``expected_version`` is the version of the recorded opinion the partner loaded
+    (``versioning.record_version(..., "opinion")``, ``versioning.ABSENT`` when none
+    was recorded); an opinion recorded by someone else since is refused with ``ConflictError``.
     """
     with uow:
+        versioning.hold(uow, expected_version)
         eng = engagement_row(uow, engagement)
         trail.ensure_writable(uow, eng.id, "opinion.record")
         chosen = parse_enum(Opinion, opinion, "opinion")
@@ -1121,6 +1131,16 @@ def record_opinion(
             raise ValidationError(
                 f"Only the engagement partner records the opinion ({who}); you are acting as {uow.actor}."
             )
+        versioning.check(
+            uow,
+            expected_version,
+            stored_opinion(uow, eng.id),
+            what="The opinion",
+            entity="opinion",
+            entity_id=eng.id,
+            engagement_id=eng.id,
+            mine={"opinion": chosen.value, "basis": basis.strip(), "override_reason": override_reason.strip()},
+        )
         blockers = _blockers(uow, eng, today or dt.date.today())
         if blockers:
             raise ValidationError("The opinion cannot be recorded yet. " + " ".join(blockers))

@@ -113,6 +113,12 @@ def _cuec(row: CuecRow) -> Cuec:
     return Cuec(row.id, row.ref, row.description, _split(row.criteria))
 
 
+def stored_cuec(uow: SqlUnitOfWork, eng_id: int, cuec_id: int) -> Cuec | None:
+    """One CUEC as ``list_cuecs`` shows it (None: it does not exist), inside the caller's ``with uow``."""
+    row = uow.session.get(CuecRow, cuec_id)
+    return None if row is None or row.engagement_id != eng_id else _cuec(row)
+
+
 def list_cuecs(uow: SqlUnitOfWork, engagement: str | int) -> tuple[Cuec, ...]:
     with uow:
         eng = engagement_row(uow, engagement)
@@ -128,10 +134,27 @@ def save_cuec(
     description: str,
     criteria: Sequence[str] = (),
     cuec_id: int | None = None,
+    expected_version: str | None = None,
 ) -> Cuec:
-    """Add a complementary user entity control, or change the one with ``cuec_id``."""
+    """Add a complementary user entity control, or change the one with ``cuec_id``.
+
+    ``expected_version`` (a change only) is the version of the CUEC the editor loaded;
+    one changed or deleted by someone else since is refused with ``ConflictError``.
+    """
     with uow:
+        versioning.hold(uow, expected_version if cuec_id is not None else None)
         eng = engagement_row(uow, engagement)
+        if cuec_id is not None:
+            versioning.check(
+                uow,
+                expected_version,
+                stored_cuec(uow, eng.id, cuec_id),
+                what=f"CUEC {ref.strip()}",
+                entity="cuec",
+                entity_id=cuec_id,
+                engagement_id=eng.id,
+                mine=Cuec(cuec_id, ref.strip(), description.strip(), tuple(criteria)),
+            )
         ref = check_ref(ref, "CUEC")
         clash = uow.session.scalars(
             select(CuecRow.id).where(CuecRow.engagement_id == eng.id, CuecRow.ref == ref)
@@ -177,6 +200,12 @@ def _subservice(row: SubserviceOrgRow) -> SubserviceOrg:
     )
 
 
+def stored_subservice_org(uow: SqlUnitOfWork, eng_id: int, subservice_id: int) -> SubserviceOrg | None:
+    """One subservice organization with its CSOCs (None: it does not exist), inside the caller's ``with uow``."""
+    row = uow.session.get(SubserviceOrgRow, subservice_id)
+    return None if row is None or row.engagement_id != eng_id else _subservice(row)
+
+
 def list_subservice_orgs(uow: SqlUnitOfWork, engagement: str | int) -> tuple[SubserviceOrg, ...]:
     with uow:
         eng = engagement_row(uow, engagement)
@@ -195,14 +224,35 @@ def save_subservice_org(
     method: SubserviceMethod | str,
     csocs: Sequence[tuple[str, Sequence[str]]] = (),
     subservice_id: int | None = None,
+    expected_version: str | None = None,
 ) -> SubserviceOrg:
     """Add or change a subservice organization with its complementary controls (CSOCs).
 
     Under the carve-out method the CSOCs are what the service organization
     assumes the subservice organization does; inclusive ones are tested.
+    ``expected_version`` (a change only) is the version of the organization, with
+    its CSOCs, the editor loaded; one changed or deleted by someone else since is
+    refused with ``ConflictError``.
     """
     with uow:
+        versioning.hold(uow, expected_version if subservice_id is not None else None)
         eng = engagement_row(uow, engagement)
+        if subservice_id is not None:
+            versioning.check(
+                uow,
+                expected_version,
+                stored_subservice_org(uow, eng.id, subservice_id),
+                what=f"The subservice organization {name.strip()}",
+                entity="subservice_org",
+                entity_id=subservice_id,
+                engagement_id=eng.id,
+                mine={
+                    "name": name.strip(),
+                    "services": services.strip(),
+                    "method": str(method),
+                    "csocs": [{"description": text.strip(), "criteria": list(crit)} for text, crit in csocs],
+                },
+            )
         name = require_text(name, "subservice organization name")
         kind = parse_enum(SubserviceMethod, method, "subservice method")
         clash = uow.session.scalars(

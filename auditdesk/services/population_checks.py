@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from auditdesk import trail
 from auditdesk.errors import ValidationError
+from auditdesk.services import versioning
 from auditdesk.services._common import engagement_row, require_text
 from auditdesk.services.populations import population_row
 from auditdesk.storage.schema import PopulationCheckRow, PopulationRow
@@ -145,16 +146,43 @@ def record_population_check(
     independent_total: Amount | None = None,
     period_checked: bool = False,
     note: str = "",
+    expected_version: str | None = None,
 ) -> PopulationCheck:
-    """Document how a population was produced and its reconciliation; replaces the previous record (trail keeps it)."""
+    """Document how a population was produced and its reconciliation; replaces the previous record (trail keeps it).
+
+    ``expected_version`` is the version of the C&A record the form loaded
+    (``versioning.record_version(..., "population_check", population_id)``,
+    ``versioning.ABSENT`` when none was on file); a record saved by someone else
+    since is refused with ``ConflictError`` instead of being replaced.
+    """
     if independent_count is not None and independent_count < 0:
         raise ValidationError("The independent record count cannot be negative.")
     total = _amount(independent_total, "independent total")
     with uow:
+        versioning.hold(uow, expected_version)
         eng = engagement_row(uow, engagement)
         pop = population_row(uow, eng.id, population_id)
         row = uow.session.get(PopulationCheckRow, pop.id)
         before = None if row is None else _record(row, pop)
+        versioning.check(
+            uow,
+            expected_version,
+            before,
+            what=f"The completeness and accuracy record of population '{pop.name}'",
+            entity="population",
+            entity_id=pop.id,
+            engagement_id=eng.id,
+            mine={
+                "source_system": source_system.strip(),
+                "query": query.strip(),
+                "parameters": parameters.strip(),
+                "independent_count": independent_count,
+                "independent_total": "" if total is None else format(total, "f"),
+                "period_checked": bool(period_checked),
+                "note": note.strip(),
+            },
+            actions=("population.check",),
+        )
         if row is None:
             row = PopulationCheckRow(population_id=pop.id)
             uow.session.add(row)
@@ -181,6 +209,13 @@ def record_population_check(
         trail.record(uow, "population.check", "population", pop.id, engagement_id=eng.id, before=before, after=after)
         uow.commit()
     return after
+
+
+def stored_check(uow: SqlUnitOfWork, eng_id: int, population_id: int) -> PopulationCheck | None:
+    """The population's C&A record as stored (None: none yet), inside the caller's ``with uow``."""
+    pop = population_row(uow, eng_id, population_id)
+    row = uow.session.get(PopulationCheckRow, pop.id)
+    return None if row is None else _record(row, pop)
 
 
 def population_check(uow: SqlUnitOfWork, engagement: str | int, population_id: int) -> PopulationCheck | None:

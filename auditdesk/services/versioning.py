@@ -58,6 +58,11 @@ ENTITIES = {
     "engagement": "ignored (the engagement itself)",
     "review_note": "the note's number",
     "request": "the request's reference",
+    "opinion": "ignored (the engagement's opinion)",
+    "cuec": "the CUEC's id",
+    "subservice_org": "the subservice organization's id",
+    "walkthrough": "the control's reference (its latest walkthrough)",
+    "population_check": "the population's id",
 }
 
 
@@ -210,7 +215,15 @@ def recorded_criterion_conclusion(uow: SqlUnitOfWork, engagement_id: int, criter
 def current_record(uow: SqlUnitOfWork, engagement: str | int, entity: str, key: object = None) -> object:
     """The record as stored now, in the form its editing service compares (inside ``with uow``)."""
     # The services import this module; importing them here, late, keeps the import graph acyclic.
-    from auditdesk.services import description, requests, review, testing
+    from auditdesk.services import (
+        conclusions,
+        description,
+        requests,
+        review,
+        testing,
+        walkthroughs,
+    )
+    from auditdesk.services.population_checks import stored_check  # the package's name is a function
 
     eng = engagement_row(uow, engagement)
     if entity == "control":
@@ -234,6 +247,16 @@ def current_record(uow: SqlUnitOfWork, engagement: str | int, entity: str, key: 
         return review.note_record(uow, eng, int(str(key)))
     if entity == "request":
         return requests.get_request(uow, eng.id, str(key))
+    if entity == "opinion":
+        return conclusions.stored_opinion(uow, eng.id)
+    if entity == "cuec":
+        return description.stored_cuec(uow, eng.id, int(str(key)))
+    if entity == "subservice_org":
+        return description.stored_subservice_org(uow, eng.id, int(str(key)))
+    if entity == "walkthrough":
+        return walkthroughs.latest_walkthrough(uow, control_row(uow, eng.id, _key(key)))
+    if entity == "population_check":
+        return stored_check(uow, eng.id, int(str(key)))
     raise ValidationError(f"'{entity}' is not a versioned record; choose one of {', '.join(ENTITIES)}.")
 
 

@@ -27,6 +27,7 @@ from auditdesk import trail
 from auditdesk.conclusions import DesignConclusion
 from auditdesk.domain import EngagementType, Nature
 from auditdesk.errors import NotFoundError, ValidationError
+from auditdesk.services import versioning
 from auditdesk.services._common import control_row, engagement_row, parse_enum, require_text
 from auditdesk.services.testing import keep_blob, read_evidence_file
 from auditdesk.storage.schema import (
@@ -194,8 +195,15 @@ def record_walkthrough(
     performed_on: dt.date | None = None,
     note: str = "",
     evidence: Sequence[str | os.PathLike[str]] = (),
+    expected_version: str | None = None,
 ) -> Walkthrough:
-    """Record a walkthrough of a control; it becomes the control's design status (earlier ones are kept)."""
+    """Record a walkthrough of a control; it becomes the control's design status (earlier ones are kept).
+
+    ``expected_version`` is the version of the control's latest walkthrough the
+    editor loaded (``versioning.record_version(..., "walkthrough", ref)``,
+    ``versioning.ABSENT`` when it had none); when someone else recorded one since,
+    this one is refused with ``ConflictError`` instead of silently replacing theirs.
+    """
     result = parse_enum(DesignConclusion, conclusion, "design conclusion")
     text = check_procedure(procedure, result)
     day = performed_on or dt.date.today()
@@ -203,8 +211,21 @@ def record_walkthrough(
         raise ValidationError(f"The walkthrough date {day} is in the future; give the day it was performed.")
     files = [read_evidence_file(p) for p in evidence]
     with uow:
+        versioning.hold(uow, expected_version)
         eng = engagement_row(uow, engagement)
         ctrl = _usable_control(uow, eng, control)
+        if expected_version is not None:
+            current = latest_walkthrough(uow, ctrl)
+            versioning.check(
+                uow,
+                expected_version,
+                current,
+                what=f"The walkthrough of control {ctrl.ref}",
+                entity="walkthrough",
+                entity_id=current.id if current is not None else "",
+                engagement_id=eng.id,
+                mine={"procedure": text, "performed_on": day, "conclusion": result.value, "note": note.strip()},
+            )
         row = WalkthroughRow(
             engagement_id=eng.id,
             control_id=ctrl.id,
@@ -224,6 +245,16 @@ def record_walkthrough(
         record = _walkthrough(row, ctrl.ref, attached)
         uow.commit()
     return record
+
+
+def latest_walkthrough(uow: SqlUnitOfWork, ctrl: ControlRow) -> Walkthrough | None:
+    """The control's latest walkthrough, its design status (None: none yet), without its evidence."""
+    row = uow.session.scalars(
+        select(WalkthroughRow)
+        .where(WalkthroughRow.control_id == ctrl.id, WalkthroughRow.retired.is_(False))
+        .order_by(WalkthroughRow.id.desc())
+    ).first()
+    return None if row is None else _walkthrough(row, ctrl.ref)
 
 
 def _walkthrough_row(uow: SqlUnitOfWork, eng_id: int, ctrl: ControlRow, walkthrough_id: int | None) -> WalkthroughRow:

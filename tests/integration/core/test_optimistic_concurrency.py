@@ -15,7 +15,9 @@ from pathlib import Path
 import pytest
 
 from auditdesk import services
-from auditdesk.errors import ConflictError
+from auditdesk.catalog import criteria_in_scope
+from auditdesk.domain import Category
+from auditdesk.errors import ConflictError, ValidationError
 from auditdesk.services import versioning
 from auditdesk.storage.uow import SqlUnitOfWork, Store
 from tests.integration.conftest import file_source
@@ -29,6 +31,7 @@ class Case:
     entity: str
     edit: Edit
     key: object = None  # filled by the fixture for results and exceptions
+    prepare: Callable[[Store, str, dict[str, object]], None] | None = None  # more than the world, for this case
 
     def __repr__(self) -> str:
         return self.entity
@@ -62,7 +65,23 @@ def world(store: Store, engagement: str, tmp_path: Path) -> dict[str, object]:
     (exception,) = services.list_exceptions(store.reader(), engagement)
     request = services.create_request(store.uow("PR"), engagement, description="Change tickets", control="CM-1")
     note = services.add_note(store.uow("DW"), engagement, "control:CM-1", "Explain the late approval.")
+    cuec = services.save_cuec(
+        store.uow("PR"), engagement, ref="CUEC-1", description="Users review access.", criteria=["CC6.1"]
+    )
+    org = services.save_subservice_org(
+        store.uow("PR"),
+        engagement,
+        name="Cloud Host",
+        services="Hosting",
+        method="carve-out",
+        csocs=[("Physical access to the data centre is restricted.", ["CC6.4"])],
+    )
     return {
+        "cuec": cuec.id,
+        "subservice_org": org.id,
+        "walkthrough": "CM-1",
+        "population_check": pop.id,
+        "opinion": None,
         "control": "CM-1",
         "control_conclusion": "CM-1",
         "criterion_conclusion": "CC8.1",
@@ -79,6 +98,28 @@ def _result(uow: SqlUnitOfWork, eng: str, key: object, n: int, v: str | None) ->
     assert isinstance(key, tuple)
     sample_id, item, letter = key
     return services.record_result(uow, eng, sample_id, item, letter, "pass", note=f"seen {n}", expected_version=v)
+
+
+def _ready_for_opinion(store: Store, engagement: str, world: dict[str, object]) -> None:
+    """Both JD and PR are partners; criteria concluded, the exception evaluated, representations on file."""
+    services.set_team_member(store.uow("DW"), engagement, "JD", "partner")
+    services.set_team_member(store.uow("DW"), engagement, "PR", "partner")
+    services.evaluate_exception(
+        store.uow("PR"), engagement, int(str(world["exception"])), evaluation="An isolated lapse."
+    )
+    for criterion in criteria_in_scope((Category.SECURITY, Category.AVAILABILITY)):
+        services.set_criterion_conclusion(
+            store.uow("PR"), engagement, criterion.id, "met", rationale="The controls over it operated effectively."
+        )
+    services.record_representations(store.uow("DW"), engagement, dated=dt.date(2026, 2, 1))
+    # The opinion's key is ignored by versioning; it carries the proposal, the opinion both partners record.
+    world["opinion"] = services.engagement_conclusions(store.reader(), engagement).proposal.opinion.value
+
+
+def _opinion(uow: SqlUnitOfWork, eng: str, key: object, n: int, v: str | None) -> object:
+    return services.record_opinion(
+        uow, eng, str(key), basis=f"The controls operated effectively ({n}).", expected_version=v
+    )
 
 
 CASES = [
@@ -162,6 +203,57 @@ CASES = [
             uow, eng, str(key), status="received" if n % 2 else "follow-up", assignee=f"Ops {n}", expected_version=v
         ),
     ),
+    Case("opinion", _opinion, prepare=_ready_for_opinion),
+    Case(
+        "cuec",
+        lambda uow, eng, key, n, v: services.save_cuec(
+            uow,
+            eng,
+            ref="CUEC-1",
+            description=f"Users review access ({n}).",
+            criteria=["CC6.1"],
+            cuec_id=int(str(key)),
+            expected_version=v,
+        ),
+    ),
+    Case(
+        "subservice_org",
+        lambda uow, eng, key, n, v: services.save_subservice_org(
+            uow,
+            eng,
+            name="Cloud Host",
+            services=f"Hosting ({n})",
+            method="carve-out",
+            csocs=[(f"Physical access to the data centre is restricted ({n}).", ["CC6.4"])],
+            subservice_id=int(str(key)),
+            expected_version=v,
+        ),
+    ),
+    Case(
+        "walkthrough",
+        lambda uow, eng, key, n, v: services.record_walkthrough(
+            uow,
+            eng,
+            key,
+            procedure=f"Inquired and inspected change ticket T{n:03d}.",
+            conclusion="designed",
+            performed_on=dt.date(2025, 6, 1),
+            expected_version=v,
+        ),
+    ),
+    Case(
+        "population_check",
+        lambda uow, eng, key, n, v: services.record_population_check(
+            uow,
+            eng,
+            int(str(key)),
+            source_system="ServiceNow",
+            query=f"Changes report, run {n}",
+            independent_count=40,
+            period_checked=True,
+            expected_version=v,
+        ),
+    ),
 ]
 IDS = [
     "control-fields",
@@ -177,6 +269,11 @@ IDS = [
     "engagement-details",
     "review-note-response",
     "request-status",
+    "opinion",
+    "cuec",
+    "subservice-org-csocs",
+    "walkthrough",
+    "population-c-and-a",
 ]
 
 
@@ -185,6 +282,8 @@ IDS = [
 def test_second_save_of_a_stale_version_is_refused_with_both_versions(
     store: Store, engagement: str, world: dict[str, object], case: Case
 ) -> None:
+    if case.prepare is not None:
+        case.prepare(store, engagement, world)
     key = world[case.entity]
     loaded = versioning.record_version(store.reader(), engagement, case.entity, key)
     # JD and PR both opened the record; JD saves first, with the version JD loaded.
@@ -216,6 +315,8 @@ def test_second_save_of_a_stale_version_is_refused_with_both_versions(
 def test_scripts_without_a_version_save_as_before(
     store: Store, engagement: str, world: dict[str, object], case: Case
 ) -> None:
+    if case.prepare is not None:
+        case.prepare(store, engagement, world)
     key = world[case.entity]
     loaded = versioning.record_version(store.reader(), engagement, case.entity, key)
     case.edit(store.uow("JD"), engagement, key, 1, None)
@@ -307,3 +408,35 @@ def test_a_concurrent_writer_waits_and_then_conflicts(store: Store, engagement: 
     assert isinstance(outcome[0], ConflictError)
     assert "Control CM-1 was changed by JD" in str(outcome[0])
     assert services.get_control(store.reader(), engagement, "CM-1").description == "JD's words"
+
+
+def test_a_stale_opinion_from_someone_not_a_partner_is_still_refused_as_before(
+    store: Store, engagement: str, world: dict[str, object]
+) -> None:
+    """The opinion stays a partner's act: the partner rule answers before any version compare."""
+    _ready_for_opinion(store, engagement, world)
+    services.set_team_member(store.uow("DW"), engagement, "PR", "senior")
+    loaded = versioning.record_version(store.reader(), engagement, "opinion")
+    assert loaded == versioning.ABSENT
+    _opinion(store.uow("JD"), engagement, world["opinion"], 1, loaded)
+    with pytest.raises(ValidationError, match="Only the engagement partner records the opinion"):
+        _opinion(store.uow("PR"), engagement, world["opinion"], 2, loaded)
+
+
+def test_a_cuec_deleted_by_someone_else_is_a_conflict_not_a_new_row(
+    store: Store, engagement: str, world: dict[str, object]
+) -> None:
+    cuec_id = int(str(world["cuec"]))
+    loaded = versioning.record_version(store.reader(), engagement, "cuec", cuec_id)
+    services.delete_cuec(store.uow("JD"), engagement, cuec_id)
+    with pytest.raises(ConflictError, match="CUEC CUEC-1 was removed by JD") as caught:
+        services.save_cuec(
+            store.uow("PR"),
+            engagement,
+            ref="CUEC-1",
+            description="Users review access.",
+            cuec_id=cuec_id,
+            expected_version=loaded,
+        )
+    assert caught.value.theirs is None
+    assert services.list_cuecs(store.reader(), engagement) == ()
