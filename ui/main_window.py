@@ -33,6 +33,7 @@ from ui.views.base import WorkspaceView
 from ui.views.registry import ENGAGEMENT_LIST, VIEW_NAMES, WORKSPACE_VIEWS, ViewSpec, spec
 from ui.widgets.cards import BannerWidget
 from ui.widgets.detail_panel import Detail, DetailPanel
+from ui.widgets.elided_label import ElidedLabel
 from ui.widgets.signoff_panel import signoff_lines
 
 VIEW_ROLE = int(Qt.ItemDataRole.UserRole)
@@ -153,14 +154,14 @@ class MainWindow(QMainWindow):
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
         self.user_label = QLabel()
-        self.store_label = QLabel()
+        self.store_label = ElidedLabel()  # a long path or server address must not widen the window
         self.store_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.phase_label = QLabel()
         self.phase_label.setObjectName("phaseBadge")
         bar.addPermanentWidget(self.user_label)
         bar.addPermanentWidget(self.store_label, 1)
         # Shown while the open engagement is checked out to a file for offline work.
-        self.checkout_label = QLabel()
+        self.checkout_label = ElidedLabel()
         self.checkout_label.setObjectName("lockBadge")
         self.checkout_label.hide()
         bar.addPermanentWidget(self.checkout_label)

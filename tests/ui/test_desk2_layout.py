@@ -3,16 +3,27 @@ ones, a header that forgets a save, clipped group names, a window too big for a 
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, Qt
+from PySide6.QtCore import QModelIndex, QPoint, Qt
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QApplication, QHBoxLayout, QLineEdit, QPushButton, QScrollArea, QWidget
+from PySide6.QtWidgets import (
+    QAbstractScrollArea,
+    QApplication,
+    QHBoxLayout,
+    QLineEdit,
+    QPushButton,
+    QScrollArea,
+    QWidget,
+)
 
 from ui import theme
 from ui.main_window import MainWindow
 from ui.models.exceptions import documented
 from ui.views.conclusions import ConclusionsView
 from ui.views.controls import ControlsView
+from ui.views.engagement_list import EngagementListView
 from ui.views.exceptions import ExceptionsView
+from ui.views.overview import OverviewView
+from ui.views.registry import ENGAGEMENT_LIST, VIEW_NAMES
 from ui.views.testing import TestingView
 
 
@@ -108,3 +119,78 @@ def test_at_1280x720_the_grid_and_save_conclusion_need_no_horizontal_scrolling(d
     QApplication.processEvents()
     _no_horizontal_scrolling(conclusions.control_save)
     assert demo_window.width() == 1280
+
+
+def _sideways(view: QWidget, window: QWidget) -> list[str]:
+    """Every scroll area of ``view`` on screen that scrolls (or clips, with its bar off) sideways."""
+    return [f"{type(area).__name__} {area.objectName()} by {area.horizontalScrollBar().maximum()} px"
+            for area in view.findChildren(QAbstractScrollArea)
+            if area.isVisibleTo(window) and area.horizontalScrollBar().maximum() > 0]
+
+
+def _fully_reachable(button: QWidget, window: QWidget) -> None:
+    """Scrolled into view vertically where need be, the whole button lies inside the window."""
+    _no_horizontal_scrolling(button)
+    left = button.mapTo(window, QPoint(0, 0)).x()
+    assert left >= 0, button.text()  # type: ignore[attr-defined]
+    assert left + button.width() <= window.width(), button.text()  # type: ignore[attr-defined]
+    assert button.visibleRegion().boundingRect().width() == button.width(), button.text()  # type: ignore[attr-defined]
+
+
+def test_at_1280x720_no_screen_scrolls_sideways(demo_window: MainWindow, qtbot) -> None:  # type: ignore[no-untyped-def]
+    demo_window.resize(1280, 720)
+    problems: dict[str, list[str]] = {}
+    for name in (ENGAGEMENT_LIST, *VIEW_NAMES):
+        view = demo_window.show_view(name)
+        QApplication.processEvents()
+        QApplication.processEvents()  # column fitting after a load runs on the next turn of the loop
+        if found := _sideways(view, demo_window):
+            problems[name] = found
+        assert demo_window.width() == 1280, name
+    assert problems == {}
+    assert demo_window.minimumSizeHint().width() <= 1280
+
+    engagements = demo_window.show_view(ENGAGEMENT_LIST)
+    assert isinstance(engagements, EngagementListView)
+    QApplication.processEvents()
+    _fully_reachable(engagements.open_button, demo_window)
+    # The client, the descriptive column, keeps room for a name rather than a stub.
+    table = engagements.table
+    client = engagements.model.CLIENT_COLUMN
+    name = str(table.model().index(0, client).data())
+    assert table.columnWidth(client) >= table.fontMetrics().horizontalAdvance(name), name
+
+    overview = demo_window.show_view("overview")
+    assert isinstance(overview, OverviewView)
+    QApplication.processEvents()
+    _fully_reachable(overview.complete_button, demo_window)
+    checklist = overview.checklist_table
+    assert checklist.horizontalScrollBar().maximum() == 0
+    last = checklist.model().columnCount() - 1
+    assert checklist.columnViewportPosition(last) + checklist.columnWidth(last) <= checklist.viewport().width()
+
+    conclusions = demo_window.show_view("conclusions")
+    assert isinstance(conclusions, ConclusionsView)
+    conclusions.select_control("OP-01")
+    QApplication.processEvents()
+    _fully_reachable(conclusions.control_save, demo_window)
+
+
+def test_a_long_check_out_line_does_not_widen_the_window(demo_window: MainWindow) -> None:
+    demo_window.resize(1280, 720)
+    demo_window.checkout_label.setText(
+        "Checked out to Alexandra Montgomery-Richardson (manager) on 2025-11-14 for offline work at the client's "
+        "premises in the Northwind Analytics data centre; check it back in from File > Check in… to continue"
+    )
+    demo_window.checkout_label.show()
+    demo_window.store_label.setText("Store: postgresql://auditdesk-reader@db01.internal.northwind-analytics.example/"
+                                    "workpapers_2025_soc2_examinations_and_readiness_assessments")
+    QApplication.processEvents()
+    assert demo_window.statusBar().minimumSizeHint().width() <= 1280
+    assert demo_window.width() == 1280
+    phase = demo_window.phase_label
+    assert phase.mapTo(demo_window, QPoint(0, 0)).x() + phase.width() <= demo_window.width()
+    # Shortened with an ellipsis, the whole line stays in the tooltip.
+    assert demo_window.checkout_label.toolTip().endswith("to continue")
+    label = demo_window.checkout_label
+    assert label.fontMetrics().horizontalAdvance(label.toolTip()) > label.width()

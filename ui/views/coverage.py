@@ -39,7 +39,8 @@ class CoverageView(WorkspaceView):
         self.tree = QTreeView()
         configure_tree(self.tree)
         self.tree.setModel(self.proxy)
-        apply_widths(self.tree, self.model.leaf_columns, None)
+        self.tree.header().setStretchLastSection(False)
+        apply_widths(self.tree, self.model.leaf_columns, 1)  # the title takes the room left
         self.tree.selectionModel().currentRowChanged.connect(
             lambda *_: emit(self.detail_changed, self.current_detail()))
         self.tree.doubleClicked.connect(self._double_clicked)

@@ -32,6 +32,7 @@ from ui.models.walkthroughs import DESIGN_WORDS
 from ui.views.base import WorkspaceView
 from ui.widgets.cards import StatCard
 from ui.widgets.charts import BarChartWidget, ChartItem, DonutChartWidget, PeriodTimelineWidget
+from ui.widgets.tables import apply_widths
 
 NO_PLAN = "No test plan"
 INCOMPLETE = "Plan incomplete"
@@ -121,9 +122,11 @@ class OverviewView(WorkspaceView):
         self.checklist_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.checklist_table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.checklist_table.verticalHeader().setVisible(False)
-        self.checklist_table.horizontalHeader().setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
-        for n, column in enumerate(CHECKLIST_COLUMNS[:4]):
-            self.checklist_table.setColumnWidth(n, column.width)
+        # The note column takes the room left and wraps; the others give up slack on a narrow window.
+        apply_widths(self.checklist_table, CHECKLIST_COLUMNS, 4)
+        self.checklist_table.setWordWrap(True)
+        self.checklist_table.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.checklist_table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.checklist_table.setMinimumHeight(220)
         self.checklist_summary = QLabel()
         self.complete_button = QPushButton("Complete selected…")

@@ -121,7 +121,7 @@ class PopulationsView(FieldworkView):
 
         self.timeline = SampleTimelineWidget()
         self.strata_model = StrataTableModel(self)
-        self.strata_table = make_table(self.strata_model, sortable=False)
+        self.strata_table = make_table(self.strata_model, sortable=False, stretch=0)
         self.items_model = SampleItemTableModel(self)
         self.items_table = make_table(self.items_model, sortable=False, stretch=1)
         self.sample_tabs = QTabWidget()

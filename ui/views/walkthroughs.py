@@ -189,6 +189,7 @@ class WalkthroughsView(FieldworkView):
         files.addLayout(file_buttons)
 
         form = QFormLayout()
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)  # labels go above on a narrow form
         form.addRow("Procedure", self.procedure_edit)
         form.addRow("Performed on", self.date_edit)
         form.addRow("Conclusion", conclusions)
@@ -207,6 +208,7 @@ class WalkthroughsView(FieldworkView):
 
         self.evidence_heading = QLabel("Evidence of the latest walkthrough")
         self.evidence_heading.setObjectName("panelHeading")
+        self.evidence_heading.setWordWrap(True)  # the form narrows on a laptop screen
         self.evidence_model = WalkthroughEvidenceModel(self)
         self.evidence_table = make_table(self.evidence_model, sortable=False, stretch=0)
         self.evidence_table.setMaximumHeight(120)

@@ -47,7 +47,7 @@ class ResultsGridView(QTableView):
         self.horizontalHeader().setStretchLastSection(False)
 
     def size_columns(self) -> None:
-        """Item columns at a fixed width; the attribute columns share the rest (86 to 150 px)."""
+        """Item columns at a fixed width; the attribute columns share the rest (72 to 150 px)."""
         model = self.grid
         if not model.columnCount():
             return
@@ -56,7 +56,7 @@ class ResultsGridView(QTableView):
             self.setColumnWidth(column, width)
         attributes = model.columnCount() - model.first_attribute_column
         room = self.viewport().width() - sum(fixed) - 2
-        width = min(max(room // max(attributes, 1), 86), 150)
+        width = min(max(room // max(attributes, 1), 72), 150)
         for column in range(model.first_attribute_column, model.columnCount()):
             self.setColumnWidth(column, width)
 

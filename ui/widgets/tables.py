@@ -5,7 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRectF, QSortFilterProxyModel, Qt
+from PySide6.QtCore import (
+    QEvent,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QRectF,
+    QSortFilterProxyModel,
+    Qt,
+    QTimer,
+)
 from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -82,6 +91,72 @@ def apply_widths(view: QTableView | QTreeView, columns: tuple[Column[Any], ...],
         header.resizeSection(n, column.width)
     if stretch is not None:
         header.setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
+        ColumnFitter(view, header, tuple(c.width for c in columns), stretch)
+
+
+class ColumnFitter(QObject):
+    """Keeps a table with a stretching column from scrolling sideways on a narrow window.
+
+    While the columns' set widths and the stretching column fit the viewport they are
+    kept. When they do not, the other columns first give up the room their text does
+    not use, then the stretching column gives up room down to a floor, and only then
+    do the other columns shrink below their text (which is elided, never scrolled).
+    """
+
+    STRETCH_FLOOR = 90  # the descriptive column keeps at least this much
+
+    def __init__(self, view: QTableView | QTreeView, header: QHeaderView, widths: tuple[int, ...],
+                 stretch: int) -> None:
+        super().__init__(view)
+        self.view, self.header, self.widths, self.stretch = view, header, widths, stretch
+        self._fitting = False
+        view.viewport().installEventFilter(self)
+        model = view.model()
+        if model is not None:
+            for signal in (model.modelReset, model.layoutChanged, model.rowsInserted):
+                signal.connect(self._later)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Resize:
+            self.fit()
+        return False
+
+    def _later(self, *_args: object) -> None:
+        QTimer.singleShot(0, self.fit)
+
+    def _need(self, n: int) -> int:
+        """The width column ``n``'s header and visible text ask for, at most its set width."""
+        content = self.view.sizeHintForColumn(n)
+        return min(self.widths[n], max(self.header.sectionSizeHint(n), content))
+
+    def fit(self) -> None:
+        if self._fitting:
+            return
+        others = [n for n in range(min(len(self.widths), self.header.count()))
+                  if n != self.stretch and not self.header.isSectionHidden(n)]
+        if not others:
+            return
+        available = self.view.viewport().width()
+        keep = self.widths[self.stretch] if self.stretch < len(self.widths) else self.STRETCH_FLOOR
+        wanted = {n: self.widths[n] for n in others}
+        deficit = sum(wanted.values()) + keep - available
+        if deficit > 0:
+            need = {n: self._need(n) for n in others}
+            slack = sum(wanted[n] - need[n] for n in others)
+            if slack >= deficit:
+                wanted = {n: wanted[n] - -(-(wanted[n] - need[n]) * deficit // slack) for n in others}
+            else:
+                keep = max(min(keep, self.STRETCH_FLOOR), keep - (deficit - slack))
+                room = max(available - keep, 0)
+                total = sum(need.values())
+                wanted = need if total <= room else {n: max(24, need[n] * room // total) for n in others}
+        self._fitting = True
+        try:
+            for n, width in wanted.items():
+                if self.header.sectionSize(n) != width:
+                    self.header.resizeSection(n, width)
+        finally:
+            self._fitting = False
 
 
 def make_table(model: RecordTableModel[Any], *, proxy: QSortFilterProxyModel | None = None,
