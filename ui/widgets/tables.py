@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import (
     QEvent,
     QModelIndex,
@@ -122,7 +123,7 @@ class ColumnFitter(QObject):
         return False
 
     def _later(self, *_args: object) -> None:
-        QTimer.singleShot(0, self.fit)
+        QTimer.singleShot(0, self, self.fit)  # dropped if the table is gone by then
 
     def _need(self, n: int) -> int:
         """The width column ``n``'s header and visible text ask for, at most its set width."""
@@ -130,7 +131,7 @@ class ColumnFitter(QObject):
         return min(self.widths[n], max(self.header.sectionSizeHint(n), content))
 
     def fit(self) -> None:
-        if self._fitting:
+        if self._fitting or not shiboken6.isValid(self.header):
             return
         others = [n for n in range(min(len(self.widths), self.header.count()))
                   if n != self.stretch and not self.header.isSectionHidden(n)]
