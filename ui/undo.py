@@ -268,20 +268,26 @@ class SectionEditCommand(ServiceCommand):
 
 
 class SaveCuecCommand(ServiceCommand):
-    """Add or change a CUEC; undo restores the old one (or removes the new one)."""
+    """Add or change a CUEC; undo restores the old one (or removes the new one).
 
-    def __init__(self, ctx: AppContext, before: Cuec | None, ref: str, text: str, criteria: tuple[str, ...]):
+    With ``expected_version`` (a change) no run overwrites someone else's save (see EditControlCommand).
+    """
+
+    def __init__(self, ctx: AppContext, before: Cuec | None, ref: str, text: str, criteria: tuple[str, ...],
+                 *, expected_version: str | None = None):
         super().__init__(ctx, f"Save CUEC {ref.strip()}")
         self.before = before
         # Not self.text: that would hide QUndoCommand.text().
         self.ref, self.body, self.criteria = ref, text, criteria
         self.saved: Cuec | None = None
+        self.version = expected_version if before is not None else None
 
     def apply(self) -> None:
         self.saved = description_actions.save_cuec(
             ctx=self.ctx, ref=self.ref, description=self.body, criteria=self.criteria,
-            cuec_id=self.before.id if self.before else None,
+            cuec_id=self.before.id if self.before else None, expected_version=self.version,
         )
+        self.version = _version(self.version, self.saved)
         self.ctx.notify(Topic.DESCRIPTION)
 
     def revert(self) -> None:
@@ -289,10 +295,11 @@ class SaveCuecCommand(ServiceCommand):
         if self.before is None:
             description_actions.delete_cuec(ctx=self.ctx, cuec_id=self.saved.id)
         else:
-            description_actions.save_cuec(
+            restored = description_actions.save_cuec(
                 ctx=self.ctx, ref=self.before.ref, description=self.before.description,
-                criteria=self.before.criteria, cuec_id=self.before.id,
+                criteria=self.before.criteria, cuec_id=self.before.id, expected_version=self.version,
             )
+            self.version = _version(self.version, restored)
         self.ctx.notify(Topic.DESCRIPTION)
 
 
@@ -323,17 +330,23 @@ class SaveSubserviceCommand(ServiceCommand):
         ctx: AppContext,
         before: SubserviceOrg | None,
         after: SubserviceOrg,
+        *,
+        expected_version: str | None = None,
     ) -> None:
         super().__init__(ctx, f"Save subservice organization {after.name.strip()}")
         self.before = before
         self.after = after
         self.saved: SubserviceOrg | None = None
+        #: with a version (a change), no run overwrites someone else's save (see EditControlCommand)
+        self.version = expected_version if before is not None else None
 
     def apply(self) -> None:
         self.saved = description_actions.save_subservice_org(
             ctx=self.ctx, name=self.after.name, services_text=self.after.services, method=self.after.method,
             csocs=_csocs(self.after), subservice_id=self.before.id if self.before else None,
+            expected_version=self.version,
         )
+        self.version = _version(self.version, self.saved)
         self.ctx.notify(Topic.DESCRIPTION)
 
     def revert(self) -> None:
@@ -341,10 +354,12 @@ class SaveSubserviceCommand(ServiceCommand):
         if self.before is None:
             description_actions.delete_subservice_org(ctx=self.ctx, subservice_id=self.saved.id)
         else:
-            description_actions.save_subservice_org(
+            restored = description_actions.save_subservice_org(
                 ctx=self.ctx, name=self.before.name, services_text=self.before.services,
                 method=self.before.method, csocs=_csocs(self.before), subservice_id=self.before.id,
+                expected_version=self.version,
             )
+            self.version = _version(self.version, restored)
         self.ctx.notify(Topic.DESCRIPTION)
 
 
@@ -389,7 +404,8 @@ class RecordResultsCommand(ServiceCommand):
         self.sample_id = sample_id
         self.inputs = inputs
         self.before = before
-        #: per input, the version of the cell its first run replaces (None: not compared)
+        #: per input, the version of the cell the next run replaces (None: not compared): first the one the
+        #: grid loaded, then the one this command's last undo or redo left, so none overwrites someone else's save
         self.expected_versions = expected_versions
         self.saved: tuple[services.Result, ...] = ()
         #: tells the grid which cells an undo or redo changed (it shows them and announces the change)
@@ -400,17 +416,23 @@ class RecordResultsCommand(ServiceCommand):
         return tuple((i.item_key, i.attribute) for i in self.inputs)
 
     def apply(self) -> None:
-        versions, self.expected_versions = self.expected_versions, None  # undo and redo replace this save's own
         self.saved = testing_actions.record_results(ctx=self.ctx, sample_id=self.sample_id, results=self.inputs,
-                                                    expected_versions=versions)
+                                                    expected_versions=self.expected_versions)
+        if self.expected_versions is not None:
+            self.expected_versions = [version_of(r) for r in self.saved]
         if self._done_once:  # a redo: the grid did not type it this time
             self._announce()
 
     def revert(self) -> None:
-        testing_actions.restore_results(
+        restored = testing_actions.restore_results(
             ctx=self.ctx, sample_id=self.sample_id,
             previous=[(key, letter, self.before.get((key, letter))) for key, letter in self.cells],
+            expected_versions=self.expected_versions,
         )
+        if self.expected_versions is not None:
+            by_cell = {(r.item_key, r.attribute): r for r in restored}
+            self.expected_versions = [version_of(by_cell.get((key, letter.strip().upper())))
+                                      for key, letter in self.cells]
         self._announce()
 
     def _announce(self) -> None:

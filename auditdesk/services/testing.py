@@ -716,13 +716,42 @@ def restore_results(
     engagement: str | int,
     sample_id: int,
     previous: Sequence[tuple[str, str, Result | None]],
+    *,
+    expected_versions: Sequence[str | None] | None = None,
 ) -> tuple[Result, ...]:
     """Put cells back as they were before an edit, in one transaction (undo in the grid).
 
     ``previous`` holds (item key, attribute, the result it had or None): earlier outcomes,
     tickmarks and comments are recorded again, cells that had no result are cleared.
+    ``expected_versions`` (one per cell, None to skip one) names the version each cell
+    has since the edit being undone; a cell someone else recorded since refuses the
+    whole undo with ``ConflictError``.
     """
+    if expected_versions is not None and len(expected_versions) != len(previous):
+        raise ValueError("expected_versions needs one entry per cell")
     with uow:
+        versioning.hold(uow, expected_versions)
+        if expected_versions is not None:
+            eng = engagement_row(uow, engagement)
+            for (key, letter, result), version in zip(previous, expected_versions, strict=True):
+                current = stored_result(uow, eng.id, sample_id, key, letter)
+                row_id = uow.session.scalar(
+                    select(TestResultRow.id).where(
+                        TestResultRow.sample_id == sample_id,
+                        TestResultRow.item_key == key,
+                        TestResultRow.attribute == letter.strip().upper(),
+                    )
+                )
+                versioning.check(
+                    uow,
+                    version,
+                    current,
+                    what=f"The result of item {key}, attribute {letter.strip().upper()}",
+                    entity="test_result",
+                    entity_id="" if row_id is None else row_id,
+                    engagement_id=eng.id,
+                    mine=result,
+                )
         empty = [(key, letter) for key, letter, result in previous if result is None]
         if empty:
             clear_results(uow, engagement, sample_id, empty)

@@ -54,11 +54,15 @@ def delete_matter(*, ctx: AppContext, matter_id: int) -> None:
 
 
 def record_opinion(
-    *, ctx: AppContext, opinion: Opinion, basis: str, override_reason: str = ""
+    *, ctx: AppContext, opinion: Opinion, basis: str, override_reason: str = "", expected_version: str | None = None
 ) -> services.RecordedOpinion:
-    """Only a partner on the team may; a modified opinion needs its basis paragraph."""
+    """Only a partner on the team may; a modified opinion needs its basis paragraph.
+
+    ``expected_version``: the version of the recorded opinion the screen loaded.
+    """
     return services.record_opinion(
-        ctx.store.uow(ctx.actor), ctx.engagement_ref, opinion, basis=basis, override_reason=override_reason
+        ctx.store.uow(ctx.actor), ctx.engagement_ref, opinion, basis=basis, override_reason=override_reason,
+        expected_version=expected_version,
     )
 
 

@@ -16,11 +16,12 @@ def set_section(*, ctx: AppContext, key: str, body: str, expected_version: str |
 
 
 def save_cuec(
-    *, ctx: AppContext, ref: str, description: str, criteria: Sequence[str], cuec_id: int | None = None
+    *, ctx: AppContext, ref: str, description: str, criteria: Sequence[str], cuec_id: int | None = None,
+    expected_version: str | None = None,
 ) -> Cuec:
     return services.save_cuec(
         ctx.store.uow(ctx.actor), ctx.engagement_ref, ref=ref, description=description,
-        criteria=list(criteria), cuec_id=cuec_id,
+        criteria=list(criteria), cuec_id=cuec_id, expected_version=expected_version,
     )
 
 
@@ -36,10 +37,12 @@ def save_subservice_org(
     method: SubserviceMethod,
     csocs: Sequence[tuple[str, Sequence[str]]],
     subservice_id: int | None = None,
+    expected_version: str | None = None,
 ) -> SubserviceOrg:
     return services.save_subservice_org(
         ctx.store.uow(ctx.actor), ctx.engagement_ref, name=name, services=services_text, method=method,
         csocs=[(text, list(criteria)) for text, criteria in csocs], subservice_id=subservice_id,
+        expected_version=expected_version,
     )
 
 

@@ -17,8 +17,12 @@ def record_population_check(
     independent_total: str | None,
     period_checked: bool,
     note: str,
+    expected_version: str | None = None,
 ) -> services.PopulationCheck:
-    """Replaces the population's previous C&A record (the audit trail keeps it)."""
+    """Replaces the population's previous C&A record (the audit trail keeps it).
+
+    ``expected_version``: the version of the C&A record the form loaded.
+    """
     return services.record_population_check(
         ctx.store.uow(ctx.actor),
         ctx.engagement_ref,
@@ -30,4 +34,5 @@ def record_population_check(
         independent_total=independent_total,
         period_checked=period_checked,
         note=note,
+        expected_version=expected_version,
     )

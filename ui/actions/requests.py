@@ -77,15 +77,22 @@ def update_requests(
     )
 
 
-def restore_requests(*, ctx: AppContext, previous: Sequence[ClientRequest]) -> tuple[ClientRequest, ...]:
-    """Put requests back as they were (undo), in one transaction."""
+def restore_requests(
+    *, ctx: AppContext, previous: Sequence[ClientRequest], expected_versions: Sequence[str | None] | None = None
+) -> tuple[ClientRequest, ...]:
+    """Put requests back as they were (undo), in one transaction.
+
+    ``expected_versions``: one per request, the version the edit being undone left it at.
+    """
     uow = ctx.store.uow(ctx.actor)
     restored: list[ClientRequest] = []
+    versions = list(expected_versions) if expected_versions is not None else [None] * len(previous)
     with uow:
-        for r in previous:
+        for r, version in zip(previous, versions, strict=True):
             restored.append(
                 request_services.update_request(
-                    uow, ctx.engagement_ref, r.ref, status=r.status, assignee=r.assignee, due_date=r.due_date
+                    uow, ctx.engagement_ref, r.ref, status=r.status, assignee=r.assignee, due_date=r.due_date,
+                    expected_version=version,
                 )
             )
         uow.commit()

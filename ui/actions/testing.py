@@ -27,10 +27,19 @@ def record_results(
 
 
 def restore_results(
-    *, ctx: AppContext, sample_id: int, previous: Sequence[tuple[str, str, services.Result | None]]
+    *,
+    ctx: AppContext,
+    sample_id: int,
+    previous: Sequence[tuple[str, str, services.Result | None]],
+    expected_versions: Sequence[str | None] | None = None,
 ) -> tuple[services.Result, ...]:
-    """Cells back as they were (undo): earlier results recorded again, new ones cleared."""
-    return testing_services.restore_results(ctx.store.uow(ctx.actor), ctx.engagement_ref, sample_id, previous)
+    """Cells back as they were (undo): earlier results recorded again, new ones cleared.
+
+    ``expected_versions``: one per cell, the version the edit being undone left it at.
+    """
+    return testing_services.restore_results(
+        ctx.store.uow(ctx.actor), ctx.engagement_ref, sample_id, previous, expected_versions=expected_versions
+    )
 
 
 def save_tickmark(*, ctx: AppContext, symbol: str, meaning: str) -> services.Tickmark:

@@ -19,8 +19,12 @@ def record_walkthrough(
     performed_on: dt.date | None,
     note: str = "",
     evidence: Sequence[Path] = (),
+    expected_version: str | None = None,
 ) -> services.Walkthrough:
-    """One transaction: the walkthrough and its files (hashed by SHA-256); it becomes the design status."""
+    """One transaction: the walkthrough and its files (hashed by SHA-256); it becomes the design status.
+
+    ``expected_version``: the version of the control's latest walkthrough the screen loaded.
+    """
     return services.record_walkthrough(
         ctx.store.uow(ctx.actor),
         ctx.engagement_ref,
@@ -30,6 +34,7 @@ def record_walkthrough(
         performed_on=performed_on,
         note=note,
         evidence=list(evidence),
+        expected_version=expected_version,
     )
 
 

@@ -120,6 +120,8 @@ class ConclusionsView(FieldworkView):
                                                   self.override_edit.text()))
         self.control_version: str | None = None
         self.criterion_version: str | None = None
+        #: the version of the recorded opinion the opinion form was filled from (versioning.ABSENT: none yet)
+        self.opinion_version: str | None = None
         #: the versions of the recorded decisions, read with the statuses the screen shows
         self._versions: dict[tuple[str, str], str] = {}
 
@@ -508,6 +510,7 @@ class ConclusionsView(FieldworkView):
                 f"{recorded.decided_at[:16].replace('T', ' ')} UTC." + (f"\nBasis: {recorded.basis}" if recorded.basis
                                                                          else ""))
         if not self.basis_edit.hasFocus():
+            self.opinion_version = versioning.version_of(recorded)
             suggested = proposal.at_least or proposal.opinion
             chosen = recorded.opinion if recorded is not None else (
                 None if suggested is ProposedOpinion.PENDING else Opinion(suggested.value))
@@ -541,10 +544,20 @@ class ConclusionsView(FieldworkView):
             self.opinion_baseline.reset()
 
     def record_opinion(self) -> services.RecordedOpinion | None:
-        recorded = feedback.attempt(self, conclusion_actions.record_opinion, ctx=self.ctx,
-                                    opinion=Opinion(self.opinion_combo.currentData()),
-                                    basis=self.basis_edit.toPlainText().strip(),
-                                    override_reason=self.override_edit.text().strip())
+        opinion = Opinion(self.opinion_combo.currentData())
+        basis, reason = self.basis_edit.toPlainText().strip(), self.override_edit.text().strip()
+
+        def save(conflict: ConflictError | None) -> services.RecordedOpinion:
+            version = self.opinion_version if conflict is None else conflict.version
+            return conclusion_actions.record_opinion(ctx=self.ctx, opinion=opinion, basis=basis,
+                                                     override_reason=reason, expected_version=version)
+
+        def take_theirs(_theirs: object) -> None:
+            self.basis_edit.clearFocus()  # the form shows the recorded opinion again, not the draft
+            self.load()
+
+        mine = {"opinion": opinion.value, "basis": basis, "override_reason": reason}
+        recorded = call_versioned(self.ctx, save, mine=mine, on_theirs=take_theirs, parent=self)
         if recorded is not None:
             self.announce(Topic.CONCLUSIONS)
             self.load()

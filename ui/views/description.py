@@ -232,10 +232,24 @@ class CuecEditor(QWidget):
         self.ref_edit.setFocus()
 
     def save(self) -> None:
-        command = SaveCuecCommand(self.ctx, self.current, self.ref_edit.text(), self.text_edit.toPlainText(),
-                                  split_criteria(self.criteria_edit.text()))
-        if push_done(self.ctx, command):
-            self.current = command.saved
+        loaded = self.current
+        ref, body = self.ref_edit.text(), self.text_edit.toPlainText()
+        criteria = split_criteria(self.criteria_edit.text())
+        made: list[SaveCuecCommand] = []
+
+        def make(version: str | None, base: object) -> SaveCuecCommand:
+            before = base if isinstance(base, Cuec) else loaded
+            made.append(SaveCuecCommand(self.ctx, before, ref, body, criteria, expected_version=version))
+            return made[-1]
+
+        def take_theirs(theirs: object) -> None:
+            self._fill(theirs if isinstance(theirs, Cuec) else None)
+            self.ctx.notify(Topic.DESCRIPTION)
+
+        version = version_of(loaded) if loaded is not None else None
+        mine = Cuec(loaded.id if loaded else 0, ref.strip(), body.strip(), criteria)
+        if push_versioned(self.ctx, make, version, mine=mine, on_theirs=take_theirs, parent=self):
+            self.current = made[-1].saved
             self.baseline.reset()
 
     def delete(self) -> None:
@@ -358,9 +372,21 @@ class SubserviceEditor(QWidget):
         )
 
     def save(self) -> None:
-        command = SaveSubserviceCommand(self.ctx, self.current, self.draft())
-        if push_done(self.ctx, command):
-            self.current = command.saved
+        loaded, draft = self.current, self.draft()
+        made: list[SaveSubserviceCommand] = []
+
+        def make(version: str | None, base: object) -> SaveSubserviceCommand:
+            before = base if isinstance(base, SubserviceOrg) else loaded
+            made.append(SaveSubserviceCommand(self.ctx, before, draft, expected_version=version))
+            return made[-1]
+
+        def take_theirs(theirs: object) -> None:
+            self._fill(theirs if isinstance(theirs, SubserviceOrg) else None)
+            self.ctx.notify(Topic.DESCRIPTION)
+
+        version = version_of(loaded) if loaded is not None else None
+        if push_versioned(self.ctx, make, version, mine=draft, on_theirs=take_theirs, parent=self):
+            self.current = made[-1].saved
             self.baseline.reset()
 
     def delete(self) -> None:

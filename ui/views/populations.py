@@ -22,12 +22,14 @@ from PySide6.QtWidgets import (
 
 from auditdesk import services
 from auditdesk.domain import Frequency
-from auditdesk.errors import AuditDeskError
+from auditdesk.errors import AuditDeskError, ConflictError
+from auditdesk.services.versioning import version_of
 from ui import feedback, theme
 from ui.actions import population_checks as check_actions
 from ui.actions import populations as population_actions
 from ui.actions import samples as sample_actions
 from ui.context import AppContext, Topic
+from ui.dialogs.conflict import call_versioned
 from ui.models.columns import RECORD_ROLE
 from ui.models.populations import (
     PopulationItemsModel,
@@ -287,6 +289,8 @@ class PopulationsView(FieldworkView):
         self.check_baseline = Baseline(lambda: (
             self.check_source.text(), self.check_query.text(), self.check_parameters.text(), self.check_count.text(),
             self.check_total.text(), self.check_period.isChecked(), self.check_note.toPlainText()))
+        #: the version of the C&A record the form was filled from: recording names it (services.versioning)
+        self.check_version: str | None = None
         section = QWidget()
         layout = QVBoxLayout(section)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -579,6 +583,7 @@ class PopulationsView(FieldworkView):
         self.check_note.setPlainText(check.note if check else "")
         self.check_save.setEnabled(not (self.ctx.engagement is not None and self.ctx.engagement.locked))
         self.check_baseline.reset()
+        self.check_version = version_of(check)
 
     def has_unsaved_edits(self) -> bool:
         """A completeness and accuracy test typed and not recorded."""
@@ -590,15 +595,39 @@ class PopulationsView(FieldworkView):
         if population is None:
             return None
         count = self.check_count.text().strip()
-        try:
-            check = check_actions.record_population_check(
-                ctx=self.ctx, population_id=population.id, source_system=self.check_source.text(),
-                query=self.check_query.text(), parameters=self.check_parameters.text(),
-                independent_count=int(count) if count else None,
-                independent_total=self.check_total.text() if population.amount_column else None,
-                period_checked=self.check_period.isChecked(), note=self.check_note.toPlainText())
-        except AuditDeskError as exc:
-            self.check_error.setText(str(exc))
+        fields = {
+            "source_system": self.check_source.text(), "query": self.check_query.text(),
+            "parameters": self.check_parameters.text(), "independent_count": int(count) if count else None,
+            "independent_total": self.check_total.text() if population.amount_column else None,
+            "period_checked": self.check_period.isChecked(), "note": self.check_note.toPlainText(),
+        }
+
+        def record(conflict: ConflictError | None) -> services.PopulationCheck | None:
+            version = self.check_version if conflict is None else conflict.version
+            try:
+                return check_actions.record_population_check(
+                    ctx=self.ctx, population_id=population.id, source_system=self.check_source.text(),
+                    query=self.check_query.text(), parameters=self.check_parameters.text(),
+                    independent_count=int(count) if count else None,
+                    independent_total=self.check_total.text() if population.amount_column else None,
+                    period_checked=self.check_period.isChecked(), note=self.check_note.toPlainText(),
+                    expected_version=version)
+            except ConflictError:
+                raise  # the conflict dialog asks
+            except AuditDeskError as exc:
+                self.check_error.setText(str(exc))
+                return None
+
+        def take_theirs(theirs: object) -> None:
+            if isinstance(theirs, services.PopulationCheck):
+                self.checks[population.id] = theirs
+            else:
+                self.checks.pop(population.id, None)
+            self._show_check(population)
+            self._show_population_count()
+
+        check = call_versioned(self.ctx, record, mine=fields, on_theirs=take_theirs, parent=self)
+        if check is None:
             return None
         self.checks[population.id] = check
         self._show_check(population)

@@ -167,21 +167,28 @@ class RequestEditCommand(ServiceCommand):
         self.status = status
         self.assignee = assignee
         self.due_date = due_date
-        #: per request, the version its first run replaces (None: not compared)
+        #: per request, the version the next run replaces (None: not compared): first the one the screen
+        #: loaded, then the one this command's last undo or redo left, so none overwrites someone else's save
         self.expected_versions = expected_versions
         self.after: tuple[ClientRequest, ...] = ()
 
     def apply(self) -> None:
-        versions, self.expected_versions = self.expected_versions, None  # redo replaces this edit's own result
         self.after = request_actions.update_requests(
             ctx=self.ctx, refs=[r.ref for r in self.before], status=self.status, assignee=self.assignee,
-            due_date=self.due_date, expected_versions=versions,
+            due_date=self.due_date, expected_versions=self.expected_versions,
         )
+        self._left(self.after)
         self.ctx.notify(Topic.REQUESTS)
 
     def revert(self) -> None:
-        self.after = request_actions.restore_requests(ctx=self.ctx, previous=self.before)
+        restored = request_actions.restore_requests(ctx=self.ctx, previous=self.before,
+                                                    expected_versions=self.expected_versions)
+        self._left(restored)
         self.ctx.notify(Topic.REQUESTS)
+
+    def _left(self, requests: tuple[ClientRequest, ...]) -> None:
+        if self.expected_versions is not None:
+            self.expected_versions = [version_of(r) for r in requests]
 
 
 class RequestEditor(QWidget):

@@ -13,7 +13,7 @@ Keys: arrows move in the list; D, N and I choose the conclusion; Ctrl+Enter reco
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from PySide6.QtCore import QDate, QEvent, QModelIndex, QObject, Qt
@@ -38,10 +38,12 @@ from PySide6.QtWidgets import (
 
 from auditdesk import services
 from auditdesk.domain import EngagementType, Nature
-from auditdesk.errors import AuditDeskError
+from auditdesk.errors import AuditDeskError, ConflictError
+from auditdesk.services.versioning import version_of
 from ui.actions import walkthroughs as walkthrough_actions
 from ui.context import AppContext, Topic
 from ui.dates import engagement_when, long_date
+from ui.dialogs.conflict import call_versioned
 from ui.models.columns import RECORD_ROLE
 from ui.models.walkthroughs import (
     DESIGN_WORDS,
@@ -95,6 +97,9 @@ class WalkthroughsView(FieldworkView):
         self.drafts: dict[str, Draft] = {}
         self.walkthroughs: tuple[services.Walkthrough, ...] = ()
         self._shown_ref: str | None = None
+        #: per control, the version of its latest walkthrough when its form (or draft) was started:
+        #: recording names it, so a walkthrough someone else recorded meanwhile is not silently superseded
+        self.versions: dict[str, str] = {}
         #: today for the date field and its limit (tests fix it)
         self.today: dt.date | None = None
 
@@ -382,6 +387,8 @@ class WalkthroughsView(FieldworkView):
         self._show_reliance(row)
         self._fill(self.drafts.get(row.ref) or self._fresh_draft(row))
         latest = next((w for w in self.walkthroughs if w.id == status.walkthrough_id), None)
+        if row.ref not in self.drafts:  # a draft keeps the version it was written on
+            self.versions[row.ref] = version_of(replace(latest, evidence=()) if latest is not None else None)
         self.evidence_model.set_records(latest.evidence if latest is not None else ())
         self.evidence_heading.setText("Evidence of the latest walkthrough" if latest is not None and latest.evidence
                                       else "Evidence of the latest walkthrough: none")
@@ -464,12 +471,30 @@ class WalkthroughsView(FieldworkView):
         if draft.conclusion is None:
             self.error.setText("Choose the conclusion first: D designed, N not designed, I not implemented.")
             return None
-        try:
-            walkthrough = walkthrough_actions.record_walkthrough(
-                ctx=self.ctx, control_ref=row.ref, procedure=draft.procedure, conclusion=draft.conclusion,
-                performed_on=draft.performed_on, note=draft.note, evidence=draft.files)
-        except AuditDeskError as exc:
-            self.error.setText(str(exc))
+        conclusion = draft.conclusion
+
+        def record(conflict: ConflictError | None) -> services.Walkthrough | None:
+            version = self.versions.get(row.ref) if conflict is None else conflict.version
+            try:
+                return walkthrough_actions.record_walkthrough(
+                    ctx=self.ctx, control_ref=row.ref, procedure=draft.procedure, conclusion=conclusion,
+                    performed_on=draft.performed_on, note=draft.note, evidence=draft.files,
+                    expected_version=version)
+            except ConflictError:
+                raise  # the conflict dialog asks
+            except AuditDeskError as exc:
+                self.error.setText(str(exc))
+                return None
+
+        def take_theirs(_theirs: object) -> None:
+            self.drafts.pop(row.ref, None)
+            self._shown_ref = None  # the form's text is discarded, not kept as a draft
+            self.load()
+
+        mine = {"procedure": draft.procedure.strip(), "performed_on": draft.performed_on,
+                "conclusion": conclusion.value, "note": draft.note.strip()}
+        walkthrough = call_versioned(self.ctx, record, mine=mine, on_theirs=take_theirs, parent=self)
+        if walkthrough is None:
             return None
         self.drafts.pop(row.ref, None)
         files = f" with {len(walkthrough.evidence)} evidence file(s)" if walkthrough.evidence else ""
