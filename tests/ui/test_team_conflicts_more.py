@@ -297,13 +297,17 @@ def test_undoing_a_result_cell_someone_else_recorded_since_is_refused(  # type: 
     stack = _stack(pr)
     said = _errors(monkeypatch)
 
-    services.record_result(world.store().uow("JD"), ENG, world.sample_id, world.item, "B", "deviation",
-                           note="No approval on the ticket.")
+    services.record_result(
+        world.store().uow("JD"), ENG, world.sample_id, world.item, "B", "deviation", note="No approval on the ticket."
+    )
     stack.undo()
     assert said
     assert "changed by JD on " in said[0]
-    (cell,) = [r for r in services.list_results(world.store().reader(), ENG, world.sample_id)
-               if (r.item_key, r.attribute) == (world.item, "B")]
+    (cell,) = [
+        r
+        for r in services.list_results(world.store().reader(), ENG, world.sample_id)
+        if (r.item_key, r.attribute) == (world.item, "B")
+    ]
     assert (cell.outcome, cell.recorded_by) == (Outcome.DEVIATION, "JD")  # JD's result was not taken back
 
 
@@ -321,8 +325,11 @@ def test_undo_and_redo_of_a_result_cell_still_work_when_nobody_else_saved(  # ty
     said = _errors(monkeypatch)
 
     def cell() -> set[Outcome]:
-        return {r.outcome for r in services.list_results(world.store().reader(), ENG, world.sample_id)
-                if (r.item_key, r.attribute) == (world.item, "B")}
+        return {
+            r.outcome
+            for r in services.list_results(world.store().reader(), ENG, world.sample_id)
+            if (r.item_key, r.attribute) == (world.item, "B")
+        }
 
     stack.undo()
     assert cell() == set()
@@ -347,11 +354,10 @@ def test_redoing_a_request_edit_over_someone_elses_change_is_refused(  # type: i
 
     stack.undo()  # nobody else saved: the undo applies
     assert said == []
-    assert services.requests.get_request(world.store().reader(), ENG, world.request_ref).status.value != (
-        "received"
+    assert services.requests.get_request(world.store().reader(), ENG, world.request_ref).status.value != "received"
+    services.requests.update_request(
+        world.store().uow("JD"), ENG, world.request_ref, status="follow-up", assignee="Ops"
     )
-    services.requests.update_request(world.store().uow("JD"), ENG, world.request_ref, status="follow-up",
-                                     assignee="Ops")
     stack.redo()
     assert said
     assert "changed by JD on " in said[0]
