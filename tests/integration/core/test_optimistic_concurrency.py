@@ -440,3 +440,36 @@ def test_a_cuec_deleted_by_someone_else_is_a_conflict_not_a_new_row(
         )
     assert caught.value.theirs is None
     assert services.list_cuecs(store.reader(), engagement) == ()
+
+
+@pytest.mark.both_backends
+def test_undoing_result_cells_someone_else_recorded_since_is_refused(
+    store: Store, engagement: str, world: dict[str, object]
+) -> None:
+    """The grid's undo names the version its save left: JD's later result is not taken back."""
+    sample_id, item, _ = world["test_result"]  # type: ignore[misc]
+    (saved,) = services.record_results(
+        store.uow("PR"),
+        engagement,
+        sample_id,
+        [services.ResultInput(item, "B", "pass")],
+        expected_versions=[versioning.ABSENT],
+    )
+    services.record_result(store.uow("JD"), engagement, sample_id, item, "B", "deviation", note="No ticket found.")
+    with pytest.raises(ConflictError, match="attribute B was changed by JD"):
+        services.testing.restore_results(
+            store.uow("PR"),
+            engagement,
+            sample_id,
+            [(item, "B", None)],
+            expected_versions=[versioning.version_of(saved)],
+        )
+    current = versioning.record_version(store.reader(), engagement, "test_result", (sample_id, item, "B"))
+    assert current != versioning.version_of(saved)
+    # Named with the version it has now (keep mine), the undo applies.
+    services.testing.restore_results(
+        store.uow("PR"), engagement, sample_id, [(item, "B", None)], expected_versions=[current]
+    )
+    assert versioning.record_version(store.reader(), engagement, "test_result", (sample_id, item, "B")) == (
+        versioning.ABSENT
+    )
