@@ -39,11 +39,11 @@ def _signoff_text(s: SignOff) -> str:
 
 def _signoff_args(parser: argparse.ArgumentParser) -> None:
     _eng(parser)
-    parser.add_argument("item", metavar="ITEM", help="control:REF, sample:ID, description or opinion")
+    parser.add_argument("item", metavar="ITEM", help="control:REF, sample:ID, description, opinion or report:N")
     parser.add_argument("--role", required=True, choices=SIGNOFF_ROLES)
 
 
-@command("signoff", "sign off an item (control:REF, sample:ID, description, opinion) as the acting person")(
+@command("signoff", "sign off an item (control:REF, sample:ID, description, opinion, report:N) as the acting person")(
     _signoff_args
 )
 def signoff(ctx: Context) -> None:
@@ -94,7 +94,7 @@ def _note_args(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="action", required=True, metavar="add|respond|clear|list")
     add = sub.add_parser("add", help="add a review note to an item")
     _eng(add)
-    add.add_argument("item", metavar="ITEM", help="control:REF, sample:ID, description or opinion")
+    add.add_argument("item", metavar="ITEM", help="control:REF, sample:ID, description, opinion or report:N")
     add.add_argument("text", metavar="TEXT")
     respond = sub.add_parser("respond", help="answer a review note")
     _eng(respond)

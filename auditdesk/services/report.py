@@ -195,8 +195,14 @@ def _signoffs_note(uow: SqlUnitOfWork, row: EngagementRow) -> str:
     return shown + (f"; and {len(gaps) - 4} more." if len(gaps) > 4 else ".")
 
 
-def report_data(uow: SqlUnitOfWork, engagement: str | int, *, kind: str = "soc2", by: str = "") -> ReportData:
-    """Read everything a SOC 2 (or SOC 3) report shows for the engagement, in one transaction."""
+def report_data(
+    uow: SqlUnitOfWork, engagement: str | int, *, kind: str = "soc2", by: str = "", cover_note: bool = True
+) -> ReportData:
+    """Read everything a SOC 2 (or SOC 3) report shows for the engagement, in one transaction.
+
+    ``cover_note=False`` leaves out the cover's sign-off sentence (a report section's own sign-off
+    content is read that way, since the sentence depends on the sign-offs).
+    """
     if kind not in REPORT_KINDS:
         raise ValidationError(f"'{kind}' is not a report type; choose soc2 or soc3.")
     with uow:
@@ -299,7 +305,7 @@ def report_data(uow: SqlUnitOfWork, engagement: str | int, *, kind: str = "soc2"
             firm_city=firm.city if firm else "",
             report_date=report_date,
             draft=_is_draft(eng.phase, recorded is not None),
-            signoffs_note=_signoffs_note(uow, row),
+            signoffs_note=_signoffs_note(uow, row) if cover_note else "",
             opinion=opinion,
             sections=tuple((s.key, s.title, s.body) for s in list_sections(uow, row.id)),
             cuecs=tuple((c.ref, c.description) for c in list_cuecs(uow, row.id)),

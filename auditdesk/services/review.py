@@ -140,9 +140,57 @@ def normalize_item(item: str) -> str:
         return kind
     if kind in ("control", "sample") and key.strip():
         return f"{kind}:{key.strip()}"
+    if kind == "report" and key.strip() in REPORT_SECTIONS:
+        return f"report:{key.strip()}"
     raise ValidationError(
-        f"'{item}' is not a reviewable item; name one as control:REF, sample:ID, description or opinion."
+        f"'{item}' is not a reviewable item; name one as control:REF, sample:ID, description, opinion "
+        "or report:1 to report:5 (a section of the report)."
     )
+
+
+#: The report's sections a reviewer signs off one by one, and what each shows (fields of ReportData).
+REPORT_SECTIONS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "1": (
+        "the independent service auditor's report",
+        (
+            "client",
+            "system",
+            "type1",
+            "period_start",
+            "period_end",
+            "as_of",
+            "categories",
+            "firm_name",
+            "firm_city",
+            "report_date",
+            "opinion",
+            "not_relevant",
+            "subservice",
+            "cuecs",
+        ),
+    ),
+    "2": (
+        "management's assertion",
+        ("client", "system", "type1", "period_start", "period_end", "as_of", "categories", "subservice", "cuecs"),
+    ),
+    "3": ("the description of the system", ("sections", "cuecs", "subservice", "not_relevant")),
+    "4": ("the criteria, controls, tests and results", ("type1", "criteria")),
+    "5": ("other information: management's responses", ("responses",)),
+}
+
+
+def _report_section_content(uow: SqlUnitOfWork, eng: EngagementRow, number: str) -> dict[str, Any]:
+    """What section ``number`` of the SOC 2 report shows, read as the report writer reads it.
+
+    Read once per unit of work: listing sign-offs may ask for several sections.
+    """
+    from auditdesk.services.report import report_data
+
+    cache = uow.cache.setdefault("report_sections", {})
+    data = cache.get(eng.id)
+    if data is None:
+        data = cache[eng.id] = report_data(uow, eng.id, cover_note=False)
+    return {field: getattr(data, field) for field in REPORT_SECTIONS[number][1]}
 
 
 def _sample_row(uow: SqlUnitOfWork, eng: EngagementRow, key: str) -> SampleRow:
@@ -229,6 +277,8 @@ def item_content(uow: SqlUnitOfWork, eng: EngagementRow, item: str) -> dict[str,
         }
     elif kind == "sample":
         content = _sample_content(uow, _sample_row(uow, eng, key))
+    elif kind == "report":
+        content = _report_section_content(uow, eng, key)
     elif kind == "description":
         orgs = s.scalars(
             select(SubserviceOrgRow).where(SubserviceOrgRow.engagement_id == eng.id).order_by(SubserviceOrgRow.id)

@@ -65,7 +65,7 @@ class ReviewNotesView(WorkspaceView):
 
         add_row = QHBoxLayout()
         self.new_item = QLineEdit()
-        self.new_item.setPlaceholderText("control:REF, sample:ID, description or opinion")
+        self.new_item.setPlaceholderText("control:REF, sample:ID, description, opinion or report:N")
         self.new_text = QLineEdit()
         self.new_text.setPlaceholderText("What the preparer should look at")
         self.add_button = QPushButton("Add note")

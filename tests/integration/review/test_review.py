@@ -64,6 +64,23 @@ def test_changed_result_after_review_makes_the_signoff_stale_and_refuses_release
     assert any("is stale" in f and "reviewer by ML" in f for f in check.failures)
 
 
+def test_each_report_section_is_signed_off_and_goes_stale_on_its_own(rstore: Store) -> None:
+    for number in ("1", "3", "4"):
+        services.sign_off(rstore.uow("ML"), ENG, f"report:{number}", role="reviewer")
+    services.set_section(rstore.uow("PR"), ENG, "incidents", "One outage on 3 March, restored in 40 minutes.")
+    states = {s.item: s for s in services.list_signoffs(rstore.reader(), ENG)}
+    assert states["report:3"].state == "stale"  # the description changed
+    assert any("One outage on 3 March" in c for c in states["report:3"].changes)
+    assert states["report:4"].state == "current"  # the tests and results did not
+    services.record_result(rstore.uow("PR"), ENG, _sample_id(rstore), _first_key(rstore), "A", "deviation")
+    assert {s.item: s.state for s in services.list_signoffs(rstore.reader(), ENG)}["report:4"] == "stale"
+    check = services.verify_engagement(rstore.reader(), ENG)
+    assert any("report:3" in f for f in check.stale)
+    assert check.intact
+    with pytest.raises(ValidationError, match="report:1 to report:5"):
+        services.sign_off(rstore.uow("ML"), ENG, "report:9", role="reviewer")
+
+
 @pytest.mark.parametrize(
     ("statement", "named"),
     [
