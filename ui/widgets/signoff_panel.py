@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QGridLayout, QLabel, QStyle, QWidget
 
 from auditdesk import services
-from auditdesk.services.review import SIGNOFF_ROLES
+from auditdesk.services.review import SIGNOFF_ROLES, SignOff
 from ui.context import AppContext
 
 ICONS = {
@@ -17,6 +18,11 @@ ICONS = {
     "missing": QStyle.StandardPixmap.SP_DialogCancelButton,
 }
 STATE_WORDS = {"current": "current", "stale": "stale: changed since", "missing": "not signed"}
+
+
+def state_icon(style: QStyle, state: str) -> QIcon:
+    """The icon of a sign-off state (current, stale or missing), wherever sign-offs are shown."""
+    return style.standardIcon(ICONS[state])
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +39,11 @@ def signoff_lines(ctx: AppContext, item: str) -> tuple[SignOffLine, ...]:
     engagement = ctx.engagement
     if engagement is None or not item:
         return ()
-    found = services.list_signoffs(ctx.store.reader(), engagement.ref, item=item)
+    return latest_lines(services.list_signoffs(ctx.store.reader(), engagement.ref, item=item))
+
+
+def latest_lines(found: Sequence[SignOff]) -> tuple[SignOffLine, ...]:
+    """One line per role from one item's sign-offs (oldest first): the latest in that role, or missing."""
     lines = []
     for role in SIGNOFF_ROLES:
         latest = [s for s in found if s.role == role]
@@ -72,7 +82,7 @@ class SignOffPanel(QWidget):
             icon = QLabel()
             icon.setObjectName(f"signoff_{line.role}_icon")
             icon.setProperty("state", line.state)
-            icon.setPixmap(self.style().standardIcon(ICONS[line.state]).pixmap(16, 16))
+            icon.setPixmap(state_icon(self.style(), line.state).pixmap(16, 16))
             who = f" · {line.person} {line.signed_at}" if line.person else ""
             text = QLabel(f"{line.role.capitalize()}: {STATE_WORDS[line.state]}{who}")
             text.setObjectName(f"signoff_{line.role}")
