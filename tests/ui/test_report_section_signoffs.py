@@ -88,6 +88,12 @@ def test_section_signoffs_go_from_missing_to_current_to_stale(
     assert view.sign_off_selected_section()
     assert offered[-1] == ["Preparer", "Reviewer", "Partner"]
 
+    # Someone off the team is offered nothing: the button says why.
+    ctx._explicit_actor = "ZZ"
+    ctx.profile_changed()
+    assert not view.section_signoff_button.isEnabled()
+    assert "ZZ is not on the team of DEMO" in view.section_signoff_button.toolTip()
+
     # A description section changes: section 3's sign-offs go stale, the tooltip says what changed.
     services.set_section(ctx.store.uow("PR"), "DEMO", "incidents", "One outage of 40 minutes on 3 March; no data lost.")
     view.load()

@@ -88,7 +88,7 @@ class SectionSignOffTable(QTableWidget):
         header.setHighlightSections(False)
         header.setMinimumSectionSize(40)
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        role_width = self.fontMetrics().horizontalAdvance("WWW · 0000-00-00") + 40
+        role_width = self.fontMetrics().horizontalAdvance("WWW · 0000-00-00") + 30
         for column in range(1, self.columnCount()):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.Fixed)
             header.resizeSection(column, role_width)
