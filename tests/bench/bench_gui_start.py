@@ -64,7 +64,8 @@ def main() -> None:
         bare_script.write_text(BARE, encoding="utf-8")
         ours_cmd = [sys.executable, "-m", "ui.launcher", "--db", str(store), "--screenshot", str(folder / "o.png")]
         bare_cmd = [sys.executable, str(bare_script), str(folder / "b.png")]
-        core_cmd = [sys.executable, "-c", "import auditdesk.cli, auditdesk.services"]
+        # What the overview needs from the core (services load lazily, so name them): the store and its figures.
+        core_cmd = [sys.executable, "-c", "from auditdesk.services import dashboard, store; import auditdesk.cli"]
         # One warm-up each, so the file cache is equally warm for both.
         _run(bare_cmd, env)
         _run(ours_cmd, env)
@@ -78,7 +79,7 @@ def main() -> None:
     m_ours, m_bare, m_core = statistics.median(ours), statistics.median(bare), statistics.median(core)
     print(f"bare PySide6 QMainWindow start (floor): median {m_bare * 1000:.0f} ms over {ROUNDS} runs")
     print(f"auditdesk --screenshot (demo store):    median {m_ours * 1000:.0f} ms over {ROUNDS} runs")
-    print(f"  of which importing the core CLI and services alone: median {m_core * 1000:.0f} ms")
+    print(f"  of which importing the core (store, overview figures, CLI) alone: median {m_core * 1000:.0f} ms")
     c_ours, c_bare = statistics.median(ours_cpu), statistics.median(bare_cpu)
     print(f"  CPU time: ours median {c_ours * 1000:.0f} ms, bare {c_bare * 1000:.0f} ms ({c_ours / c_bare:.2f}x)")
     print(f"RESULT gui cold start: {m_ours / m_bare:.2f}x the bare Qt start (goal: under 4x)")
