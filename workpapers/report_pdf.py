@@ -68,27 +68,61 @@ def report_text() -> dict[str, Any]:
     return data
 
 
-# ---- styles -------------------------------------------------------------------------------
+# ---- fonts and styles ---------------------------------------------------------------------
+
+# Client, system and people's names come in any script. The 14 standard PDF fonts cover only
+# Latin-1 (a name like "Łódź" or one in Cyrillic would print as boxes), so the report embeds
+# DejaVu (Debian's fonts-dejavu-core, which `make` installs) and falls back to Helvetica only
+# where no DejaVu font is found.
+_FONT_DIRS = (
+    "/usr/share/fonts/truetype/dejavu",
+    "/usr/share/fonts/dejavu",
+    "/usr/share/fonts/TTF",
+    "/usr/local/share/fonts",
+    "/Library/Fonts",
+    "C:/Windows/Fonts",
+)
+_FONT_FILES = {"regular": "DejaVuSans.ttf", "bold": "DejaVuSans-Bold.ttf", "mono": "DejaVuSansMono.ttf"}
+_FALLBACK = {"regular": "Helvetica", "bold": "Helvetica-Bold", "mono": "Courier"}
+
+
+@cache
+def fonts() -> dict[str, str]:
+    """The font names the report draws with: regular, bold and mono (registered once)."""
+    from pathlib import Path
+
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+
+    for folder in _FONT_DIRS:
+        paths = {role: Path(folder) / name for role, name in _FONT_FILES.items()}
+        if all(path.is_file() for path in paths.values()):
+            names = {role: f"AuditDesk-{path.stem}" for role, path in paths.items()}
+            for role, path in paths.items():
+                pdfmetrics.registerFont(TTFont(names[role], str(path)))
+            return names
+    return dict(_FALLBACK)
 
 
 @cache
 def _styles() -> dict[str, ParagraphStyle]:
-    base = ParagraphStyle("body", fontName="Helvetica", fontSize=9.5, leading=13, spaceAfter=6)
+    regular, bold, mono = fonts()["regular"], fonts()["bold"], fonts()["mono"]
+    base = ParagraphStyle("body", fontName=regular, fontSize=9.5, leading=13, spaceAfter=6)
     small = ParagraphStyle("small", parent=base, fontSize=8, leading=10, spaceAfter=0)
     return {
         "body": base,
         "small": small,
         "cell": ParagraphStyle("cell", parent=small, fontSize=8, leading=10),
-        "cell_head": ParagraphStyle("cell_head", parent=small, fontName="Helvetica-Bold", textColor=colors.white),
-        "mono": ParagraphStyle("mono", parent=small, fontName="Courier", fontSize=7.5, leading=9.5),
+        "cell_head": ParagraphStyle("cell_head", parent=small, fontName=bold, textColor=colors.white),
+        "mono": ParagraphStyle("mono", parent=small, fontName=mono, fontSize=7.5, leading=9.5),
         "title": ParagraphStyle(
-            "title", parent=base, fontName="Helvetica-Bold", fontSize=24, leading=30, spaceAfter=14
+            "title", parent=base, fontName=bold, fontSize=24, leading=30, spaceAfter=14
         ),
         "subtitle": ParagraphStyle("subtitle", parent=base, fontSize=12, leading=16, spaceAfter=24),
         "h1": ParagraphStyle(
             "h1",
             parent=base,
-            fontName="Helvetica-Bold",
+            fontName=bold,
             fontSize=15,
             leading=19,
             spaceBefore=4,
@@ -98,7 +132,7 @@ def _styles() -> dict[str, ParagraphStyle]:
         "h2": ParagraphStyle(
             "h2",
             parent=base,
-            fontName="Helvetica-Bold",
+            fontName=bold,
             fontSize=12,
             leading=15,
             spaceBefore=10,
@@ -109,7 +143,7 @@ def _styles() -> dict[str, ParagraphStyle]:
         "h3": ParagraphStyle(
             "h3",
             parent=base,
-            fontName="Helvetica-Bold",
+            fontName=bold,
             fontSize=10,
             leading=13,
             spaceBefore=8,
@@ -120,13 +154,13 @@ def _styles() -> dict[str, ParagraphStyle]:
         "box_title": ParagraphStyle(
             "box_title",
             parent=base,
-            fontName="Helvetica-Bold",
+            fontName=bold,
             fontSize=11,
             textColor=colors.HexColor("#8a4b00"),
             alignment=TA_CENTER,
         ),
         "box": ParagraphStyle("box", parent=base, alignment=TA_CENTER, spaceAfter=0),
-        "draft": ParagraphStyle("draft", parent=base, fontName="Helvetica-Bold", textColor=colors.HexColor("#a02020")),
+        "draft": ParagraphStyle("draft", parent=base, fontName=bold, textColor=colors.HexColor("#a02020")),
     }
 
 
@@ -219,7 +253,7 @@ class _ReportCanvas(Canvas):  # type: ignore[misc]
 
     def _draw_footer(self, number: int, total: int) -> None:
         self.saveState()
-        self.setFont("Helvetica", 7.5)
+        self.setFont(fonts()["regular"], 7.5)
         self.setFillColor(colors.HexColor("#555555"))
         self.drawString(MARGIN, 0.5 * inch, self._footer)
         self.drawRightString(PAGE[0] - MARGIN, 0.5 * inch, f"Page {number} of {total}")
@@ -229,7 +263,7 @@ class _ReportCanvas(Canvas):  # type: ignore[misc]
         level, text, key = self._layout.entries[index]
         _page, x, y, width = self._layout.toc_lines[index]
         number = str(self._layout.entry_pages.get(key, ""))
-        font, size = ("Helvetica-Bold", 10) if level == 0 else ("Helvetica", 9.5)
+        font, size = (fonts()["bold"], 10) if level == 0 else (fonts()["regular"], 9.5)
         indent = 0 if level == 0 else 16
         self.saveState()
         self.setFont(font, size)
@@ -237,8 +271,8 @@ class _ReportCanvas(Canvas):  # type: ignore[misc]
         self.drawRightString(x + width, y + 4, number)
         start = x + indent + self.stringWidth(text, font, size) + 6
         end = x + width - self.stringWidth(number, font, size) - 6
-        self.setFont("Helvetica", size)
-        dot = self.stringWidth(". ", "Helvetica", size)
+        self.setFont(fonts()["regular"], size)
+        dot = self.stringWidth(". ", fonts()["regular"], size)
         if end > start:
             self.drawString(start, y + 4, ". " * int((end - start) / dot))
         self.linkRect("", key, (x, y, x + width, y + 14), relative=0, thickness=0)
@@ -283,7 +317,7 @@ class _SignatureSpot(Flowable):  # type: ignore[misc]
         self.canv.setStrokeColor(colors.HexColor("#b0b0b0"))
         self.canv.setLineWidth(0.5)
         self.canv.line(0, 10, SIGNATURE_SIZE[0], 10)
-        self.canv.setFont("Helvetica", 7)
+        self.canv.setFont(fonts()["regular"], 7)
         self.canv.setFillColor(colors.HexColor("#777777"))
         self.canv.drawString(0, 2, self.caption)
 
@@ -727,7 +761,7 @@ def _page_decorator(writer: _Writer, *, running: bool) -> Callable[[Canvas, Base
     def decorate(canvas: Canvas, _doc: BaseDocTemplate) -> None:
         canvas.saveState()
         if data.draft:
-            canvas.setFont("Helvetica-Bold", 110)
+            canvas.setFont(fonts()["bold"], 110)
             canvas.setFillColor(colors.Color(0.85, 0.2, 0.2, alpha=0.12))
             canvas.translate(PAGE[0] / 2, PAGE[1] / 2)
             canvas.rotate(45)
@@ -735,7 +769,7 @@ def _page_decorator(writer: _Writer, *, running: bool) -> Callable[[Canvas, Base
             canvas.rotate(-45)
             canvas.translate(-PAGE[0] / 2, -PAGE[1] / 2)
         if running:
-            canvas.setFont("Helvetica", 7.5)
+            canvas.setFont(fonts()["regular"], 7.5)
             canvas.setFillColor(colors.HexColor("#555555"))
             canvas.drawString(MARGIN, PAGE[1] - 0.55 * inch, header)
             if data.draft:

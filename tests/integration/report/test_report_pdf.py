@@ -304,3 +304,16 @@ def test_the_cover_names_missing_and_stale_sign_offs(rstore: Store) -> None:
     stale = services.report_data(rstore.reader(), ENG)
     assert f"sign-off of control:{ref} is stale" in stale.signoffs_note
     assert "is stale" in flat(pages_text(render_report(stale))[0])
+
+
+def test_names_beyond_latin_1_are_drawn_with_real_glyphs(rstore: Store) -> None:
+    client = "Łódź Dane Sp. z o.o. — Облако Ωmega"
+    services.update_engagement(rstore.uow("PR"), ENG, client=client)
+    pdf = _render(rstore)
+    assert client in flat(pages_text(pdf)[0])
+    fonts = {
+        str(font.get_object().get("/BaseFont"))
+        for page in PdfReader(io.BytesIO(pdf)).pages
+        for font in (page.get("/Resources") or {}).get("/Font", {}).values()
+    }
+    assert any("DejaVu" in f for f in fonts), fonts  # an embedded Unicode font, not the 14 standard ones
