@@ -179,3 +179,18 @@ def test_grouped_recent_activity_keeps_the_control_references(demo_store: servic
     assert len(run.names) == 10
     assert describe_line(run).count(", ") == 2
     assert "and 7 more" in describe_line(run)
+
+
+def test_every_action_the_services_record_reads_as_words() -> None:
+    """The activity panel names every action in words, never as 'engagement checkout'."""
+    import re
+    from pathlib import Path
+
+    from ui.widgets.detail_panel import _ACTIONS
+
+    root = Path(__file__).resolve().parents[2] / "auditdesk"
+    source = "\n".join(p.read_text(encoding="utf-8") for p in root.rglob("*.py"))
+    recorded = set(re.findall(r'trail\.record\(\s*(?:uow|s|target|[a-z_]+),\s*"([a-z_]+\.[a-z_]+)"', source))
+    recorded |= set(re.findall(r'^[A-Z_]*ACTION[A-Z_]* = "([a-z_]+\.[a-z_]+)"', source, re.MULTILINE))
+    assert len(recorded) > 60  # the scan found the services' actions
+    assert sorted(recorded - set(_ACTIONS)) == []

@@ -84,6 +84,21 @@ _ACTIONS = {
     "note.add": "added a review note",
     "note.respond": "responded to a review note",
     "note.clear": "cleared a review note",
+    "checklist.complete": "completed a checklist line",
+    "checklist.reopen": "reopened a checklist line",
+    "assembly.add": "added documentation after release",
+    "engagement.export": "exported the engagement to a file",
+    "engagement.import": "imported the engagement from a file",
+    "engagement.checkout": "checked the engagement out for offline work",
+    "engagement.checkin": "checked the engagement back in",
+    "engagement.force_unlock": "force-unlocked the checked-out engagement",
+    "firm.policy": "set the firm's review policy",
+    "person.login": "mapped a server login",
+    "population.exclude": "left rows out of a sampling frame",
+    "population.include": "put rows back into a sampling frame",
+    "request.create": "made a client request",
+    "request.import": "read a returned request list",
+    "request.update": "updated a client request",
 }
 
 
