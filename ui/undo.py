@@ -309,7 +309,8 @@ class DeleteCuecCommand(ServiceCommand):
         self.cuec = cuec
 
     def apply(self) -> None:
-        description_actions.delete_cuec(ctx=self.ctx, cuec_id=self.cuec.id)
+        # The CUEC as shown: one someone else changed since is not deleted (their change is kept).
+        description_actions.delete_cuec(ctx=self.ctx, cuec_id=self.cuec.id, expected_version=version_of(self.cuec))
         self.ctx.notify(Topic.DESCRIPTION)
 
     def revert(self) -> None:
@@ -369,7 +370,9 @@ class DeleteSubserviceCommand(ServiceCommand):
         self.org = org
 
     def apply(self) -> None:
-        description_actions.delete_subservice_org(ctx=self.ctx, subservice_id=self.org.id)
+        description_actions.delete_subservice_org(
+            ctx=self.ctx, subservice_id=self.org.id, expected_version=version_of(self.org)
+        )
         self.ctx.notify(Topic.DESCRIPTION)
 
     def revert(self) -> None:

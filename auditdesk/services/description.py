@@ -176,9 +176,24 @@ def save_cuec(
     return after
 
 
-def delete_cuec(uow: SqlUnitOfWork, engagement: str | int, cuec_id: int) -> Cuec:
+def delete_cuec(
+    uow: SqlUnitOfWork, engagement: str | int, cuec_id: int, *, expected_version: str | None = None
+) -> Cuec:
+    """Delete a CUEC; with ``expected_version``, one changed by someone else since it was loaded is kept."""
     with uow:
+        versioning.hold(uow, expected_version)
         eng = engagement_row(uow, engagement)
+        if expected_version is not None:
+            current = stored_cuec(uow, eng.id, cuec_id)
+            versioning.check(
+                uow,
+                expected_version,
+                current,
+                what=f"CUEC {current.ref}" if current is not None else "The CUEC",
+                entity="cuec",
+                entity_id=cuec_id,
+                engagement_id=eng.id,
+            )
         row = _get(uow, CuecRow, cuec_id, eng.id, "CUEC")
         before = _cuec(row)
         uow.session.delete(row)
@@ -286,9 +301,26 @@ def save_subservice_org(
     return after
 
 
-def delete_subservice_org(uow: SqlUnitOfWork, engagement: str | int, subservice_id: int) -> SubserviceOrg:
+def delete_subservice_org(
+    uow: SqlUnitOfWork, engagement: str | int, subservice_id: int, *, expected_version: str | None = None
+) -> SubserviceOrg:
+    """Delete a subservice organization and its CSOCs; with ``expected_version``, one changed since is kept."""
     with uow:
+        versioning.hold(uow, expected_version)
         eng = engagement_row(uow, engagement)
+        if expected_version is not None:
+            current = stored_subservice_org(uow, eng.id, subservice_id)
+            versioning.check(
+                uow,
+                expected_version,
+                current,
+                what=f"Subservice organization {current.name}"
+                if current is not None
+                else "The subservice organization",
+                entity="subservice_org",
+                entity_id=subservice_id,
+                engagement_id=eng.id,
+            )
         row = _get(uow, SubserviceOrgRow, subservice_id, eng.id, "subservice organization")
         before = _subservice(row)
         uow.session.delete(row)

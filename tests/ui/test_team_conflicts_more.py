@@ -363,3 +363,22 @@ def test_redoing_a_request_edit_over_someone_elses_change_is_refused(  # type: i
     assert "changed by JD on " in said[0]
     stored = services.requests.get_request(world.store().reader(), ENG, world.request_ref)
     assert (stored.status.value, stored.assignee) == ("follow-up", "Ops")  # JD's change stands
+
+
+def test_deleting_a_cuec_someone_else_changed_since_keeps_their_change(  # type: ignore[no-untyped-def]
+    qtbot, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pr = _open(qtbot, world, "PR", DescriptionView)
+    assert isinstance(pr, DescriptionView)
+    pr.tabs.setCurrentIndex(1)
+    pr.cuecs.table.selectRow(0)
+    shown = pr.cuecs.current
+    assert shown is not None
+    said = _errors(monkeypatch)
+    services.save_cuec(
+        world.store().uow("JD"), ENG, ref="CUEC-1", description="Users review access monthly.", cuec_id=shown.id,
+        criteria=["CC6.1"],
+    )
+    pr.cuecs.delete()
+    assert any("was changed by JD" in text for text in said), said
+    assert [c.description for c in services.list_cuecs(world.store().reader(), ENG)] == ["Users review access monthly."]

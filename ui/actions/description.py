@@ -25,8 +25,10 @@ def save_cuec(
     )
 
 
-def delete_cuec(*, ctx: AppContext, cuec_id: int) -> Cuec:
-    return services.delete_cuec(ctx.store.uow(ctx.actor), ctx.engagement_ref, cuec_id)
+def delete_cuec(*, ctx: AppContext, cuec_id: int, expected_version: str | None = None) -> Cuec:
+    return services.delete_cuec(
+        ctx.store.uow(ctx.actor), ctx.engagement_ref, cuec_id, expected_version=expected_version
+    )
 
 
 def save_subservice_org(
@@ -46,5 +48,7 @@ def save_subservice_org(
     )
 
 
-def delete_subservice_org(*, ctx: AppContext, subservice_id: int) -> SubserviceOrg:
-    return services.delete_subservice_org(ctx.store.uow(ctx.actor), ctx.engagement_ref, subservice_id)
+def delete_subservice_org(*, ctx: AppContext, subservice_id: int, expected_version: str | None = None) -> SubserviceOrg:
+    return services.delete_subservice_org(
+        ctx.store.uow(ctx.actor), ctx.engagement_ref, subservice_id, expected_version=expected_version
+    )

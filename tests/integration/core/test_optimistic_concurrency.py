@@ -443,6 +443,32 @@ def test_a_cuec_deleted_by_someone_else_is_a_conflict_not_a_new_row(
 
 
 @pytest.mark.both_backends
+def test_deleting_a_cuec_or_subservice_organization_someone_changed_since_keeps_their_change(
+    store: Store, engagement: str, world: dict[str, object]
+) -> None:
+    cuec_id, org_id = int(str(world["cuec"])), int(str(world["subservice_org"]))
+    cuec_seen = versioning.record_version(store.reader(), engagement, "cuec", cuec_id)
+    org_seen = versioning.record_version(store.reader(), engagement, "subservice_org", org_id)
+    services.save_cuec(
+        store.uow("JD"), engagement, ref="CUEC-1", description="Users review access monthly.", cuec_id=cuec_id,
+        criteria=["CC6.1"],
+    )
+    services.save_subservice_org(
+        store.uow("JD"), engagement, name="Cloud Host", services="Hosting and backups", method="carve-out",
+        csocs=[("Physical access to the data centre is restricted.", ["CC6.4"])], subservice_id=org_id,
+    )
+    with pytest.raises(ConflictError, match="CUEC CUEC-1 was changed by JD"):
+        services.delete_cuec(store.uow("PR"), engagement, cuec_id, expected_version=cuec_seen)
+    with pytest.raises(ConflictError, match="Subservice organization Cloud Host was changed by JD"):
+        services.delete_subservice_org(store.uow("PR"), engagement, org_id, expected_version=org_seen)
+    assert [c.description for c in services.list_cuecs(store.reader(), engagement)] == ["Users review access monthly."]
+    assert [o.services for o in services.list_subservice_orgs(store.reader(), engagement)] == ["Hosting and backups"]
+    fresh = versioning.record_version(store.reader(), engagement, "cuec", cuec_id)
+    services.delete_cuec(store.uow("PR"), engagement, cuec_id, expected_version=fresh)
+    assert services.list_cuecs(store.reader(), engagement) == ()
+
+
+@pytest.mark.both_backends
 def test_undoing_result_cells_someone_else_recorded_since_is_refused(
     store: Store, engagement: str, world: dict[str, object]
 ) -> None:
