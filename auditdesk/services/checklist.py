@@ -58,7 +58,6 @@ from auditdesk.storage.schema import (
     DescriptionSectionRow,
     EngagementRow,
     FirmRow,
-    PersonRow,
     ReportVersionRow,
     SubserviceOrgRow,
 )
@@ -537,22 +536,9 @@ def list_entries(uow: SqlUnitOfWork, engagement: str | int) -> tuple[ChecklistEn
 
 def entry_signature_problem(uow: SqlUnitOfWork, eng: EngagementRow, row: ChecklistEntryRow) -> str | None:
     """Why a checklist entry's signature does not hold, or None when it does."""
-    from cryptography.exceptions import InvalidSignature
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+    from auditdesk.services.review import key_signature_problem
 
-    from auditdesk.storage.schema import PersonKeyRow
-
-    key = uow.session.get(PersonKeyRow, row.key_fingerprint)
-    owner = None if key is None else uow.session.get(PersonRow, key.person_id)
-    if key is None or owner is None or owner.initials != row.signed_by:
-        return f"its signing key is not {row.signed_by}'s"
-    try:
-        Ed25519PublicKey.from_public_bytes(base64.b64decode(key.public_key)).verify(
-            base64.b64decode(row.signature), entry_payload(eng.uid, row)
-        )
-    except (InvalidSignature, ValueError):
-        return "its signature does not match its content"
-    return None
+    return key_signature_problem(uow, row.key_fingerprint, row.signed_by, row.signature, entry_payload(eng.uid, row))
 
 
 # ---- gates ----------------------------------------------------------------------------
@@ -662,26 +648,15 @@ def addition_payload(eng_uid: str, row: AssemblyAdditionRow) -> bytes:
 
 def addition_signature_problem(uow: SqlUnitOfWork, eng: EngagementRow, row: AssemblyAdditionRow) -> str | None:
     """Why a signed (after archive) addition's signature does not hold, or None when it does."""
-    from cryptography.exceptions import InvalidSignature
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-
-    from auditdesk.storage.schema import PersonKeyRow
+    from auditdesk.services.review import key_signature_problem
 
     if not row.signature and not row.after_archive:
         return None  # added before the archive: kept with who, when and why, not signed
     if not row.signature:
         return "it was added after the archive but carries no signature"
-    key = uow.session.get(PersonKeyRow, row.key_fingerprint or "")
-    owner = None if key is None else uow.session.get(PersonRow, key.person_id)
-    if key is None or owner is None or owner.initials != row.added_by:
-        return f"its signing key is not {row.added_by}'s"
-    try:
-        Ed25519PublicKey.from_public_bytes(base64.b64decode(key.public_key)).verify(
-            base64.b64decode(row.signature), addition_payload(eng.uid, row)
-        )
-    except (InvalidSignature, ValueError):
-        return "its signature does not match its content"
-    return None
+    return key_signature_problem(
+        uow, row.key_fingerprint, row.added_by, row.signature, addition_payload(eng.uid, row)
+    )
 
 
 def _past_deadline(eng: EngagementRow, today: dt.date) -> bool:

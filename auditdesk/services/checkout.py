@@ -101,6 +101,7 @@ from auditdesk.services.portable import (
     engagement_history,
     engagement_tables,
     export_into,
+    new_file_target,
     open_portable,
 )
 from auditdesk.storage.schema import CheckoutRow, EngagementRow, EvidenceBlobRow, TrailEventRow, new_uid
@@ -304,13 +305,7 @@ def checkout(
     from auditdesk.services.store import open_store
     from auditdesk.services.verify import verify_engagement
 
-    target = Path(path).expanduser().resolve()
-    if target.is_dir():
-        raise ValidationError(f"{target} is a folder; give the engagement file a name.")
-    if not target.parent.is_dir():
-        raise ValidationError(f"The folder {target.parent} does not exist; choose another place for the file.")
-    if target.exists() and not overwrite:
-        raise ValidationError(f"{target} already exists; choose another name or remove it first.")
+    target = new_file_target(path, overwrite=overwrite)
     temp_dir = Path(tempfile.mkdtemp(prefix=".auditdesk-checkout-", dir=target.parent))
     temp = temp_dir / "engagement.sqlite"
     try:

@@ -696,6 +696,18 @@ def _finish_sqlite(path: Path) -> None:
         conn.close()
 
 
+def new_file_target(path: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
+    """Where an engagement file is to be written: a name in an existing folder, not yet taken."""
+    target = Path(path).expanduser().resolve()
+    if target.is_dir():
+        raise ValidationError(f"{target} is a folder; give the engagement file a name.")
+    if not target.parent.is_dir():
+        raise ValidationError(f"The folder {target.parent} does not exist; choose another place for the file.")
+    if target.exists() and not overwrite:
+        raise ValidationError(f"{target} already exists; choose another name or remove it first.")
+    return target
+
+
 def export_engagement(
     uow: SqlUnitOfWork, engagement: str | int, path: str | os.PathLike[str], *, overwrite: bool = False
 ) -> ExportResult:
@@ -706,13 +718,7 @@ def export_engagement(
     """
     from auditdesk.services.store import open_store
 
-    target = Path(path).expanduser().resolve()
-    if target.is_dir():
-        raise ValidationError(f"{target} is a folder; give the engagement file a name.")
-    if not target.parent.is_dir():
-        raise ValidationError(f"The folder {target.parent} does not exist; choose another place for the file.")
-    if target.exists() and not overwrite:
-        raise ValidationError(f"{target} already exists; choose another name or remove it first.")
+    target = new_file_target(path, overwrite=overwrite)
     actor = uow.actor or "EXP"
     temp_dir = Path(tempfile.mkdtemp(prefix=".auditdesk-export-", dir=target.parent))
     temp = temp_dir / "engagement.sqlite"

@@ -490,26 +490,36 @@ def signoff_payload(eng_uid: str, row: SignOffRow) -> bytes:
     ).encode("utf-8")
 
 
-def signature_problem(uow: SqlUnitOfWork, eng: EngagementRow, row: SignOffRow) -> str | None:
-    """Why the sign-off's signature does not hold, or None when it does."""
+def key_signature_problem(
+    uow: SqlUnitOfWork, fingerprint: str | None, signer: str, signature: str, payload: bytes
+) -> str | None:
+    """Why a signature by ``signer``'s personal key over ``payload`` does not hold, or None when it does.
+
+    Sign-offs, checklist entries and signed assembly additions all check their signatures here.
+    """
     from cryptography.exceptions import InvalidSignature
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-    key = uow.session.get(PersonKeyRow, row.key_fingerprint)
+    key = uow.session.get(PersonKeyRow, fingerprint or "")
     if key is None:
         return "its signing key is not in the store"
     owner = uow.session.get(PersonRow, key.person_id)
-    if owner is None or owner.initials != row.person:
-        return f"its signing key belongs to {owner.initials if owner else 'nobody'}, not {row.person}"
+    if owner is None or owner.initials != signer:
+        return f"its signing key belongs to {owner.initials if owner else 'nobody'}, not {signer}"
     if key_fingerprint(key.public_key) != key.fingerprint:
         return "its signing key does not match its fingerprint"
     try:
         Ed25519PublicKey.from_public_bytes(base64.b64decode(key.public_key)).verify(
-            base64.b64decode(row.signature), signoff_payload(eng.uid, row)
+            base64.b64decode(signature), payload
         )
     except (InvalidSignature, ValueError):
         return "its signature does not match its content"
     return None
+
+
+def signature_problem(uow: SqlUnitOfWork, eng: EngagementRow, row: SignOffRow) -> str | None:
+    """Why the sign-off's signature does not hold, or None when it does."""
+    return key_signature_problem(uow, row.key_fingerprint, row.person, row.signature, signoff_payload(eng.uid, row))
 
 
 # ---- sign-offs ----------------------------------------------------------------------

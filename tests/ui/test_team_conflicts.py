@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from auditdesk import services
+from tests.ui.conflict_helpers import answer_conflicts as _answer
 from ui.context import AppContext
 from ui.dialogs import conflict
-from ui.dialogs.conflict import ConflictDialog
 from ui.views.controls import ControlsView
 from ui.watcher import ChangedBanner, EngagementWatcher
 
@@ -70,19 +70,6 @@ def two_users(qtbot, shared: tuple[services.Store, services.Store]) -> tuple[Con
     jd.save_details()
     assert services.get_control(shared[1].reader(), "ACME-25", "CM-1").description == "Changes are approved by the CAB"
     return jd, pr
-
-
-def _answer(monkeypatch: pytest.MonkeyPatch, button: str) -> list[ConflictDialog]:
-    """Make the conflict dialog, when it opens, record itself and click ``button``."""
-    shown: list[ConflictDialog] = []
-
-    def fake_exec(dialog: ConflictDialog) -> int:
-        shown.append(dialog)
-        getattr(dialog, button).click()
-        return 0
-
-    monkeypatch.setattr(ConflictDialog, "exec", fake_exec)
-    return shown
 
 
 def test_second_save_shows_both_versions_and_keep_mine_saves_over_theirs(

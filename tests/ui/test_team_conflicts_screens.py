@@ -18,8 +18,8 @@ from PySide6.QtWidgets import QLineEdit
 from auditdesk import services
 from auditdesk.conclusions import ControlConclusion, CriterionConclusion
 from auditdesk.services import Outcome
-from ui.context import AppContext
-from ui.dialogs.conflict import ConflictDialog
+from tests.ui.conflict_helpers import answer_conflicts as _answer
+from tests.ui.conflict_helpers import open_view
 from ui.views.base import WorkspaceView
 from ui.views.conclusions import ConclusionsView
 from ui.views.description import DescriptionView
@@ -97,26 +97,7 @@ def world(tmp_path: Path) -> Iterator[World]:
 
 
 def _open(qtbot, world: World, actor: str, view_class: type[WorkspaceView]) -> WorkspaceView:  # type: ignore[no-untyped-def]
-    ctx = AppContext(world.store(), explicit_actor=actor)
-    ctx.open_engagement(services.get_engagement(ctx.store.reader(), ENG))
-    view = view_class(ctx)
-    qtbot.addWidget(view)
-    view.show()
-    view.refresh_if_needed()
-    return view
-
-
-def _answer(monkeypatch: pytest.MonkeyPatch, button: str) -> list[ConflictDialog]:
-    """Make the conflict dialog, when it opens, record itself and click ``button``."""
-    shown: list[ConflictDialog] = []
-
-    def fake_exec(dialog: ConflictDialog) -> int:
-        shown.append(dialog)
-        getattr(dialog, button).click()
-        return 0
-
-    monkeypatch.setattr(ConflictDialog, "exec", fake_exec)
-    return shown
+    return open_view(qtbot, world.store(), ENG, actor, view_class)
 
 
 # ---- drafts survive the watcher --------------------------------------------------------------------------
